@@ -1,0 +1,38 @@
+# royalty-ledger. `make demo` and `make test` set themselves up on a fresh machine with only Python 3.11+.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the package with its dev tools
+
+demo: $(STAMP) ## generate a month of sample logs, ingest, settle two schemes, compare (output in demo/)
+	$(VENV)/bin/royalty demo --dir demo
+
+test: $(STAMP) ## lint, type-check and run the test suite (this is what CI runs)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q
+
+lint: $(STAMP) ## ruff and mypy only
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP) ## benchmarks side by side with GoAccess; writes docs/benchmarks.md
+	$(PY) bench/run.py
+
+clean: ## remove the virtual environment, caches and demo output
+	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,140 @@
+"""One hierarchy for every error the ledger reports to a person.
+
+Each error carries the facts a caller needs (path, line, key, allowed values) and a message that says
+what to do next. ``exit_code`` is the CLI's exit status for that kind of error; the table lives here so
+that the CLI maps errors to codes in one place (see docs/cli.md).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+# Exit codes (documented in docs/cli.md).
+EXIT_OK = 0
+EXIT_INPUT = 3  # a log file or CSV that cannot be read or parsed
+EXIT_NOT_FOUND = 4  # an outlet, scheme, run or file that does not exist
+EXIT_CONFIG = 5  # a schemes file, registry or option value that is invalid
+EXIT_LEDGER = 6  # the DuckDB ledger cannot be opened or written
+EXIT_INTERRUPTED = 130
+
+
+def did_you_mean(value: str, allowed: Iterable[str]) -> str:
+    """A short hint naming the closest allowed value, or an empty string."""
+    close = difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises on purpose."""
+
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(LedgerError):
+    """A file given by the user cannot be read or parsed."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None) -> None:
+        where = ""
+        if path is not None:
+            where = f"{path}"
+            if line is not None:
+                where += f":{line}"
+            where += ": "
+        super().__init__(where + message)
+        self.path = path
+        self.line = line
+
+
+class FormatDetectionError(InputError):
+    """No known log format matches the start of a file."""
+
+    def __init__(self, path: Path | str, tried: Iterable[str], first_bad_line: int, sample: str) -> None:
+        tried = list(tried)
+        super().__init__(
+            f"no known log format matches line {first_bad_line} ({sample[:120]!r}); tried {', '.join(tried)}. "
+            "Pass --format if the format is known, or check that this is an access log.",
+            path=path,
+        )
+        self.tried = tried
+        self.first_bad_line = first_bad_line
+
+
+class NotFoundError(LedgerError):
+    """A named thing (outlet, scheme, run) does not exist."""
+
+    exit_code = EXIT_NOT_FOUND
+
+    def __init__(self, kind: str, name: str, known: Iterable[str] = (), hint: str = "") -> None:
+        known = sorted(known)
+        message = f"unknown {kind} '{name}'{did_you_mean(name, known)}"
+        if known:
+            shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+            message += f" known: {shown}"
+        if hint:
+            message += f". {hint}"
+        super().__init__(message)
+        self.kind = kind
+        self.name = name
+        self.known = known
+
+
+class ConfigError(LedgerError):
+    """A configuration file or option value is invalid."""
+
+    exit_code = EXIT_CONFIG
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        key: str | None = None,
+        allowed: Iterable[str] | None = None,
+        value: object = None,
+    ) -> None:
+        parts = []
+        if path is not None:
+            parts.append(str(path))
+        if key is not None:
+            parts.append(key)
+        text = (": ".join(parts) + ": " if parts else "") + message
+        if allowed is not None:
+            allowed = list(allowed)
+            if isinstance(value, str):
+                text += did_you_mean(value, allowed)
+            text += f" (allowed: {', '.join(allowed)})"
+        super().__init__(text)
+        self.path = path
+        self.key = key
+        self.allowed = allowed
+        self.value = value
+
+
+class SchemeError(ConfigError):
+    """One or more problems in a schemes TOML file; ``problems`` lists every one of them."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{count}:\n  " + "\n  ".join(problems), path=path)
+        self.problems = problems
+
+
+class RegistryError(ConfigError):
+    """The bot registry or an IP list is invalid."""
+
+
+class LedgerStoreError(LedgerError):
+    """The DuckDB ledger cannot be opened, migrated or written."""
+
+    exit_code = EXIT_LEDGER
