@@ -1,0 +1,229 @@
+"""Detection: parsed lines -> traffic class, bot fetches with verification verdicts, AI referrals.
+
+All of it is vectorised. User agents are classified once per distinct string (cached across batches);
+addresses are turned into integers and matched against the published ranges with as-of joins.
+
+Traffic classes (disjoint; they add up to the parsed lines):
+``ai_bot`` a declared AI crawler; ``other_bot`` a declared non-AI crawler, an HTTP library, a generic
+bot or no user agent at all; ``undeclared_ai`` a browser-like user agent from an AI operator's published
+crawler ranges; ``human`` the rest. Human addresses never leave this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import polars as pl
+
+from ledger.detect.iplists import IpLists, addresses_to_int, load_ip_lists, match_lists, non_public_intervals
+from ledger.detect.referrals import Referrers, load_referrers, referral_columns
+from ledger.detect.registry import AI_PURPOSES, Registry, load_registry
+
+TRACKING_PARAMS = (
+    r"(?i)(?:^|&)(?:utm_[^=&]*|fbclid|gclid|yclid|dclid|msclkid|_openstat|mc_cid|mc_eid|igshid|ref_src)(?:=[^&]*)?"
+)
+FETCH_COLUMNS = (
+    "line_no",
+    "ts",
+    "outlet",
+    "host",
+    "path",
+    "url",
+    "method",
+    "status",
+    "bytes",
+    "client_ip",
+    "user_agent",
+    "bot",
+    "operator",
+    "purpose",
+    "ai",
+    "attribution",
+    "verification",
+    "ip_list",
+)
+REFERRAL_COLUMNS = ("line_no", "ts", "outlet", "host", "path", "url", "status", "product", "operator", "referer_host")
+
+
+@dataclass(frozen=True)
+class Detected:
+    fetches: pl.DataFrame
+    referrals: pl.DataFrame
+    traffic: pl.DataFrame  # outlet, day, class, requests
+
+
+class Detector:
+    """Holds the registry, the IP lists and the AI referrers, plus per-ingest caches."""
+
+    def __init__(
+        self,
+        registry: Registry | None = None,
+        ip_lists: IpLists | None = None,
+        referrers: Referrers | None = None,
+    ) -> None:
+        self.registry = registry or load_registry()
+        self.ip_lists = ip_lists or load_ip_lists()
+        self.referrers = referrers or load_referrers()
+        self.fetchers = self.registry.fetchers
+        self._ua_cache = pl.DataFrame(schema={"user_agent": pl.String, "bot_index": pl.UInt32, "generic": pl.Boolean})
+        self._bots = self._bot_table()
+        self._bot_lists = pl.DataFrame(
+            [(i, lid) for i, b in enumerate(self.fetchers) if b.verification == "ip" for lid in b.ip_lists],
+            schema={"bot_index": pl.UInt32, "list_id": pl.String},
+            orient="row",
+        )
+        self._attribution_lists = self._undeclared_lists()
+
+    @property
+    def version(self) -> str:
+        parts = (self.registry.version, self.ip_lists.version, self.referrers.version)
+        return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
+
+    def _bot_table(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "bot_index": pl.Series(range(len(self.fetchers)), dtype=pl.UInt32),
+                "bot": [b.token for b in self.fetchers],
+                "operator": [b.operator for b in self.fetchers],
+                "purpose": [b.purpose for b in self.fetchers],
+                "ai": [b.ai for b in self.fetchers],
+                "method_": [b.verification for b in self.fetchers],
+            }
+        )
+
+    def _undeclared_lists(self) -> pl.DataFrame:
+        """Published lists used only by AI bots: a browser UA from them is AI traffic, undeclared."""
+        users: dict[str, list[str]] = {}
+        for bot in self.fetchers:
+            for list_id in bot.ip_lists:
+                users.setdefault(list_id, []).append(bot.purpose)
+        rows = []
+        for list_id, purposes in sorted(users.items()):
+            ip_list = self.ip_lists.lists.get(list_id)
+            if ip_list and ip_list.authority == "published" and all(p in AI_PURPOSES for p in purposes):
+                purpose = purposes[0] if len(set(purposes)) == 1 else None
+                rows.append((list_id, ip_list.operator, purpose))
+        return pl.DataFrame(
+            rows, schema={"list_id": pl.String, "operator": pl.String, "purpose": pl.String}, orient="row"
+        )
+
+    def classify_agents(self, user_agents: pl.Series) -> pl.DataFrame:
+        """user_agent -> bot_index, generic (cached per distinct string)."""
+        distinct = pl.DataFrame({"user_agent": user_agents}).unique().drop_nulls()
+        new = distinct.join(self._ua_cache, on="user_agent", how="anti")
+        if new.height:
+            bot_index = self.registry.classify_series(new["user_agent"])
+            generic = self.registry.generic_series(new["user_agent"])
+            fresh = new.with_columns(bot_index.alias("bot_index"), generic.alias("generic"))
+            self._ua_cache = pl.concat([self._ua_cache, fresh])
+        return self._ua_cache
+
+    def detect(self, parsed: pl.DataFrame, primary_hosts: dict[str, str]) -> Detected:
+        """``parsed`` carries the parse columns plus ``outlet``; ``primary_hosts`` maps outlet -> domain."""
+        agents = self.classify_agents(parsed["user_agent"])
+        frame = parsed.join(agents, on="user_agent", how="left", maintain_order="left").with_columns(
+            pl.col("generic").fill_null(pl.col("user_agent").is_null())
+        )
+        frame = self._with_addresses(frame)
+        frame = frame.join(self._bots, on="bot_index", how="left", maintain_order="left")
+        frame = self._verify(frame)
+        frame = self._attribute_undeclared(frame)
+        frame = frame.with_columns(_traffic_class().alias("class"), _canonical_url(primary_hosts).alias("url"))
+        fetches = frame.filter(pl.col("class") != "human").filter(
+            pl.col("bot").is_not_null() | (pl.col("class") == "undeclared_ai")
+        )
+        return Detected(
+            fetches=fetches.select(FETCH_COLUMNS),
+            referrals=self._referrals(frame.filter(pl.col("class") == "human")),
+            traffic=frame.group_by("outlet", pl.col("ts").dt.date().alias("day"), "class").agg(
+                pl.len().cast(pl.Int64).alias("requests")
+            ),
+        )
+
+    def _with_addresses(self, frame: pl.DataFrame) -> pl.DataFrame:
+        ips = frame.select(pl.col("client_ip").unique()).drop_nulls()
+        ips = ips.with_columns(addresses_to_int(ips["client_ip"]).alias("n"))
+        private = match_lists(ips["n"], non_public_intervals()).select("n", pl.lit(True).alias("non_public"))
+        ips = ips.join(private, on="n", how="left").with_columns(pl.col("non_public").fill_null(False))
+        return frame.join(ips, on="client_ip", how="left", maintain_order="left")
+
+    def _verify(self, frame: pl.DataFrame) -> pl.DataFrame:
+        claimed = frame.filter(pl.col("method_") == "ip").select("n", "bot_index").drop_nulls().unique()
+        matches = match_lists(claimed["n"], self.ip_lists.intervals)
+        verified = (
+            claimed.join(matches, on="n")
+            .join(self._bot_lists, on=["bot_index", "list_id"], how="semi")
+            .sort("list_id")
+            .unique(["n", "bot_index"], keep="first")
+        )
+        frame = frame.join(verified, on=["n", "bot_index"], how="left", maintain_order="left")
+        verdict = (
+            pl.when(pl.col("bot").is_null())
+            .then(None)
+            .when(pl.col("method_") != "ip")
+            .then(pl.lit("unverifiable"))
+            .when(pl.col("n").is_null() | pl.col("non_public"))
+            .then(pl.lit("unknown"))
+            .when(pl.col("list_id").is_not_null())
+            .then(pl.lit("verified"))
+            .otherwise(pl.lit("spoofed"))
+        )
+        return frame.with_columns(verdict.alias("verification"), pl.col("list_id").alias("ip_list")).drop("list_id")
+
+    def _attribute_undeclared(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Rows without a declared bot whose address is in an AI-only published list."""
+        candidates = frame.filter(pl.col("bot").is_null()).select("n").drop_nulls().unique()
+        matches = match_lists(candidates["n"], self.ip_lists.intervals).join(self._attribution_lists, on="list_id")
+        matches = (
+            matches.sort("list_id")
+            .unique("n", keep="first")
+            .rename({"list_id": "_alist", "operator": "_aop", "purpose": "_apurpose"})
+        )
+        frame = frame.join(matches, on="n", how="left", maintain_order="left")
+        undeclared = pl.col("bot").is_null() & pl.col("_alist").is_not_null()
+        return frame.with_columns(
+            pl.when(undeclared).then(pl.col("_aop")).otherwise(pl.col("operator")).alias("operator"),
+            pl.when(undeclared).then(pl.col("_apurpose")).otherwise(pl.col("purpose")).alias("purpose"),
+            pl.when(undeclared).then(pl.lit(True)).otherwise(pl.col("ai")).alias("ai"),
+            pl.when(undeclared).then(pl.col("_alist")).otherwise(pl.col("ip_list")).alias("ip_list"),
+            pl.when(undeclared).then(pl.lit("verified")).otherwise(pl.col("verification")).alias("verification"),
+            pl.when(undeclared).then(pl.lit("ip_attributed")).otherwise(pl.lit("declared")).alias("attribution"),
+        ).drop("_alist", "_aop", "_apurpose")
+
+    def _referrals(self, humans: pl.DataFrame) -> pl.DataFrame:
+        candidates = humans.filter(pl.col("referer").is_not_null() | pl.col("path").str.contains("utm_source="))
+        found = referral_columns(candidates, self.referrers).filter(pl.col("product").is_not_null())
+        return found.with_columns(
+            pl.col("ref_operator").alias("operator"),
+            pl.col("referer")
+            .str.extract(r"^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)", 1)
+            .str.to_lowercase()
+            .alias("referer_host"),
+        ).select(REFERRAL_COLUMNS)
+
+
+def _traffic_class() -> pl.Expr:
+    return (
+        pl.when(pl.col("attribution") == "ip_attributed")
+        .then(pl.lit("undeclared_ai"))
+        .when(pl.col("bot").is_not_null() & pl.col("ai"))
+        .then(pl.lit("ai_bot"))
+        .when(pl.col("bot").is_not_null() | pl.col("generic"))
+        .then(pl.lit("other_bot"))
+        .otherwise(pl.lit("human"))
+    )
+
+
+def _canonical_url(primary_hosts: dict[str, str]) -> pl.Expr:
+    """https://host/path?query, host lower case, no fragment, no tracking parameters."""
+    fallback = pl.col("outlet").replace_strict(primary_hosts, default=None, return_dtype=pl.String)
+    host = pl.coalesce(pl.col("host").str.strip_prefix("www."), fallback)
+    path_part = pl.col("path").str.extract(r"^([^?#]*)", 1)
+    query = pl.col("path").str.extract(r"\?([^#]*)", 1).str.replace_all(TRACKING_PARAMS, "").str.strip_chars_start("&")
+    with_query = pl.when(query.is_not_null() & (query != "")).then(pl.lit("?") + query).otherwise(pl.lit(""))
+    return (
+        pl.when(pl.col("path").str.starts_with("/"))
+        .then(pl.lit("https://") + host + path_part + with_query)
+        .otherwise(None)
+    )

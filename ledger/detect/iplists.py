@@ -1,0 +1,216 @@
+"""Operators' published IP ranges as integer intervals, and vectorised address lookup.
+
+Every address, IPv4 or IPv6, becomes one unsigned 128-bit integer (IPv4 as the IPv4-mapped IPv6 address
+``::ffff:a.b.c.d``), so both families live on one number line. Each list's CIDRs are merged into sorted,
+disjoint intervals; a batch of addresses is matched with one as-of join (polars ``join_asof`` on UInt128),
+never a scan of the ranges per line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import polars as pl
+
+from ledger.errors import RegistryError
+
+_V4_MAPPED = 0xFFFF << 32
+_LIST_KEYS = {"operator", "authority", "source_url", "sources"}
+_AUTHORITIES = ("published", "asn")
+_FORMATS = ("prefixes", "ipverse", "keyed")
+_V4_RE = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
+
+
+@dataclass(frozen=True)
+class IpList:
+    list_id: str
+    operator: str
+    authority: str
+    source_url: str
+    cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IpLists:
+    lists: dict[str, IpList]
+    intervals: pl.DataFrame  # list_id, start (u128), end (u128); disjoint and sorted within a list
+    version: str
+
+    def known(self) -> list[str]:
+        return sorted(self.lists)
+
+
+def address_to_int(text: str) -> int | None:
+    """One address as the 128-bit integer of its IPv6 (or IPv4-mapped) form; None when not an address."""
+    try:
+        address = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv4Address):
+        return _V4_MAPPED | int(address)
+    if address.ipv4_mapped is not None:
+        return _V4_MAPPED | int(address.ipv4_mapped)
+    return int(address)
+
+
+def _cidr_interval(cidr: str, where: str) -> tuple[int, int]:
+    try:
+        network = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError as exc:
+        raise RegistryError(f"invalid CIDR '{cidr}'", key=where) from exc
+    first, last = int(network.network_address), int(network.broadcast_address)
+    if network.version == 4:
+        return _V4_MAPPED | first, _V4_MAPPED | last
+    return first, last
+
+
+def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _read_source(source: dict[str, Any], where: str) -> list[str]:
+    fmt = source.get("format")
+    if fmt not in _FORMATS:
+        raise RegistryError(f"unknown source format '{fmt}'", key=where, allowed=_FORMATS, value=fmt)
+    name = source.get("file", "")
+    try:
+        raw = resources.files("ledger.registry").joinpath("ip_ranges", name).read_text(encoding="utf-8")
+        data = json.loads(raw)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RegistryError(f"cannot read IP list file '{name}': {exc}", key=where) from exc
+    if fmt == "prefixes":
+        return [p.get("ipv4Prefix") or p.get("ipv6Prefix") for p in data.get("prefixes", [])]
+    if fmt == "ipverse":
+        service = data.get("services", {}).get(source.get("service"))
+        if service is None:
+            raise RegistryError(f"service '{source.get('service')}' not in {name}", key=where)
+        return list(service.get("ipv4", [])) + list(service.get("ipv6", []))
+    return list(data.get(source.get("key"), []))
+
+
+def _ip_list(list_id: str, spec: dict[str, Any], path: str) -> IpList:
+    where = f"lists.{list_id}"
+    unknown = set(spec) - _LIST_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise RegistryError("unknown key", path=path, key=f"{where}.{key}", allowed=sorted(_LIST_KEYS), value=key)
+    if spec.get("authority") not in _AUTHORITIES:
+        raise RegistryError(
+            "bad authority", path=path, key=f"{where}.authority", allowed=_AUTHORITIES, value=spec.get("authority")
+        )
+    cidrs: list[str] = []
+    for n, source in enumerate(spec.get("sources", []), start=1):
+        cidrs.extend(_read_source(source, f"{path}: {where}.sources[{n}]"))
+    if not cidrs:
+        raise RegistryError("the list is empty", path=path, key=where)
+    return IpList(
+        list_id, str(spec.get("operator", "")), spec["authority"], str(spec.get("source_url", "")), tuple(cidrs)
+    )
+
+
+def parse_ip_lists(text: str, path: str = "ip_lists.toml") -> IpLists:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"not valid TOML: {exc}", path=path) from exc
+    lists = {lid: _ip_list(lid, spec, path) for lid, spec in data.get("lists", {}).items()}
+    rows: list[tuple[str, int, int]] = []
+    digest = hashlib.sha256(text.encode())
+    for lid, ip_list in sorted(lists.items()):
+        spans = [_cidr_interval(c, f"{path}: lists.{lid}") for c in ip_list.cidrs]
+        rows.extend((lid, start, end) for start, end in _merge(spans))
+        digest.update("\n".join(sorted(ip_list.cidrs)).encode())
+    intervals = pl.DataFrame(
+        {
+            "list_id": [r[0] for r in rows],
+            "start": pl.Series([r[1] for r in rows], dtype=pl.UInt128),
+            "end": pl.Series([r[2] for r in rows], dtype=pl.UInt128),
+        }
+    ).sort("start")
+    return IpLists(lists=lists, intervals=intervals, version=digest.hexdigest()[:16])
+
+
+@cache
+def load_ip_lists() -> IpLists:
+    text = resources.files("ledger.registry").joinpath("ip_lists.toml").read_text(encoding="utf-8")
+    return parse_ip_lists(text, "ledger/registry/ip_lists.toml")
+
+
+def addresses_to_int(addresses: pl.Series) -> pl.Series:
+    """Vectorised ``address_to_int``: IPv4 in polars expressions, anything else through ``ipaddress``.
+
+    Feed it distinct values: the non-IPv4 fallback runs once per value.
+    """
+    frame = pl.DataFrame({"ip": addresses.cast(pl.String)})
+    octets = pl.col("ip").str.extract_groups(_V4_RE)
+    v4 = frame.select([octets.struct.field(str(i)).cast(pl.UInt32, strict=False).alias(f"o{i}") for i in range(1, 5)])
+    valid = pl.all_horizontal([(pl.col(f"o{i}") <= 255) for i in range(1, 5)]).fill_null(False)
+    number = (
+        pl.lit(_V4_MAPPED, dtype=pl.UInt128)
+        + pl.col("o1").cast(pl.UInt128) * (1 << 24)
+        + pl.col("o2").cast(pl.UInt128) * (1 << 16)
+        + pl.col("o3").cast(pl.UInt128) * (1 << 8)
+        + pl.col("o4").cast(pl.UInt128)
+    )
+    result = v4.select(pl.when(valid).then(number).otherwise(None).alias("n")).to_series()
+    other = frame["ip"].is_not_null() & result.is_null() & frame["ip"].str.contains(":")
+    if other.any():
+        slow = [address_to_int(text) for text in frame["ip"].filter(other).to_list()]
+        result = result.scatter(other.arg_true(), pl.Series(slow, dtype=pl.UInt128))
+    return result.rename(addresses.name)
+
+
+# Addresses that never identify a client on the internet: a load balancer, a proxy, loopback, link-local.
+_NON_PUBLIC = (
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "::/128",
+    "::1/128",
+    "fc00::/7",
+    "fe80::/10",
+)
+
+
+@cache
+def non_public_intervals() -> pl.DataFrame:
+    spans = _merge([_cidr_interval(c, "non-public") for c in _NON_PUBLIC])
+    return pl.DataFrame(
+        {
+            "list_id": ["non-public"] * len(spans),
+            "start": pl.Series([s for s, _ in spans], dtype=pl.UInt128),
+            "end": pl.Series([e for _, e in spans], dtype=pl.UInt128),
+        }
+    )
+
+
+def match_lists(numbers: pl.Series, intervals: pl.DataFrame) -> pl.DataFrame:
+    """For each address (UInt128), every list of ``intervals`` containing it: columns ``n``, ``list_id``.
+
+    Lists overlap (one address can be in GPTBot's and ChatGPT-User's), so the join runs per list.
+    """
+    probe = pl.DataFrame({"n": numbers}).drop_nulls().unique().sort("n")
+    found = []
+    for list_id, ranges in intervals.group_by("list_id", maintain_order=True):
+        hit = probe.join_asof(ranges.sort("start"), left_on="n", right_on="start", strategy="backward")
+        found.append(hit.filter(pl.col("n") <= pl.col("end")).select("n", pl.lit(list_id[0]).alias("list_id")))
+    if not found:
+        return pl.DataFrame(schema={"n": pl.UInt128, "list_id": pl.String})
+    return pl.concat(found)
