@@ -1,0 +1,146 @@
+"""The DuckDB ledger: connection, numbered migrations, transactions, named queries, Arrow inserts.
+
+DuckDB errors are translated into ``LedgerStoreError`` here and nowhere else. The connection's time
+zone is pinned to UTC so that dates and months of TIMESTAMPTZ values are UTC whatever the machine says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ledger.errors import LedgerStoreError
+
+_MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+@cache
+def named_query(name: str) -> str:
+    """The text of ``ledger/store/queries/<name>.sql``."""
+    return resources.files("ledger.store").joinpath("queries", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(number, file name, SQL) of every packaged migration, in order."""
+    found = []
+    for entry in resources.files("ledger.store").joinpath("migrations").iterdir():
+        match = _MIGRATION_RE.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Ledger:
+    """One open ledger file. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise LedgerStoreError(
+                f"{self.path}: no ledger here yet; ingest a log first (royalty ingest ...) or pass --db"
+            )
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            self.con.execute("SET TimeZone = 'UTC'")
+        except duckdb.Error as exc:
+            raise translate(exc, self.path) from exc
+        if not read_only:
+            self.migrate()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet applied, each in its own transaction; returns their names."""
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        applied = {row[0] for row in self.con.execute("SELECT number FROM schema_migrations").fetchall()}
+        done = []
+        for number, name, sql in migrations():
+            if number in applied:
+                continue
+            with self.transaction():
+                self.con.execute(sql)
+                self.con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, now()])
+            done.append(name)
+        return done
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: an exception (including KeyboardInterrupt) rolls everything back."""
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            raise translate(exc, self.path) from exc
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            raise translate(exc, self.path) from exc
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+        try:
+            return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+        except duckdb.Error as exc:
+            raise translate(exc, self.path) from exc
+
+    def arrow(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pa.Table:
+        try:
+            return self.con.sql(sql, params=params).to_arrow_table()
+        except duckdb.Error as exc:
+            raise translate(exc, self.path) from exc
+
+    def rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        result = self.execute(sql, params)
+        columns = [d[0] for d in result.description or []]
+        return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+    def insert_arrow(self, table: str, data: pa.Table) -> None:
+        """Append an Arrow table to a ledger table, matching columns by name."""
+        if data.num_rows == 0:
+            return
+        columns = ", ".join(data.column_names)
+        try:
+            self.con.register("_incoming", data)
+            self.con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming")
+        except duckdb.Error as exc:
+            raise translate(exc, self.path) from exc
+        finally:
+            self.con.unregister("_incoming")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def translate(exc: duckdb.Error, path: Path) -> LedgerStoreError:
+    """The one place that turns DuckDB's errors into messages that say what to do."""
+    text = str(exc)
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        return LedgerStoreError(f"{path}: the ledger is open in another process; close it and retry")
+    if isinstance(exc, duckdb.IOException):
+        return LedgerStoreError(f"{path}: cannot open or write the ledger ({text.splitlines()[0]})")
+    if isinstance(exc, duckdb.ConstraintException):
+        return LedgerStoreError(f"{path}: the ledger refused a write that would break its rules ({text})")
+    return LedgerStoreError(f"{path}: ledger error: {text.splitlines()[0] if text else type(exc).__name__}")

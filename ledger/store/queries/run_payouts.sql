@@ -1,0 +1,14 @@
+-- One settlement run's payouts per outlet. Parameter: $run_id.
+SELECT
+    p.outlet,
+    CAST(sum(p.basis_units) AS DECIMAL(38, 6)) AS basis_units,
+    CAST(sum(p.fetches) AS BIGINT) AS fetches,
+    CAST(sum(p.amount) AS DECIMAL(38, 4)) AS amount,
+    any_value(p.currency) AS currency,
+    CASE WHEN any_value(s.total) = 0 THEN 0
+         ELSE CAST(sum(p.amount) / any_value(s.total) AS DECIMAL(9, 6)) END AS share
+FROM payouts p
+JOIN settlements s USING (run_id)
+WHERE p.run_id = $run_id
+GROUP BY p.outlet
+ORDER BY amount DESC, p.outlet

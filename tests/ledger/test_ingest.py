@@ -1,0 +1,266 @@
+"""Ingest end to end on a real DuckDB file: counts, verdicts, referrals, duplicates, rollback, privacy."""
+
+from __future__ import annotations
+
+import gzip
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from ledger.detect.iplists import load_ip_lists
+from ledger.errors import ConfigError, FormatDetectionError, NotFoundError
+from ledger.ingest import ingest_paths
+from ledger.period import Period
+from ledger.sources import Source
+from ledger.store.db import Ledger
+from ledger.usage import usage
+from tests.conftest import DATA, add_outlet
+
+IMC = DATA / "imc25_access_websitec-com.log"
+# Per-bot line counts of the IMC 2025 log, from shared/reference/README.md (counted there with grep).
+IMC_BOTS = {
+    "ChatGPT-User": 76,
+    "GPTBot": 66,
+    "CCBot": 5,
+    "Amazonbot": 4,
+    "OAI-SearchBot": 4,
+    "Bytespider": 3,
+    "ClaudeBot": 2,
+    "Perplexity-User": 2,
+    "Applebot": 3,
+}
+FACT_TABLES = ("uploads", "fetches", "referrals", "traffic_daily", "rejects")
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
+)
+GPTBOT = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; GPTBot/1.1; +https://openai.com/gptbot"
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+BYTESPIDER = (
+    "Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 "
+    "(compatible; Bytespider; spider-feedback@bytedance.com)"
+)
+
+
+def first_address(list_id: str, version: int = 4) -> str:
+    for cidr in load_ip_lists().lists[list_id].cidrs:
+        network = ipaddress.ip_network(cidr)
+        if network.version == version:
+            return str(network.network_address + (1 if network.num_addresses > 1 else 0))
+    raise AssertionError(f"{list_id} has no IPv{version} prefix")
+
+
+def line(
+    ip: str,
+    agent: str,
+    path: str = "/news/1",
+    *,
+    when: str = "15/Oct/2026:12:00:00 +0000",
+    referer: str = "-",
+    status: int = 200,
+    host: str | None = None,
+) -> str:
+    text = f'{ip} - - [{when}] "GET {path} HTTP/1.1" {status} 1000 "{referer}" "{agent}"'
+    return f"{host} {text}" if host else text
+
+
+def write(tmp_path: Path, name: str, lines: list[str]) -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def counts(ledger: Ledger) -> dict[str, int]:
+    return {table: ledger.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"] for table in FACT_TABLES}
+
+
+def test_imc_log_per_bot_counts_match_the_independent_count(ledger: Ledger) -> None:
+    add_outlet(ledger, "websitec", "websitec.com")
+    [result] = ingest_paths(ledger, [str(IMC)], outlet="websitec")
+    assert (result.lines, result.parsed, result.rejected) == (4141, 4141, 0)
+    rows = usage(ledger, None, ["bot"]).to_pylist()
+    found = {row["bot"]: row["fetches"] for row in rows}
+    assert {bot: found.get(bot, 0) for bot in IMC_BOTS} == IMC_BOTS
+    assert sum(found.values()) == result.ai_fetches == sum(IMC_BOTS.values())
+    traffic = ledger.rows("SELECT sum(requests) AS n FROM traffic_daily")[0]["n"]
+    assert traffic == result.parsed
+    upload = ledger.rows("SELECT * FROM uploads")[0]
+    assert upload["lines_total"] == 4141 and upload["registry_version"]
+
+
+def test_verdicts_for_genuine_spoofed_private_unverifiable_and_ipv6(ledger: Ledger, tmp_path: Path) -> None:
+    add_outlet(ledger, "dala", "dala.kz")
+    google_v6 = first_address("google-common", version=6)
+    path = write(
+        tmp_path,
+        "bots.log",
+        [
+            line(first_address("openai-gptbot"), GPTBOT),
+            line("203.0.113.5", GPTBOT),
+            line("10.1.2.3", GPTBOT),
+            line("198.51.100.7", BYTESPIDER),
+            line(google_v6, GOOGLEBOT),
+        ],
+    )
+    ingest_paths(ledger, [str(path)], outlet="dala")
+    verdicts = ledger.rows("SELECT line_no, bot, verification, ip_list FROM fetches ORDER BY line_no")
+    assert [(r["bot"], r["verification"]) for r in verdicts] == [
+        ("GPTBot", "verified"),
+        ("GPTBot", "spoofed"),
+        ("GPTBot", "unknown"),
+        ("Bytespider", "unverifiable"),
+        ("Googlebot", "verified"),
+    ]
+    assert verdicts[0]["ip_list"] == "openai-gptbot" and verdicts[4]["ip_list"] == "google-common"
+
+
+def test_referrals_and_undeclared_traffic(ledger: Ledger, tmp_path: Path) -> None:
+    add_outlet(ledger, "dala", "dala.kz")
+    path = write(
+        tmp_path,
+        "humans.log",
+        [
+            line("198.51.100.1", CHROME, referer="https://chatgpt.com/c/abc"),
+            line("198.51.100.2", CHROME, path="/news/2?utm_source=perplexity&x=1"),
+            line("198.51.100.3", CHROME, referer="https://notchatgpt.com/"),
+            line("198.51.100.4", CHROME, referer="https://www.perplexity.ai/search?q=1"),
+            line(first_address("openai-gptbot"), GPTBOT, referer="https://chatgpt.com/"),
+            line(first_address("openai-chatgpt-user"), CHROME),
+        ],
+    )
+    ingest_paths(ledger, [str(path)], outlet="dala")
+    referrals = ledger.rows("SELECT line_no, product, operator, url FROM referrals ORDER BY line_no")
+    assert [(r["line_no"], r["product"], r["operator"]) for r in referrals] == [
+        (1, "ChatGPT", "OpenAI"),
+        (2, "Perplexity", "Perplexity"),
+        (4, "Perplexity", "Perplexity"),
+    ]
+    assert referrals[1]["url"] == "https://dala.kz/news/2?x=1"  # tracking parameters dropped
+    undeclared = ledger.rows("SELECT operator, attribution, bot FROM fetches WHERE attribution = 'ip_attributed'")
+    assert undeclared == [{"operator": "OpenAI", "attribution": "ip_attributed", "bot": None}]
+    classes = {
+        r["class"]: r["n"] for r in ledger.rows("SELECT class, sum(requests) AS n FROM traffic_daily GROUP BY 1")
+    }
+    assert classes == {"human": 4, "ai_bot": 1, "undeclared_ai": 1}
+
+
+def test_human_addresses_are_never_stored(ledger: Ledger, tmp_path: Path) -> None:
+    add_outlet(ledger, "dala", "dala.kz")
+    bot_ip = first_address("openai-gptbot")
+    path = write(
+        tmp_path,
+        "mixed.log",
+        [
+            line("198.51.100.77", CHROME, referer="https://chatgpt.com/"),
+            line("2001:db8:77::77", CHROME),
+            line(bot_ip, GPTBOT),
+        ],
+    )
+    ingest_paths(ledger, [str(path)], outlet="dala")
+    text_columns = ledger.rows(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR'"
+    )
+    stored = " ".join(
+        str(value)
+        for col in text_columns
+        for value in ledger.execute(f'SELECT "{col["column_name"]}" FROM "{col["table_name"]}"').fetchall()
+    )
+    assert "198.51.100.77" not in stored and "2001:db8:77::77" not in stored
+    assert bot_ip in stored
+
+
+def test_vhost_lines_resolve_outlets_and_unknown_hosts_are_rejected(ledger: Ledger, tmp_path: Path) -> None:
+    add_outlet(ledger, "dala", "dala.kz")
+    add_outlet(ledger, "kursiv", "kursiv.media", "kursiv.kz")
+    path = write(
+        tmp_path,
+        "vhost.log",
+        [
+            line("1.1.1.1", GPTBOT, host="www.dala.kz:443"),
+            line("1.1.1.1", GPTBOT, host="m.kursiv.kz"),
+            line("1.1.1.1", GPTBOT, host="kursiv.media"),
+            line("1.1.1.1", GPTBOT, host="elsewhere.com"),
+        ],
+    )
+    [result] = ingest_paths(ledger, [str(path)])
+    assert (result.format, result.parsed, result.rejected) == ("vhost_combined", 3, 1)
+    outlets = [r["outlet"] for r in ledger.rows("SELECT outlet FROM fetches ORDER BY line_no")]
+    assert outlets == ["dala", "kursiv", "kursiv"]
+    [reject] = ledger.rows("SELECT line_no, reason, raw FROM rejects")
+    assert reject["line_no"] == 4
+    assert reject["reason"].startswith("host 'elsewhere.com' is not a domain of any outlet")
+    assert reject["raw"].startswith("elsewhere.com 1.1.1.1")
+
+
+def test_combined_without_outlet_and_unknown_outlet_are_clear_errors(ledger: Ledger, tmp_path: Path) -> None:
+    path = write(tmp_path, "plain.log", [line("1.1.1.1", CHROME)])
+    with pytest.raises(ConfigError, match=r"format 'combined' carries no host.*pass --outlet SLUG"):
+        ingest_paths(ledger, [str(path)])
+    with pytest.raises(NotFoundError, match="unknown outlet 'nope'"):
+        ingest_paths(ledger, [str(path)], outlet="nope")
+    assert counts(ledger)["uploads"] == 0
+
+
+def test_periods_are_utc_whatever_the_log_offset(ledger: Ledger, tmp_path: Path) -> None:
+    add_outlet(ledger, "dala", "dala.kz")
+    path = write(
+        tmp_path,
+        "edge.log",
+        [
+            line("1.1.1.1", GPTBOT, when="01/Oct/2026:04:59:59 +0500"),  # 2026-09-30T23:59:59Z
+            line("1.1.1.1", GPTBOT, when="01/Oct/2026:05:00:00 +0500"),  # 2026-10-01T00:00:00Z
+        ],
+    )
+    ingest_paths(ledger, [str(path)], outlet="dala")
+    september = usage(ledger, Period.month("2026-09"), ["day"]).to_pylist()
+    october = usage(ledger, Period.month("2026-10"), ["day"]).to_pylist()
+    assert [(str(r["day"]), r["fetches"]) for r in september] == [("2026-09-30", 1)]
+    assert [(str(r["day"]), r["fetches"]) for r in october] == [("2026-10-01", 1)]
+
+
+def test_same_content_again_is_a_no_op_even_recompressed(ledger: Ledger, tmp_path: Path) -> None:
+    add_outlet(ledger, "websitec", "websitec.com")
+    [first] = ingest_paths(ledger, [str(IMC)], outlet="websitec")
+    before = counts(ledger)
+    recompressed = tmp_path / "renamed.log.gz"
+    recompressed.write_bytes(gzip.compress(IMC.read_bytes()))
+    again, other = ingest_paths(ledger, [str(IMC), str(recompressed)], outlet="websitec")
+    assert again.duplicate_upload and other.duplicate_upload
+    assert again.upload_id == other.upload_id == first.upload_id
+    assert counts(ledger) == before
+
+
+def test_malformed_file_fails_clearly_and_writes_nothing(ledger: Ledger, tmp_path: Path) -> None:
+    add_outlet(ledger, "dala", "dala.kz")
+    path = tmp_path / "error.log"
+    path.write_text("[Thu Oct 13 12:24:49 2022] [error] [client 1.2.3.4] File does not exist\nmore junk\n")
+    with pytest.raises(FormatDetectionError, match=r"error\.log: no known log format matches line 1"):
+        ingest_paths(ledger, [str(path)], outlet="dala")
+    assert counts(ledger) == dict.fromkeys(FACT_TABLES, 0)
+
+
+def test_a_failure_half_way_leaves_the_ledger_as_it_was(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_outlet(ledger, "websitec", "websitec.com")
+    original = Source.batches
+    monkeypatch.setattr(Source, "batches", lambda self, block_size=0: original(self, block_size=20_000))
+    calls = {"n": 0}
+    import ledger.ingest as ingest_module
+
+    real_batch = ingest_module._ingest_batch
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real_batch(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "_ingest_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(ledger, [str(IMC)], outlet="websitec")
+    assert calls["n"] == 5  # four batches were written inside the transaction before the interrupt
+    assert counts(ledger) == dict.fromkeys(FACT_TABLES, 0)
+    monkeypatch.setattr(ingest_module, "_ingest_batch", real_batch)
+    [result] = ingest_paths(ledger, [str(IMC)], outlet="websitec")
+    assert result.parsed == 4141 and not result.duplicate_upload

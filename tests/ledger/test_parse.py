@@ -1,0 +1,205 @@
+"""Log formats and the vectorised parser: fields, quirks, rejects, and the accounting invariant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.errors import ConfigError
+from ledger.formats import PRESETS, compile_log_format, get_format
+from ledger.parse import parse_batch, sniff_format
+from ledger.sources import split_lines
+
+COMBINED = get_format("combined")
+
+
+def parse_one(line: str, fmt: str = "combined") -> dict[str, object]:
+    result = parse_batch(pl.Series([line]), 1, get_format(fmt))
+    assert result.rejects.height == 0, result.rejects.to_dicts()
+    return result.parsed.to_dicts()[0]
+
+
+def reject_reason(line: str, fmt: str = "combined") -> str:
+    result = parse_batch(pl.Series([line]), 7, get_format(fmt))
+    assert result.parsed.height == 0
+    assert result.rejects["line_no"].to_list() == [7]
+    return str(result.rejects["reason"][0])
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        pytest.param(
+            '47.237.24.139 - - [29/Oct/2024:00:16:21 -0700] "GET / HTTP/1.0" 200 12663 "-" "-"',
+            {
+                "client_ip": "47.237.24.139",
+                "method": "GET",
+                "path": "/",
+                "protocol": "HTTP/1.0",
+                "status": 200,
+                "bytes": 12663,
+                "referer": None,
+                "user_agent": None,
+                "ts": datetime(2024, 10, 29, 7, 16, 21, tzinfo=UTC),
+            },
+            id="imc-dash-fields-and-offset",
+        ),
+        pytest.param(
+            '2001:db8::1 - frank [10/Oct/2026:23:30:00 +0500] "POST /api?q=1 HTTP/2.0" 201 - '
+            '"https://chatgpt.com/c/1" "Mozilla/5.0"',
+            {
+                "client_ip": "2001:db8::1",
+                "method": "POST",
+                "path": "/api?q=1",
+                "protocol": "HTTP/2.0",
+                "status": 201,
+                "bytes": 0,
+                "referer": "https://chatgpt.com/c/1",
+                "ts": datetime(2026, 10, 10, 18, 30, tzinfo=UTC),
+            },
+            id="ipv6-dash-bytes",
+        ),
+        pytest.param(
+            '1.2.3.4 - - [01/Oct/2026:00:00:00 +0330] "GET /md5(\\"hi\\") HTTP/1.1" 404 10 "-" '
+            '"Mozilla/5.0 \\"quoted\\" agent"',
+            {
+                "path": '/md5("hi")',
+                "user_agent": 'Mozilla/5.0 "quoted" agent',
+                "ts": datetime(2026, 9, 30, 20, 30, tzinfo=UTC),
+            },
+            id="escaped-quotes",
+        ),
+        pytest.param(
+            '5.6.7.8 - - [01/Oct/2026:10:00:00 +0000] "\\x16\\x03\\x01\\x00\\xa5\\x01" 400 157 "-" "-"',
+            {"method": None, "path": None, "status": 400},
+            id="tls-handshake-bytes",
+        ),
+        pytest.param(
+            '5.6.7.8 - - [01/Oct/2026:10:00:00 +0000] "" 400 0 "-" "-"',
+            {"method": None, "path": None, "status": 400, "bytes": 0},
+            id="empty-request",
+        ),
+        pytest.param(
+            '5.6.7.8 - - [01/Oct/2026:10:00:00 +0000] "-" 400 0 "-" "-"',
+            {"method": None, "status": 400},
+            id="dash-request",
+        ),
+        pytest.param(
+            '10.0.0.2, 10.0.0.1, 127.0.0.1 - - [01/Oct/2026:10:00:00 +0000] "GET /x HTTP/1.1" 200 5 "-" "curl/8"',
+            {"client_ip": "10.0.0.2", "path": "/x"},
+            id="xff-chain-in-address",
+        ),
+        pytest.param(
+            '5.6.7.8 - - [01/Oct/2026:10:00:00 +0000] "GET /a b HTTP/1.1" 200 5 "-" "x" 0.004 "-"',
+            {"path": "/a b", "protocol": "HTTP/1.1"},
+            id="trailing-fields-and-space-in-target",
+        ),
+    ],
+)
+def test_combined_fields(line: str, expected: dict[str, object]) -> None:
+    parsed = parse_one(line)
+    for key, value in expected.items():
+        assert parsed[key] == value, key
+
+
+def test_vhost_combined_with_and_without_port() -> None:
+    with_port = parse_one(
+        'News.Example.KZ:443 1.2.3.4 - - [01/Oct/2026:10:00:00 +0500] "GET / HTTP/1.1" 200 1 "-" "x"', "vhost_combined"
+    )
+    without = parse_one(
+        'www.example.kz. 1.2.3.4 - - [01/Oct/2026:10:00:00 +0500] "GET / HTTP/1.1" 200 1 "-" "x"', "vhost_combined"
+    )
+    assert with_port["host"] == "news.example.kz"
+    assert without["host"] == "www.example.kz"
+
+
+def test_common_has_no_referer_or_agent() -> None:
+    parsed = parse_one('1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 1', "common")
+    assert parsed["user_agent"] is None and parsed["referer"] is None and parsed["path"] == "/a"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("", "empty line"),
+        ("   ", "empty line"),
+        ("garbage that is not a log line", "does not match the combined format"),
+        (
+            '1.2.3.4 - - [32/Oct/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"',
+            "unreadable timestamp '32/Oct/2026:10:00:00 +0000'",
+        ),
+        (
+            '1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "Mozilla/5.0 (compatible; Googl',
+            "does not match the combined format",
+        ),
+    ],
+)
+def test_rejects_carry_line_number_and_reason(line: str, reason: str) -> None:
+    assert reject_reason(line) == reason
+
+
+def test_raw_line_is_kept_truncated() -> None:
+    line = "x" * 5000
+    result = parse_batch(pl.Series([line]), 1, COMBINED)
+    assert result.rejects["raw"][0] == "x" * 2048
+
+
+def test_line_numbers_continue_from_first_line() -> None:
+    good = '1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"'
+    result = parse_batch(pl.Series([good, "bad", good]), 101, COMBINED)
+    assert result.parsed["line_no"].to_list() == [101, 103]
+    assert result.rejects["line_no"].to_list() == [102]
+
+
+def test_sniff_prefers_the_most_specific_matching_format() -> None:
+    vhost = 'a.kz 1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"'
+    combined = '1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"'
+    common = '1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1'
+    assert sniff_format(pl.Series([vhost, vhost])) == ("vhost_combined", 2)
+    assert sniff_format(pl.Series([combined, "junk"])) == ("combined", 1)
+    assert sniff_format(pl.Series([common])) == ("common", 1)
+    assert sniff_format(pl.Series(["junk", ""])) == (None, 0)
+
+
+def test_format_strings_compile_and_unknown_directives_are_errors() -> None:
+    fmt = compile_log_format("custom", '%h %l %u %t "%r" %>s %b "%{User-Agent}i" %D')
+    assert fmt.fields == ("client", "time", "request", "status", "bytes", "user_agent")
+    with pytest.raises(ConfigError, match="unsupported directive '%Z'"):
+        compile_log_format("bad", "%h %Z")
+    with pytest.raises(
+        ConfigError, match=r"unknown format 'nginxx' \(allowed: auto, combined, common, vhost_combined\)"
+    ):
+        get_format("nginxx")
+
+
+def test_every_preset_parses_its_own_example() -> None:
+    for fmt in PRESETS.values():
+        result = parse_batch(pl.Series([fmt.example]), 1, fmt)
+        assert result.parsed.height == 1, fmt.name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=600))
+def test_arbitrary_bytes_never_crash_and_every_line_is_accounted_for(data: bytes) -> None:
+    lines = split_lines(data + b"\n")
+    for fmt in PRESETS.values():
+        result = parse_batch(lines, 1, fmt)
+        assert result.parsed.height + result.rejects.height == lines.len()
+        numbers = sorted(result.parsed["line_no"].to_list() + result.rejects["line_no"].to_list())
+        assert numbers == list(range(1, lines.len() + 1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"), max_size=80),
+        max_size=20,
+    )
+)
+def test_lines_of_arbitrary_text_round_trip_through_split(lines: list[str]) -> None:
+    data = "".join(line + "\n" for line in lines).encode()
+    assert split_lines(data).to_list() == lines

@@ -1,0 +1,98 @@
+"""Reading sources: compression by magic bytes, line splitting, encodings, hashes, corrupt archives."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import io
+import lzma
+import sys
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from ledger.errors import InputError
+from ledger.sources import Source, split_lines
+
+TEXT = b"first line\nsecond line\r\n\nfourth, no newline at the end"
+LINES = ["first line", "second line", "", "fourth, no newline at the end"]
+
+
+def read_all(path: Path, block_size: int = 1 << 20) -> tuple[Source, list[str], list[int]]:
+    source = Source.open(str(path))
+    lines: list[str] = []
+    firsts: list[int] = []
+    for batch in source.batches(block_size=block_size):
+        firsts.append(batch.first_line)
+        lines.extend(batch.lines.to_list())
+    return source, lines, firsts
+
+
+@pytest.mark.parametrize(
+    ("name", "compress", "expected"),
+    [
+        ("plain.log", lambda b: b, "none"),
+        ("looks-plain.txt", gzip.compress, "gzip"),
+        ("two-members.log", lambda b: gzip.compress(b[:20]) + gzip.compress(b[20:]), "gzip"),
+        ("archive.gz", bz2.compress, "bzip2"),
+        ("no-suffix", lzma.compress, "xz"),
+        ("misnamed.bz2", lambda b: zstandard.ZstdCompressor().compress(b), "zstd"),
+    ],
+)
+def test_compression_is_chosen_by_magic_bytes(tmp_path: Path, name: str, compress, expected: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_bytes(compress(TEXT))
+    source, lines, _ = read_all(path)
+    assert source.compression == expected
+    assert lines == LINES
+    assert source.lines == 4
+    assert source.content_sha256 == hashlib.sha256(TEXT).hexdigest()
+    assert source.raw_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert source.raw_bytes == path.stat().st_size
+
+
+def test_small_blocks_keep_line_numbers_and_lines_whole(tmp_path: Path) -> None:
+    path = tmp_path / "many.log"
+    expected = [f"line {i} " + "x" * (i % 17) for i in range(1, 1001)]
+    path.write_text("\n".join(expected) + "\n")
+    _, lines, firsts = read_all(path, block_size=97)
+    assert lines == expected
+    assert firsts[0] == 1 and firsts == sorted(firsts)
+
+
+def test_non_utf8_bytes_become_visible_escapes() -> None:
+    lines = split_lines(b"caf\xe9 \xff\xfe ok\nnext\n")
+    assert lines.to_list() == ["caf\\xe9 \\xff\\xfe ok", "next"]
+
+
+def test_empty_file_has_no_lines(tmp_path: Path) -> None:
+    path = tmp_path / "empty.log"
+    path.write_bytes(b"")
+    source, lines, _ = read_all(path)
+    assert lines == [] and source.lines == 0
+
+
+def test_truncated_gzip_fails_with_byte_offset(tmp_path: Path) -> None:
+    path = tmp_path / "cut.log.gz"
+    path.write_bytes(gzip.compress(TEXT * 5000)[:-40])
+    with pytest.raises(InputError, match=r"cut\.log\.gz: corrupt or truncated gzip data near byte \d+"):
+        read_all(path)
+
+
+def test_missing_file_and_directory_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file; check the path"):
+        Source.open(str(tmp_path / "nope.log"))
+    with pytest.raises(InputError, match="is a directory; pass the log files inside it"):
+        Source.open(str(tmp_path))
+
+
+def test_stdin_is_read_as_a_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    class FakeStdin:
+        buffer = io.BufferedReader(io.BytesIO(gzip.compress(TEXT)))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin)
+    source = Source.open("-")
+    lines = [line for batch in source.batches() for line in batch.lines.to_list()]
+    assert source.name == "<stdin>" and source.compression == "gzip" and lines == LINES
