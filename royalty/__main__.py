@@ -1,0 +1,3 @@
+from royalty.cli import main
+
+main()

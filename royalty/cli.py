@@ -1,0 +1,81 @@
+"""The `royalty` command: one typer sub-app per group, each command a call into the library.
+
+Errors from the library are printed as one line on stderr and mapped to the exit codes of
+``ledger.errors`` (documented in docs/cli.md); there are no tracebacks for expected failures.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from ledger import __version__
+from ledger.errors import EXIT_INTERRUPTED, LedgerError
+from royalty.commands import demo, ingest, outlets, settle, usage
+from royalty.output import err
+
+app = typer.Typer(
+    name="royalty",
+    help="AI-crawler attribution and royalty ledger: ingest logs, verify AI bots, settle compensation schemes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"royalty {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[Path, typer.Option("--db", envvar="ROYALTY_DB", help="The DuckDB ledger file.")] = Path(
+        "royalty.duckdb"
+    ),
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Example: royalty --db market.duckdb usage --period 2026-10 --by outlet,operator"""
+    ctx.obj = {"db": db}
+
+
+app.add_typer(outlets.app, name="outlets")
+app.command("ingest")(ingest.ingest)
+app.command("usage")(usage.usage)
+app.command("referrals")(usage.referrals)
+app.command("settle")(settle.settle)
+app.command("compare")(settle.compare)
+app.command("demo")(demo.demo)
+
+
+def run(argv: list[str]) -> int:
+    """Run the CLI with ``argv``; returns the exit code instead of exiting.
+
+    Usage errors are typer's (exit 2); the library's errors are one line on stderr with the code of
+    their kind; an interrupt leaves the ledger as it was before the step that was running.
+    """
+    try:
+        app(args=argv, prog_name="royalty")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except LedgerError as exc:
+        err.print(Text("error: ", style="bold red") + Text(exc.message), soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted; the ledger is as it was before the interrupted step")
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

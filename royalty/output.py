@@ -1,0 +1,76 @@
+"""Rendering results: rich tables for people on stderr-free stdout, CSV/JSON/Parquet for machines.
+
+Machine output goes to stdout (or -o FILE); messages and progress go to stderr, so pipes stay clean.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import pyarrow as pa
+from rich.console import Console
+from rich.table import Table
+
+from ledger.errors import ConfigError
+from reports.export import to_csv, to_json, to_records, write_table
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    parquet = "parquet"
+
+
+def choose(fmt: OutputFormat | None, output: Path | None) -> OutputFormat:
+    """An explicit --format wins; otherwise -o's suffix decides; otherwise a table."""
+    if fmt is not None:
+        return fmt
+    if output is not None and output.suffix.lstrip(".") in ("csv", "json", "parquet"):
+        return OutputFormat(output.suffix.lstrip("."))
+    return OutputFormat.table
+
+
+def emit(table: pa.Table, fmt: OutputFormat, output: Path | None = None, title: str | None = None) -> None:
+    if output is not None:
+        if fmt is OutputFormat.table:
+            output.write_text(_rich_text(table, title), encoding="utf-8")
+        else:
+            write_table(table, fmt.value, output)
+        err.print(f"wrote {table.num_rows} rows to {output}")
+        return
+    if fmt is OutputFormat.table:
+        Console(highlight=False).print(_rich_table(table, title))
+    elif fmt is OutputFormat.json:
+        sys.stdout.write(to_json(table))
+    elif fmt is OutputFormat.csv:
+        sys.stdout.write(to_csv(table))
+    else:
+        raise ConfigError("parquet is binary; write it to a file with -o FILE.parquet", key="--format")
+
+
+def _rich_table(table: pa.Table, title: str | None) -> Table:
+    view = Table(title=title, title_justify="left", header_style="bold")
+    numeric = {
+        f.name
+        for f in table.schema
+        if pa.types.is_integer(f.type) or pa.types.is_decimal(f.type) or pa.types.is_floating(f.type)
+    }
+    for name in table.column_names:
+        view.add_column(name, justify="right" if name in numeric else "left")
+    for row in to_records(table):
+        view.add_row(*("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row.values()))
+    if table.num_rows == 0:
+        view.caption = "no rows for this selection"
+    return view
+
+
+def _rich_text(table: pa.Table, title: str | None) -> str:
+    console = Console(record=True, width=200, file=io.StringIO())
+    console.print(_rich_table(table, title))
+    return console.export_text()
