@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
@@ -31,7 +32,9 @@ lint: $(STAMP) ## ruff and mypy only
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-bench: $(STAMP) ## benchmarks side by side with GoAccess; writes docs/benchmarks.md
+bench: $(STAMP) ## benchmarks side by side with GoAccess (from Debian); writes docs/benchmarks.md
+	@command -v goaccess >/dev/null && test -x /usr/bin/time || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq goaccess time; }
 	$(PY) bench/run.py
 
 clean: ## remove the virtual environment, caches and demo output

@@ -1,0 +1,170 @@
+"""Ingest benchmark, side by side with GoAccess on the same file, in one run.
+
+    python bench/run.py [--lines 5000000] [--out bench/out] [--doc docs/benchmarks.md]
+
+1. Generates the seeded sample month (ledger.sample) with --lines lines and turns its vhost file into one
+   plain combined log (the vhost column dropped), plus a gzip copy of it.
+2. Times, each in a fresh process under /usr/bin/time: `cat` and `zcat` of the input (the disk and
+   decompression floors), GoAccess 1.7 producing its JSON report (the tool an outlet would otherwise
+   use), and `royalty ingest` into a new DuckDB ledger, plain and gzip (parse + detect + verify + write).
+3. Writes the figures to docs/benchmarks.md (the measured table between the BEGIN/END markers).
+
+Timings are wall-clock seconds of one run each on whatever machine runs this; peak RSS is the maximum
+resident set size reported by GNU time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+ROYALTY = str(Path(sys.executable).with_name("royalty"))
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    command: str
+    seconds: float
+    peak_mb: float
+
+
+def timed(name: str, argv: list[str], stdout: Path | None = None) -> Measure:
+    """Run ``argv`` under GNU time; returns wall seconds and peak RSS."""
+    sink = stdout.open("wb") if stdout else subprocess.DEVNULL
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%e %M", *argv], stdout=sink, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - started
+    if stdout:
+        sink.close()  # type: ignore[union-attr]
+    if done.returncode != 0:
+        sys.exit(f"{name} failed ({done.returncode}):\n{done.stderr.decode(errors='replace')[-2000:]}")
+    last = done.stderr.decode().strip().splitlines()[-1].split()
+    print(f"  {name}: {elapsed:.2f} s, {int(last[1]) / 1024:.0f} MB", flush=True)
+    return Measure(name, " ".join(argv), elapsed, int(last[1]) / 1024)
+
+
+def prepare(out: Path, lines: int) -> tuple[Path, Path, int]:
+    """The seeded sample as one plain combined log and its gzip copy."""
+    from ledger.sample import generate
+
+    plain, packed = out / "bench-combined.log", out / "bench-combined.log.gz"
+    if plain.exists() and packed.exists() and (out / f".lines-{lines}").exists():
+        return plain, packed, sum(1 for _ in plain.open("rb"))
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    print(f"generating {lines:,} lines ...", flush=True)
+    sample = generate(out / "sample", lines=lines)
+    vhost = next(f.path for f in sample.files if f.outlet is None)
+    with gzip.open(vhost, "rb") as handle:
+        text = pl.Series(handle.read().decode().splitlines())
+    combined = text.str.replace(r"^\S+ ", "")  # drop the vhost column: combined format
+    plain.write_text("\n".join(combined.to_list()) + "\n")
+    subprocess.run(["gzip", "-k", "-6", "-f", str(plain)], check=True)
+    (out / f".lines-{lines}").touch()
+    return plain, packed, combined.len()
+
+
+def goaccess_version() -> str:
+    found = shutil.which("goaccess")
+    if not found:
+        sys.exit("GoAccess is not installed: `apt-get install goaccess` (make bench does it)")
+    first = subprocess.run([found, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return first.strip()
+
+
+def ingest(name: str, source: Path, out: Path) -> Measure:
+    db = out / f"{name}.duckdb"
+    for stale in (db, Path(f"{db}.wal")):
+        stale.unlink(missing_ok=True)
+    setup = [ROYALTY, "--db", str(db), "outlets", "add", "bench", "--name", "Bench", "--domain", "bench.kz"]
+    subprocess.run(setup, check=True, capture_output=True)
+    return timed(name, [ROYALTY, "--db", str(db), "ingest", str(source), "--outlet", "bench", "--format", "combined"])
+
+
+def run(lines: int, out: Path) -> tuple[list[Measure], int, int, str]:
+    plain, packed, count = prepare(out, lines)
+    version = goaccess_version()
+    size = plain.stat().st_size
+    print(f"input: {count:,} lines, {size / 1e6:.0f} MB plain, {packed.stat().st_size / 1e6:.0f} MB gzip", flush=True)
+    measures = [
+        timed("cat (plain)", ["cat", str(plain)]),
+        timed("zcat (gzip)", ["zcat", str(packed)]),
+        timed(
+            "GoAccess JSON report (plain)",
+            ["goaccess", str(plain), "--log-format=COMBINED", "--no-progress", "-o", str(out / "goaccess.json")],
+        ),
+        ingest("royalty ingest (plain)", plain, out),
+        ingest("royalty ingest (gzip)", packed, out),
+    ]
+    return measures, count, size, version
+
+
+def render(measures: list[Measure], lines: int, size: int, version: str) -> str:
+    goaccess = next(m for m in measures if m.name.startswith("GoAccess"))
+    rows = [
+        "| step | seconds | lines/s | MB/s | peak RSS | speed vs GoAccess |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for m in measures:
+        rows.append(
+            f"| {m.name} | {m.seconds:.2f} | {lines / m.seconds:,.0f} | {size / 1e6 / m.seconds:,.0f} | "
+            f"{m.peak_mb:,.0f} MB | {goaccess.seconds / m.seconds:.1f}x |"
+        )
+    cpu = _cpu()
+    return "\n".join(
+        [
+            f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {cpu}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {version}; input {lines:,} lines ({size / 1e6:,.0f} MB) "
+            "of the seeded sample in combined format; one run each.",
+            "",
+            *rows,
+        ]
+    )
+
+
+def _cpu() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.machine()
+    match = re.search(r"model name\s*:\s*(.+)", text)
+    return match.group(1).strip() if match else platform.machine()
+
+
+def write_doc(doc: Path, table: str) -> None:
+    text = doc.read_text()
+    begin, end = "<!-- BEGIN MEASURED -->", "<!-- END MEASURED -->"
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    doc.write_text(f"{head}{begin}\n{table}\n{end}{tail}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=5_000_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    measures, lines, size, version = run(args.lines, args.out)
+    table = render(measures, lines, size, version)
+    print()
+    print(table)
+    write_doc(args.doc, table)
+    print(f"\nwrote {args.doc}")
+
+
+if __name__ == "__main__":
+    main()
