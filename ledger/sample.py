@@ -69,7 +69,7 @@ import polars as pl
 import pyarrow as pa
 from isal import isal_zlib
 
-from ledger.detect.iplists import IpLists, load_ip_lists
+from ledger.detect.iplists import NON_PUBLIC, IpLists, load_ip_lists
 from ledger.detect.referrals import Referrers, load_referrers
 from ledger.detect.registry import AI_PURPOSES, Bot, Registry, load_registry
 from ledger.errors import ConfigError, RegistryError
@@ -370,19 +370,6 @@ _DC_V4 = (
 )
 _DC_V6 = ("2a03:b0c0:3::/48", "2604:a880:400::/48", "2604:a880:800::/48", "2001:41d0:8::/48", "2a01:4f9:c010::/48")
 _PRIVATE = ("10.0.0.0/8",)
-_NON_PUBLIC = (
-    "0.0.0.0/8",
-    "10.0.0.0/8",
-    "100.64.0.0/10",
-    "127.0.0.0/8",
-    "169.254.0.0/16",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "::/128",
-    "::1/128",
-    "fc00::/7",
-    "fe80::/10",
-)
 
 # Bots: (token, share of all lines in %). Agents acting for a user (purpose "user") follow an outlet's audience,
 # crawlers the size of its archive.
@@ -659,9 +646,9 @@ def _product_of(referrers: Referrers, host: str | None = None, utm: str | None =
 
 def _build_world(registry: Registry, ip_lists: IpLists, referrers: Referrers, rng: np.random.Generator) -> _World:
     all_cidrs = [c for lst in ip_lists.lists.values() for c in lst.cidrs]
-    taken = _Taken(all_cidrs + list(_NON_PUBLIC))
+    taken = _Taken(all_cidrs + list(NON_PUBLIC))
     others = {
-        lid: _Taken([c for o, lst in ip_lists.lists.items() if o != lid for c in lst.cidrs] + list(_NON_PUBLIC))
+        lid: _Taken([c for o, lst in ip_lists.lists.items() if o != lid for c in lst.cidrs] + list(NON_PUBLIC))
         for lid in _ATTRIBUTED_LISTS
         if lid in ip_lists.lists
     }

@@ -174,7 +174,7 @@ def addresses_to_int(addresses: pl.Series) -> pl.Series:
 
 
 # Addresses that never identify a client on the internet: a load balancer, a proxy, loopback, link-local.
-_NON_PUBLIC = (
+NON_PUBLIC = (
     "0.0.0.0/8",
     "10.0.0.0/8",
     "100.64.0.0/10",
@@ -191,7 +191,7 @@ _NON_PUBLIC = (
 
 @cache
 def non_public_intervals() -> pl.DataFrame:
-    spans = _merge([_cidr_interval(c, "non-public") for c in _NON_PUBLIC])
+    spans = _merge([_cidr_interval(c, "non-public") for c in NON_PUBLIC])
     return pl.DataFrame(
         {
             "list_id": ["non-public"] * len(spans),
