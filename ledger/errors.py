@@ -17,6 +17,7 @@ EXIT_INPUT = 3  # a log file or CSV that cannot be read or parsed
 EXIT_NOT_FOUND = 4  # an outlet, scheme, run or file that does not exist
 EXIT_CONFIG = 5  # a schemes file, registry or option value that is invalid
 EXIT_LEDGER = 6  # the DuckDB ledger cannot be opened or written
+EXIT_INTERNAL = 70  # a bug: the step in progress was rolled back
 EXIT_INTERRUPTED = 130
 
 

@@ -1,31 +1,61 @@
 """Ingest: one source -> one upload, in one transaction, with every line accounted for.
 
 read (sources) -> parse (formats/parse) -> outlet resolution -> detect -> write (store), batch by batch,
-so memory stays flat whatever the file size. The same content ingested again is a no-op reported as a
-duplicate; any failure or interruption rolls the whole upload back.
+so memory stays flat whatever the file size; the next block is read and decompressed in a background
+thread while the current one is processed. Each batch is committed (one transaction for a whole file
+makes DuckDB hold it all in memory), and the upload is marked in progress until its final transaction:
+a failure or Ctrl-C removes every row it wrote, and a killed process's rows are removed the next time
+the ledger is opened. The same content again is a no-op reported as a duplicate; an overlap with an
+earlier upload is handled as the user chose (ledger.overlap).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import polars as pl
 
 from ledger.detect.classify import Detector
 from ledger.errors import ConfigError, FormatDetectionError, InputError
-from ledger.formats import SNIFF_ORDER, LogFormat, get_format
+from ledger.formats import SNIFF_ORDER, LogFormat, custom_layout, get_format
+from ledger.inputs import expand_inputs
+from ledger.iplist_refresh import latest_ip_lists
 from ledger.outlets import DomainResolver, require_outlet
-from ledger.parse import REJECT_SCHEMA, parse_batch, sniff_format
-from ledger.sources import Batch, Source
+from ledger.overlap import OVERLAP_CHOICES, OverlapError, covered_windows, find_overlap, inside_covered
+from ledger.parse import REJECT_SCHEMA, ParsedBatch, Parser, sniff_format
+from ledger.robots import compute_verdicts, has_snapshots
+from ledger.sources import Batch, Source, prefetch
 from ledger.store.db import Ledger, now
 
 SNIFF_LINES = 1000
-Progress = Callable[[int], None]  # called with the number of lines done so far
+INGEST_DUCKDB_MEMORY = "256MB"  # DuckDB's share while ingesting; the batches in flight take the rest of 1 GB
+Progress = Callable[[int, int], None]  # called with (lines done, raw bytes read) after each batch
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    outlet: str | None = None
+    fmt: str = "auto"  # a preset name, or auto
+    log_format: str | None = None  # an Apache or nginx format string (overrides fmt)
+    overlap: str = "fail"  # fail | keep | drop
+
+    def validate(self, ledger: Ledger) -> None:
+        if self.outlet is not None:
+            require_outlet(ledger, self.outlet)
+        if self.log_format is None and self.fmt != "auto":
+            get_format(self.fmt)
+        if self.overlap not in OVERLAP_CHOICES:
+            raise ConfigError(
+                f"unknown overlap treatment '{self.overlap}'",
+                key="--overlap",
+                allowed=OVERLAP_CHOICES,
+                value=self.overlap,
+            )
 
 
 @dataclass(frozen=True)
@@ -44,21 +74,31 @@ class IngestResult:
     compression: str = "none"
     first_ts: datetime | None = None
     last_ts: datetime | None = None
+    overlap: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 @dataclass
-class _Totals:
+class _Run:
+    """What one upload accumulates while its batches go through."""
+
+    upload_id: str
+    options: IngestOptions
+    detector: Detector
+    resolver: DomainResolver
+    covered: pl.DataFrame | None
+    fmt: LogFormat | None = None
+    parser: Parser | None = None
     lines: int = 0
     parsed: int = 0
     rejected: int = 0
     ai_fetches: int = 0
     fetches: int = 0
     referrals: int = 0
-    first_ts: datetime | None = None
-    last_ts: datetime | None = None
+    traffic: list[pl.DataFrame] = field(default_factory=list)
+    windows: list[pl.DataFrame] = field(default_factory=list)
 
 
 def ingest_paths(
@@ -67,73 +107,28 @@ def ingest_paths(
     *,
     outlet: str | None = None,
     fmt: str = "auto",
+    log_format: str | None = None,
+    overlap: str = "fail",
     progress: Progress | None = None,
     each: Callable[[IngestResult], None] | None = None,
 ) -> list[IngestResult]:
-    """Ingest each source in turn, each its own upload; ``each`` sees every result as it lands.
+    """Ingest each file (directories and globs expanded), each its own upload; ``each`` sees every result.
 
     Stops at the first error: the failing file leaves nothing behind, earlier files stay ingested.
     """
-    detector = Detector()
+    options = IngestOptions(outlet, fmt, log_format, overlap)
+    options.validate(ledger)
+    detector = Detector(ip_lists=latest_ip_lists(ledger))  # a refreshed registry version, else the packaged one
     results = []
-    for name in names:
-        source = Source.open(name)
-        result = ingest_or_duplicate(ledger, source, outlet=outlet, fmt=fmt, detector=detector, progress=progress)
-        results.append(result)
-        if each is not None:
-            each(result)
+    with ledger.memory_limit(INGEST_DUCKDB_MEMORY):
+        for name in expand_inputs(names):
+            result = ingest_or_duplicate(ledger, Source.open(name), options, detector=detector, progress=progress)
+            results.append(result)
+            if each is not None:
+                each(result)
+    if any(not r.duplicate_upload for r in results) and has_snapshots(ledger):
+        compute_verdicts(ledger, registry=detector.registry)  # new AI fetches judged by robots.txt in force
     return results
-
-
-def ingest_source(
-    ledger: Ledger,
-    source: Source,
-    *,
-    outlet: str | None = None,
-    fmt: str = "auto",
-    detector: Detector | None = None,
-    progress: Progress | None = None,
-) -> IngestResult:
-    detector = detector or Detector()
-    if outlet is not None:
-        require_outlet(ledger, outlet)
-    if fmt != "auto":
-        get_format(fmt)  # validates the name before any work
-    resolver = DomainResolver.from_ledger(ledger)
-    upload_id = f"{now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
-    totals = _Totals()
-    traffic: list[pl.DataFrame] = []
-    chosen: LogFormat | None = None
-    with ledger.transaction():
-        for batch in source.batches():
-            if chosen is None:
-                chosen = _choose_format(source, batch, fmt, outlet)
-            _ingest_batch(ledger, upload_id, batch, chosen, outlet, resolver, detector, totals, traffic)
-            if progress is not None:
-                progress(totals.lines)
-        if chosen is None:
-            raise InputError("the file is empty; nothing to ingest", path=source.name)
-        existing = ledger.rows("SELECT upload_id FROM uploads WHERE content_sha256 = ?", [source.content_sha256])
-        if existing:
-            # Same content already in the ledger: undo everything this pass wrote.
-            raise _Duplicate(existing[0]["upload_id"])
-        _finish(ledger, upload_id, source, chosen, outlet, detector, totals, traffic)
-    return IngestResult(
-        upload_id=upload_id,
-        source=source.name,
-        outlet=outlet or _outlets_seen(traffic),
-        format=chosen.name,
-        lines=totals.lines,
-        parsed=totals.parsed,
-        rejected=totals.rejected,
-        ai_fetches=totals.ai_fetches,
-        duplicate_upload=False,
-        fetches=totals.fetches,
-        referrals=totals.referrals,
-        compression=source.compression,
-        first_ts=totals.first_ts,
-        last_ts=totals.last_ts,
-    )
 
 
 class _Duplicate(Exception):
@@ -142,19 +137,24 @@ class _Duplicate(Exception):
         self.upload_id = upload_id
 
 
-def ingest_or_duplicate(ledger: Ledger, source: Source, **options: Any) -> IngestResult:
+def ingest_or_duplicate(
+    ledger: Ledger,
+    source: Source,
+    options: IngestOptions,
+    *,
+    detector: Detector | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
     """``ingest_source``, reporting a duplicate upload instead of raising.
 
     When an upload of exactly this file's size exists, the file's hash is checked first, so re-sending
     the same bytes costs one read, not a parse.
     """
-    if options.get("outlet") is not None:
-        require_outlet(ledger, options["outlet"])
     try:
         same_bytes = _same_raw_bytes(ledger, source)
         if same_bytes is not None:
             raise _Duplicate(same_bytes)
-        return ingest_source(ledger, source, **options)
+        return ingest_source(ledger, source, options, detector=detector, progress=progress)
     except _Duplicate as duplicate:
         row = ledger.rows("SELECT * FROM uploads WHERE upload_id = ?", [duplicate.upload_id])[0]
         return IngestResult(
@@ -170,7 +170,62 @@ def ingest_or_duplicate(ledger: Ledger, source: Source, **options: Any) -> Inges
             compression=row["compression"],
             first_ts=row["first_ts"],
             last_ts=row["last_ts"],
+            overlap=row["overlap"],
         )
+
+
+def ingest_source(
+    ledger: Ledger,
+    source: Source,
+    options: IngestOptions,
+    *,
+    detector: Detector | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    options.validate(ledger)
+    run = _Run(
+        upload_id=f"{now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}",
+        options=options,
+        detector=detector or Detector(),
+        resolver=DomainResolver.from_ledger(ledger),
+        covered=covered_windows(ledger) if options.overlap == "drop" else None,
+    )
+    ledger.begin_upload(run.upload_id, source.name)
+    try:
+        for batch, result in prefetch(_parsed(source, run)):
+            with ledger.transaction():  # committed batch by batch: DuckDB would hold one huge transaction in RAM
+                _ingest_batch(ledger, run, batch, result)
+            if progress is not None:
+                progress(run.lines, source.bytes_read)
+        if run.fmt is None:
+            raise InputError("the file is empty; nothing to ingest", path=source.name)
+        with ledger.transaction():
+            existing = ledger.rows("SELECT upload_id FROM uploads WHERE content_sha256 = ?", [source.content_sha256])
+            if existing:
+                raise _Duplicate(existing[0]["upload_id"])
+            _finish(ledger, run, source)
+            ledger.end_upload(run.upload_id)
+    except BaseException:
+        ledger.discard_upload(run.upload_id)  # nothing of an unfinished upload stays behind
+        raise
+    windows = pl.concat(run.windows) if run.windows else None
+    return IngestResult(
+        upload_id=run.upload_id,
+        source=source.name,
+        outlet=options.outlet or _outlets_seen(run),
+        format=run.fmt.name,
+        lines=run.lines,
+        parsed=run.parsed,
+        rejected=run.rejected,
+        ai_fetches=run.ai_fetches,
+        duplicate_upload=False,
+        fetches=run.fetches,
+        referrals=run.referrals,
+        compression=source.compression,
+        first_ts=windows["first_ts"].min() if windows is not None else None,  # type: ignore[arg-type]
+        last_ts=windows["last_ts"].max() if windows is not None else None,  # type: ignore[arg-type]
+        overlap=None if options.overlap == "fail" else options.overlap,
+    )
 
 
 def _same_raw_bytes(ledger: Ledger, source: Source) -> str | None:
@@ -187,67 +242,76 @@ def _same_raw_bytes(ledger: Ledger, source: Source) -> str | None:
     return found[0]["upload_id"] if found else None
 
 
-def _choose_format(source: Source, batch: Batch, fmt: str, outlet: str | None) -> LogFormat:
-    sample = batch.lines.head(SNIFF_LINES)
-    candidates = SNIFF_ORDER if fmt == "auto" else (fmt,)
-    name, matched = sniff_format(sample, candidates)
-    if name is None or matched == 0:
-        nonempty = [i for i, line in enumerate(sample.to_list()) if line.strip()]
-        first = nonempty[0] if nonempty else 0
-        raise FormatDetectionError(
-            source.name, candidates, batch.first_line + first, sample[first] if len(sample) else ""
-        )
-    chosen = get_format(name)
-    if outlet is None and not chosen.has_host:
+def choose_format(name: str, batch: Batch, options: IngestOptions) -> LogFormat:
+    """The format of a source: the user's format string or preset, or the best sniffed preset."""
+    if options.log_format is not None:
+        chosen = custom_layout(options.log_format)
+        candidates: tuple[str, ...] = ("custom",)
+        matched = Parser(chosen).parse(batch.lines.head(SNIFF_LINES), batch.first_line).parsed.height
+    else:
+        candidates = SNIFF_ORDER if options.fmt == "auto" else (options.fmt,)
+        best, matched = sniff_format(batch.lines.head(SNIFF_LINES), candidates)
+        chosen = get_format(best) if best else get_format(candidates[0])
+    if matched == 0:
+        sample = batch.lines.head(SNIFF_LINES).to_list()
+        first = next((i for i, line in enumerate(sample) if line.strip()), 0)
+        raise FormatDetectionError(name, candidates, batch.first_line + first, sample[first] if sample else "")
+    if options.outlet is None and not chosen.has_host:
         raise ConfigError(
-            f"{source.name}: format '{chosen.name}' carries no host, so the outlet cannot be read from the lines; "
+            f"{name}: format '{chosen.name}' carries no host, so the outlet cannot be read from the lines; "
             "pass --outlet SLUG"
         )
     return chosen
 
 
-def _ingest_batch(
-    ledger: Ledger,
-    upload_id: str,
-    batch: Batch,
-    fmt: LogFormat,
-    outlet: str | None,
-    resolver: DomainResolver,
-    detector: Detector,
-    totals: _Totals,
-    traffic: list[pl.DataFrame],
-) -> None:
-    result = parse_batch(batch.lines, batch.first_line, fmt)
-    parsed, rejects = result.parsed, result.rejects
-    if outlet is not None:
-        parsed = parsed.with_columns(pl.lit(outlet).alias("outlet"))
-    else:
-        parsed = parsed.with_columns(resolver.resolve(parsed["host"]).alias("outlet"))
-        unknown = parsed.filter(pl.col("outlet").is_null())
-        if unknown.height:
-            rejects = pl.concat([rejects, _unknown_host_rejects(unknown, batch)])
-            parsed = parsed.filter(pl.col("outlet").is_not_null())
-    detected = detector.detect(parsed, resolver.primary)
-    tag = pl.lit(upload_id).alias("upload_id")
+def _parsed(source: Source, run: _Run) -> Iterator[tuple[Batch, ParsedBatch]]:
+    """Batches with their parse, in order. Run through ``prefetch``, this is a pipeline of three threads:
+    reading and decompressing, parsing, and (in the caller) detection and writing; polars and the codecs
+    release the GIL, so the stages overlap on several cores."""
+    reader = prefetch(source.batches())
+    try:
+        for batch in reader:
+            if run.parser is None:
+                run.fmt = choose_format(source.name, batch, run.options)
+                run.parser = Parser(run.fmt)
+            yield batch, run.parser.parse(batch.lines, batch.first_line)
+    finally:
+        reader.close()
+
+
+def _ingest_batch(ledger: Ledger, run: _Run, batch: Batch, result: ParsedBatch) -> None:
+    parsed, rejects = _with_outlets(run, result.parsed, result.rejects, batch)
+    detected = run.detector.detect(parsed, run.resolver.primary)
+    tag = pl.lit(run.upload_id).alias("upload_id")
     ledger.insert_arrow("fetches", detected.fetches.with_columns(tag).to_arrow())
     ledger.insert_arrow("referrals", detected.referrals.with_columns(tag).to_arrow())
     ledger.insert_arrow("rejects", rejects.sort("line_no").with_columns(tag).to_arrow())
-    traffic.append(detected.traffic)
-    totals.lines += batch.lines.len()
-    totals.parsed += parsed.height
-    totals.rejected += rejects.height
-    totals.fetches += detected.fetches.height
-    totals.ai_fetches += int(detected.fetches["ai"].sum() or 0)
-    totals.referrals += detected.referrals.height
+    run.traffic.append(detected.traffic)
     if parsed.height:
-        low, high = cast(datetime, parsed["ts"].min()), cast(datetime, parsed["ts"].max())
-        totals.first_ts = low if totals.first_ts is None else min(totals.first_ts, low)
-        totals.last_ts = high if totals.last_ts is None else max(totals.last_ts, high)
-    if totals.parsed + totals.rejected != totals.lines:  # pragma: no cover - an invariant, not a branch
-        raise AssertionError(f"line accounting broke at line {batch.first_line}: {totals}")
+        run.windows.append(
+            parsed.group_by("outlet").agg(
+                pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"), pl.len().alias("lines")
+            )
+        )
+    run.lines += batch.lines.len()
+    run.parsed += parsed.height
+    run.rejected += rejects.height
+    run.fetches += detected.fetches.height
+    run.ai_fetches += int(detected.fetches["ai"].sum() or 0)
+    run.referrals += detected.referrals.height
+    if run.parsed + run.rejected != run.lines:  # pragma: no cover - an invariant, not a branch
+        raise AssertionError(f"line accounting broke at line {batch.first_line}")
 
 
-def _unknown_host_rejects(unknown: pl.DataFrame, batch: Batch) -> pl.DataFrame:
+def _with_outlets(
+    run: _Run, parsed: pl.DataFrame, rejects: pl.DataFrame, batch: Batch
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Each parsed line's outlet; lines without one (or inside a covered window, with --overlap drop)
+    move to the rejects with the reason."""
+    if run.options.outlet is not None:
+        parsed = parsed.with_columns(pl.lit(run.options.outlet).alias("outlet"))
+    else:
+        parsed = parsed.with_columns(run.resolver.resolve(parsed["host"]).alias("outlet"))
     reason = (
         pl.lit("host '")
         + pl.col("host").fill_null("-")
@@ -255,29 +319,40 @@ def _unknown_host_rejects(unknown: pl.DataFrame, batch: Batch) -> pl.DataFrame:
             "' is not a domain of any outlet; add it with 'royalty outlets add SLUG --domain HOST' or pass --outlet"
         )
     )
-    raw = batch.lines.gather((unknown["line_no"] - batch.first_line).cast(pl.UInt32))
-    return (
-        unknown.select("line_no", reason.alias("reason"))
-        .with_columns(raw.str.slice(0, 2048).alias("raw"))
-        .cast(
-            REJECT_SCHEMA  # type: ignore[arg-type]
+    if run.covered is not None:
+        parsed = parsed.with_columns(inside_covered(parsed, run.covered).alias("_covered"))
+        reason = (
+            pl.when(pl.col("outlet").is_null())
+            .then(reason)
+            .otherwise(
+                pl.lit("inside a window already covered by upload ") + pl.col("_covered") + pl.lit(" (--overlap drop)")
+            )
         )
-    )
+        moved = pl.col("outlet").is_null() | pl.col("_covered").is_not_null()
+    else:
+        moved = pl.col("outlet").is_null()
+    out = parsed.filter(moved)
+    if out.height:
+        raw = batch.lines.gather((out["line_no"] - batch.first_line).cast(pl.UInt32))
+        extra = out.select("line_no", reason.alias("reason")).with_columns(raw.str.slice(0, 2048).alias("raw"))
+        rejects = pl.concat([rejects, extra.cast(REJECT_SCHEMA)])  # type: ignore[arg-type]
+    return parsed.filter(~moved).drop("_covered", strict=False), rejects
 
 
-def _finish(
-    ledger: Ledger,
-    upload_id: str,
-    source: Source,
-    fmt: LogFormat,
-    outlet: str | None,
-    detector: Detector,
-    totals: _Totals,
-    traffic: list[pl.DataFrame],
-) -> None:
-    if traffic:
-        daily = pl.concat(traffic).group_by("outlet", "day", "class").agg(pl.col("requests").sum())
-        ledger.insert_arrow("traffic_daily", daily.with_columns(pl.lit(upload_id).alias("upload_id")).to_arrow())
+def _finish(ledger: Ledger, run: _Run, source: Source) -> None:
+    assert run.fmt is not None
+    tag = pl.lit(run.upload_id).alias("upload_id")
+    if run.traffic:
+        daily = pl.concat(run.traffic).group_by("outlet", "day", "class").agg(pl.col("requests").sum())
+        ledger.insert_arrow("traffic_daily", daily.with_columns(tag).to_arrow())
+    if run.windows:
+        windows = (
+            pl.concat(run.windows)
+            .group_by("outlet")
+            .agg(pl.col("first_ts").min(), pl.col("last_ts").max(), pl.col("lines").sum().cast(pl.Int64))
+        )
+        ledger.insert_arrow("upload_windows", windows.with_columns(tag).to_arrow())
+    detector = run.detector
     ledger.execute(
         "INSERT OR IGNORE INTO registry_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
@@ -290,32 +365,42 @@ def _finish(
             now(),
         ],
     )
+    first, last = (None, None)
+    if run.windows:
+        stacked = pl.concat(run.windows)
+        first, last = stacked["first_ts"].min(), stacked["last_ts"].max()
     ledger.execute(
-        "INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO uploads (upload_id, source, content_sha256, raw_sha256, raw_bytes, content_bytes, compression,"
+        " format, outlet, lines_total, lines_parsed, lines_rejected, ai_fetches, first_ts, last_ts,"
+        " registry_version, ingested_at, overlap) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            upload_id,
+            run.upload_id,
             source.name,
             source.content_sha256,
             source.raw_sha256,
             source.raw_bytes,
             source.content_bytes,
             source.compression,
-            fmt.name,
-            outlet,
-            totals.lines,
-            totals.parsed,
-            totals.rejected,
-            totals.ai_fetches,
-            totals.first_ts,
-            totals.last_ts,
+            run.fmt.name,
+            run.options.outlet,
+            run.lines,
+            run.parsed,
+            run.rejected,
+            run.ai_fetches,
+            first,
+            last,
             detector.version,
             now(),
+            None if run.options.overlap == "fail" else run.options.overlap,
         ],
     )
+    if run.options.overlap == "fail":
+        found = find_overlap(ledger, run.upload_id)
+        if found is not None:
+            raise OverlapError(source.name, found)
 
 
-def _outlets_seen(traffic: list[pl.DataFrame]) -> str | None:
-    if not traffic:
+def _outlets_seen(run: _Run) -> str | None:
+    if not run.windows:
         return None
-    seen = sorted(set(pl.concat(traffic)["outlet"].to_list()))
-    return ",".join(seen) if seen else None
+    return ",".join(sorted(set(pl.concat(run.windows)["outlet"].to_list()))) or None

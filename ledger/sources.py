@@ -15,11 +15,13 @@ import bz2
 import hashlib
 import lzma
 import sys
+import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, BinaryIO, cast
+from queue import Full, Queue
+from typing import IO, BinaryIO, TypeVar, cast
 
 import numpy as np
 import polars as pl
@@ -27,7 +29,7 @@ import pyarrow as pa
 
 from ledger.errors import InputError
 
-BLOCK_SIZE = 32 * 1024 * 1024
+BLOCK_SIZE = 16 * 1024 * 1024  # with two blocks read ahead, ~10 blocks of working memory stay well under 1 GB
 _MAGIC = (
     (b"\x1f\x8b", "gzip"),
     (b"BZh", "bzip2"),
@@ -86,6 +88,12 @@ class Source:
     raw_bytes: int = 0
     content_bytes: int = 0
     lines: int = 0
+    _hashing: _HashingReader | None = field(default=None, repr=False)
+
+    @property
+    def bytes_read(self) -> int:
+        """Raw bytes read so far (for progress)."""
+        return self._hashing.size if self._hashing is not None else self.raw_bytes
 
     @classmethod
     def open(cls, name: str) -> Source:
@@ -106,9 +114,11 @@ class Source:
         except OSError as exc:
             raise InputError(f"cannot open: {exc.strerror}", path=self.path) from exc
 
-    def batches(self, block_size: int = BLOCK_SIZE) -> Iterator[Batch]:
+    def batches(self, block_size: int | None = None) -> Iterator[Batch]:
         """Yields line batches; afterwards the digests, sizes and line count are set."""
+        block_size = block_size or BLOCK_SIZE
         hashing = _HashingReader(self._raw_stream())
+        self._hashing = hashing
         content = hashlib.sha256()
         try:
             head = hashing.raw.peek(8)[:8] if hasattr(hashing.raw, "peek") else b""
@@ -180,13 +190,72 @@ def _open_codec(name: str, raw: BinaryIO) -> IO[bytes]:
     return cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True))
 
 
-def split_lines(data: bytes) -> pl.Series:
-    """Newline-terminated bytes -> one String value per line (without ``\\n`` or a trailing ``\\r``)."""
+_END = object()
+
+
+T = TypeVar("T")
+
+
+def prefetch(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
+    """Read (and decompress, and split) the next blocks in a background thread while the caller works.
+
+    Errors in the reader are raised in the caller; when the caller stops early (an error, Ctrl-C), the
+    reader is told to stop and is not waited for beyond the block it is reading.
+    """
+    queue: Queue[object] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for batch in batches:
+                if not offer(batch):
+                    break
+            else:
+                offer(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
+            offer(exc)
+        finally:
+            batches.close()  # type: ignore[attr-defined]  # closes the file when the consumer stopped early
+
+    thread = threading.Thread(target=work, name="royalty-reader", daemon=True)
+    thread.start()
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        # \xHH escapes never contain a newline, so the line structure is unchanged.
-        data = data.decode("utf-8", errors="backslashreplace").encode("utf-8")
+        while True:
+            item = queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]  # items are T or the sentinels handled above
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def split_lines(data: bytes) -> pl.Series:
+    """Newline-terminated bytes -> one String value per line (without ``\\n`` or a trailing ``\\r``).
+
+    UTF-8 is validated by polars in one vectorised cast; only a block that holds invalid bytes takes the
+    slow path, where they become ``\\xHH`` escapes (which never contain a newline, so lines stay lines).
+    """
+    try:
+        text = _lines_of(data).cast(pl.String)
+    except pl.exceptions.ComputeError:  # polars' error for invalid UTF-8
+        text = _lines_of(data.decode("utf-8", errors="backslashreplace").encode("utf-8")).cast(pl.String)
+    return text.str.strip_suffix("\n").str.strip_suffix("\r")
+
+
+def _lines_of(data: bytes) -> pl.Series:
+    """A Binary column over ``data``'s own buffer, one value per newline-terminated line."""
     buffer = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(buffer == 10)
     offsets = np.empty(len(ends) + 1, dtype=np.int64)
@@ -195,5 +264,4 @@ def split_lines(data: bytes) -> pl.Series:
     array = pa.LargeBinaryArray.from_buffers(
         pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
-    text = pl.Series("line", array).cast(pl.String)
-    return text.str.strip_suffix("\n").str.strip_suffix("\r")
+    return pl.Series("line", array)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ledger.detect.iplists import IpLists, addresses_to_int, load_ip_lists, match_lists, non_public_intervals
+from ledger.detect.addresses import resolve_addresses
+from ledger.detect.iplists import IpLists, load_ip_lists, match_lists
 from ledger.detect.referrals import Referrers, load_referrers, referral_columns
 from ledger.detect.registry import AI_PURPOSES, Registry, load_registry
 
@@ -34,7 +35,9 @@ FETCH_COLUMNS = (
     "status",
     "bytes",
     "client_ip",
+    "forwarded_for",
     "user_agent",
+    "content_type",
     "bot",
     "operator",
     "purpose",
@@ -74,6 +77,7 @@ class Detector:
             orient="row",
         )
         self._attribution_lists = self._undeclared_lists()
+        self._referrer_hosts = sorted({h.lower() for p in self.referrers.products for h in p.hosts})
 
     @property
     def version(self) -> str:
@@ -121,15 +125,7 @@ class Detector:
 
     def detect(self, parsed: pl.DataFrame, primary_hosts: dict[str, str]) -> Detected:
         """``parsed`` carries the parse columns plus ``outlet``; ``primary_hosts`` maps outlet -> domain."""
-        agents = self.classify_agents(parsed["user_agent"])
-        frame = parsed.join(agents, on="user_agent", how="left", maintain_order="left").with_columns(
-            pl.col("generic").fill_null(pl.col("user_agent").is_null())
-        )
-        frame = self._with_addresses(frame)
-        frame = frame.join(self._bots, on="bot_index", how="left", maintain_order="left")
-        frame = self._verify(frame)
-        frame = self._attribute_undeclared(frame)
-        frame = frame.with_columns(_traffic_class().alias("class"), _canonical_url(primary_hosts).alias("url"))
+        frame = self.annotate(parsed, primary_hosts)
         fetches = frame.filter(pl.col("class") != "human").filter(
             pl.col("bot").is_not_null() | (pl.col("class") == "undeclared_ai")
         )
@@ -141,12 +137,22 @@ class Detector:
             ),
         )
 
-    def _with_addresses(self, frame: pl.DataFrame) -> pl.DataFrame:
-        ips = frame.select(pl.col("client_ip").unique()).drop_nulls()
-        ips = ips.with_columns(addresses_to_int(ips["client_ip"]).alias("n"))
-        private = match_lists(ips["n"], non_public_intervals()).select("n", pl.lit(True).alias("non_public"))
-        ips = ips.join(private, on="n", how="left").with_columns(pl.col("non_public").fill_null(False))
-        return frame.join(ips, on="client_ip", how="left", maintain_order="left")
+    def annotate(self, parsed: pl.DataFrame, primary_hosts: dict[str, str]) -> pl.DataFrame:
+        """Every parsed line with its class, bot, operator, purpose, verdict, effective address and URL."""
+        agents = self.classify_agents(parsed["user_agent"])
+        frame = parsed.join(agents, on="user_agent", how="left", maintain_order="left").with_columns(
+            pl.col("generic").fill_null(pl.col("user_agent").is_null())
+        )
+        frame = resolve_addresses(frame)
+        frame = frame.join(self._bots, on="bot_index", how="left", maintain_order="left")
+        frame = self._verify(frame)
+        frame = self._attribute_undeclared(frame)
+        frame = frame.with_columns(_traffic_class().alias("class"))
+        # Canonical URLs only where a row is kept (bot fetches, candidate referrals), not for every human line.
+        keep = (
+            (pl.col("class") != "human") | pl.col("referer").is_not_null() | pl.col("path").str.contains("utm_source=")
+        )
+        return _with_urls(frame, keep, primary_hosts)
 
     def _verify(self, frame: pl.DataFrame) -> pl.DataFrame:
         claimed = frame.filter(pl.col("method_") == "ip").select("n", "bot_index").drop_nulls().unique()
@@ -191,8 +197,14 @@ class Detector:
             pl.when(undeclared).then(pl.lit("ip_attributed")).otherwise(pl.lit("declared")).alias("attribution"),
         ).drop("_alist", "_aop", "_apurpose")
 
+    def referrals_of(self, humans: pl.DataFrame) -> pl.DataFrame:
+        """AI referrals among annotated human lines."""
+        return self._referrals(humans)
+
     def _referrals(self, humans: pl.DataFrame) -> pl.DataFrame:
-        candidates = humans.filter(pl.col("referer").is_not_null() | pl.col("path").str.contains("utm_source="))
+        # A cheap literal scan first: only rows that mention a product host or utm_source get parsed.
+        mentions = pl.col("referer").str.contains_any(self._referrer_hosts, ascii_case_insensitive=True)
+        candidates = humans.filter(mentions.fill_null(False) | pl.col("path").str.contains("utm_source=", literal=True))
         found = referral_columns(candidates, self.referrers).filter(pl.col("product").is_not_null())
         return found.with_columns(
             pl.col("ref_operator").alias("operator"),
@@ -201,6 +213,16 @@ class Detector:
             .str.to_lowercase()
             .alias("referer_host"),
         ).select(REFERRAL_COLUMNS)
+
+
+def _with_urls(frame: pl.DataFrame, keep: pl.Expr, primary_hosts: dict[str, str]) -> pl.DataFrame:
+    """The ``url`` column, computed only for the rows that can end in a table."""
+    mask = frame.select(keep.fill_null(False)).to_series()
+    urls = pl.Series("url", [None] * frame.height, dtype=pl.String)
+    if mask.any():
+        kept = frame.filter(mask).select(_canonical_url(primary_hosts).alias("url")).to_series()
+        urls = urls.scatter(mask.arg_true(), kept)
+    return frame.with_columns(urls)
 
 
 def _traffic_class() -> pl.Expr:

@@ -60,7 +60,7 @@ def address_to_int(text: str) -> int | None:
     return int(address)
 
 
-def _cidr_interval(cidr: str, where: str) -> tuple[int, int]:
+def cidr_interval(cidr: str, where: str) -> tuple[int, int]:
     try:
         network = ipaddress.ip_network(cidr.strip(), strict=False)
     except ValueError as exc:
@@ -71,7 +71,7 @@ def _cidr_interval(cidr: str, where: str) -> tuple[int, int]:
     return first, last
 
 
-def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_intervals(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(intervals):
         if merged and start <= merged[-1][1] + 1:
@@ -130,8 +130,8 @@ def parse_ip_lists(text: str, path: str = "ip_lists.toml") -> IpLists:
     rows: list[tuple[str, int, int]] = []
     digest = hashlib.sha256(text.encode())
     for lid, ip_list in sorted(lists.items()):
-        spans = [_cidr_interval(c, f"{path}: lists.{lid}") for c in ip_list.cidrs]
-        rows.extend((lid, start, end) for start, end in _merge(spans))
+        spans = [cidr_interval(c, f"{path}: lists.{lid}") for c in ip_list.cidrs]
+        rows.extend((lid, start, end) for start, end in merge_intervals(spans))
         digest.update("\n".join(sorted(ip_list.cidrs)).encode())
     intervals = pl.DataFrame(
         {
@@ -155,9 +155,13 @@ def addresses_to_int(addresses: pl.Series) -> pl.Series:
     Feed it distinct values: the non-IPv4 fallback runs once per value.
     """
     frame = pl.DataFrame({"ip": addresses.cast(pl.String)})
-    octets = pl.col("ip").str.extract_groups(_V4_RE)
-    v4 = frame.select([octets.struct.field(str(i)).cast(pl.UInt32, strict=False).alias(f"o{i}") for i in range(1, 5)])
-    valid = pl.all_horizontal([(pl.col(f"o{i}") <= 255) for i in range(1, 5)]).fill_null(False)
+    frame = frame.with_columns(pl.col("ip").str.split_exact(".", 3).alias("_octets"))  # computed once
+    octets = pl.col("_octets")
+    v4 = frame.select(
+        [octets.struct.field(f"field_{i - 1}").cast(pl.UInt32, strict=False).alias(f"o{i}") for i in range(1, 5)]
+    )
+    shape = frame.select(pl.col("ip").str.contains(_V4_RE).fill_null(False)).to_series()
+    valid = pl.lit(shape) & pl.all_horizontal([(pl.col(f"o{i}") <= 255) for i in range(1, 5)]).fill_null(False)
     number = (
         pl.lit(_V4_MAPPED, dtype=pl.UInt128)
         + pl.col("o1").cast(pl.UInt128) * (1 << 24)
@@ -166,11 +170,47 @@ def addresses_to_int(addresses: pl.Series) -> pl.Series:
         + pl.col("o4").cast(pl.UInt128)
     )
     result = v4.select(pl.when(valid).then(number).otherwise(None).alias("n")).to_series()
-    other = frame["ip"].is_not_null() & result.is_null() & frame["ip"].str.contains(":")
-    if other.any():
-        slow = [address_to_int(text) for text in frame["ip"].filter(other).to_list()]
-        result = result.scatter(other.arg_true(), pl.Series(slow, dtype=pl.UInt128))
+    v6 = frame["ip"].is_not_null() & result.is_null() & frame["ip"].str.contains(":", literal=True)
+    if v6.any():
+        numbers = _ipv6_to_int(frame["ip"].filter(v6))
+        odd = numbers.is_null()  # embedded IPv4, zone ids, or not an address: the standard library decides
+        if odd.any():
+            slow = [address_to_int(text) for text in frame["ip"].filter(v6).filter(odd).to_list()]
+            numbers = numbers.scatter(odd.arg_true(), pl.Series(slow, dtype=pl.UInt128))
+        result = result.scatter(v6.arg_true(), numbers)
     return result.rename(addresses.name)
+
+
+def _groups(half: pl.Expr) -> pl.Expr:
+    """The ':'-separated hex groups of one side of '::' (none for an empty side)."""
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    return pl.when(half.is_null() | (half == "")).then(empty).otherwise(half.str.split(":"))
+
+
+def _ipv6_to_int(addresses: pl.Series) -> pl.Series:
+    """Plain IPv6 text (hex groups, at most one '::') -> UInt128; null for anything else."""
+    frame = pl.DataFrame({"ip": addresses.str.strip_chars().str.strip_chars("[]").str.to_lowercase()})
+    halves = pl.col("ip").str.split_exact("::", 1)
+    left, right = halves.struct.field("field_0"), halves.struct.field("field_1")
+    frame = frame.with_columns(_groups(left).alias("l"), _groups(right).alias("r"), right.is_not_null().alias("gap"))
+    count = pl.col("l").list.len() + pl.col("r").list.len()
+    zeros = pl.when(pl.col("gap")).then(8 - count).otherwise(0).clip(0, 8)
+    frame = frame.with_columns(
+        pl.concat_list("l", pl.lit("0").repeat_by(zeros), "r").alias("g"),
+        ((pl.col("gap") & (count < 8)) | (~pl.col("gap") & (count == 8))).alias("shape"),
+    )
+    hexes = pl.col("g").list.eval(pl.element().str.to_integer(base=16, strict=False))
+    valid = (
+        pl.col("shape")
+        & pl.col("g").list.eval(pl.element().str.len_chars().is_between(1, 4)).list.all()
+        & ~pl.col("ip").str.contains(".", literal=True)
+        & (pl.col("ip").str.count_matches("::", literal=True) <= 1)
+    )
+    frame = frame.with_columns(hexes.alias("h"), valid.alias("ok"))
+    value = pl.lit(0, dtype=pl.UInt128)
+    for i in range(8):
+        value = value + pl.col("h").list.get(i, null_on_oob=True).cast(pl.UInt128) * (1 << (16 * (7 - i)))
+    return frame.select(pl.when(pl.col("ok")).then(value).otherwise(None)).to_series()
 
 
 # Addresses that never identify a client on the internet: a load balancer, a proxy, loopback, link-local.
@@ -191,7 +231,7 @@ NON_PUBLIC = (
 
 @cache
 def non_public_intervals() -> pl.DataFrame:
-    spans = _merge([_cidr_interval(c, "non-public") for c in NON_PUBLIC])
+    spans = merge_intervals([cidr_interval(c, "non-public") for c in NON_PUBLIC])
     return pl.DataFrame(
         {
             "list_id": ["non-public"] * len(spans),

@@ -21,6 +21,8 @@ import pyarrow as pa
 from ledger.errors import LedgerStoreError
 
 _MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+# Tables an ingest writes, keyed by upload_id (an unfinished upload is removed from all of them).
+UPLOAD_TABLES = ("fetches", "referrals", "rejects", "traffic_daily", "upload_windows", "uploads")
 
 
 @cache
@@ -55,6 +57,7 @@ class Ledger:
             raise translate(exc, self.path) from exc
         if not read_only:
             self.migrate()
+            self.recover()
 
     def __enter__(self) -> Ledger:
         return self
@@ -81,6 +84,40 @@ class Ledger:
                 self.con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, now()])
             done.append(name)
         return done
+
+    @contextmanager
+    def memory_limit(self, limit: str) -> Iterator[None]:
+        """DuckDB's memory limit for a block of work (e.g. '256MB'), then back to what it was."""
+        [(before,)] = self.execute("SELECT current_setting('memory_limit')").fetchall()
+        self.execute(f"SET memory_limit = '{int(limit.removesuffix('MB'))}MB'")
+        try:
+            yield
+        finally:
+            self.execute(f"SET memory_limit = '{before}'")
+
+    def begin_upload(self, upload_id: str, source: str) -> None:
+        """Mark an upload as in progress (committed), before its rows are written batch by batch."""
+        self.execute("INSERT INTO uploads_pending VALUES (?, ?, ?)", [upload_id, source, now()])
+
+    def end_upload(self, upload_id: str) -> None:
+        """Inside the upload's final transaction: it is complete."""
+        self.execute("DELETE FROM uploads_pending WHERE upload_id = ?", [upload_id])
+
+    def discard_upload(self, upload_id: str) -> None:
+        """Remove every row of an unfinished upload, in one transaction."""
+        with self.transaction():
+            for table in UPLOAD_TABLES:
+                self.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id])
+            self.execute("DELETE FROM uploads_pending WHERE upload_id = ?", [upload_id])
+
+    def recover(self) -> list[str]:
+        """Remove uploads a killed process left unfinished; returns their ids."""
+        if not self.rows("SELECT 1 FROM information_schema.tables WHERE table_name = 'uploads_pending'"):
+            return []
+        left = [row["upload_id"] for row in self.rows("SELECT upload_id FROM uploads_pending ORDER BY upload_id")]
+        for upload_id in left:
+            self.discard_upload(upload_id)
+        return left
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -7,36 +7,64 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import pyarrow as pa
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
 
-from ledger.ingest import IngestResult, ingest_paths
+from ledger.dryrun import dry_run
+from ledger.formats import FORMAT_CHOICES
+from ledger.ingest import IngestOptions, IngestResult, ingest_paths
+from ledger.inputs import expand_inputs
 from reports.export import to_records
 from royalty.commands.common import open_ledger
-from royalty.output import err
+from royalty.output import OutputFormat, emit, err
 
 JSON_KEYS = ("upload_id", "source", "outlet", "format", "lines", "parsed", "rejected", "ai_fetches", "duplicate_upload")
 
 
-class FormatChoice(StrEnum):
-    auto = "auto"
-    combined = "combined"
-    common = "common"
-    vhost_combined = "vhost_combined"
+FormatChoice = StrEnum("FormatChoice", {name: name for name in FORMAT_CHOICES})  # type: ignore[misc]
+
+
+class OverlapChoice(StrEnum):
+    fail = "fail"
+    keep = "keep"
+    drop = "drop"
 
 
 def ingest(
     ctx: typer.Context,
-    paths: Annotated[list[str], typer.Argument(help="Log files (plain, .gz, .bz2, .xz, .zst), or - for stdin.")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Log files (plain, .gz, .bz2, .xz, .zst), directories, globs, or - for stdin.")
+    ],
     outlet: Annotated[
-        str | None, typer.Option("--outlet", help="The outlet every line belongs to (else: from the vhost).")
+        str | None, typer.Option("--outlet", help="The outlet every line belongs to (else: from the host).")
     ] = None,
-    fmt: Annotated[FormatChoice, typer.Option("--format", help="Log format; auto sniffs the first lines.")] = (
-        FormatChoice.auto
-    ),
+    fmt: Annotated[
+        FormatChoice, typer.Option("--format", help="A preset (see 'royalty formats'); auto sniffs the first lines.")
+    ] = FormatChoice.auto,  # type: ignore[attr-defined]
+    log_format: Annotated[
+        str | None,
+        typer.Option("--log-format", help="Your server's own format string: nginx log_format or Apache LogFormat."),
+    ] = None,
+    overlap: Annotated[
+        OverlapChoice,
+        typer.Option("--overlap", help="If the file repeats an earlier upload: fail, keep all, or drop covered lines."),
+    ] = OverlapChoice.fail,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show how the first lines parse and what is detected; write nothing.")
+    ] = False,
+    lines: Annotated[int, typer.Option("--lines", min=1, max=10_000, help="Lines to show with --dry-run.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per file on stdout.")] = False,
 ) -> None:
     """Parse logs, detect and verify AI bots, and store the results as one upload per file.
@@ -46,8 +74,22 @@ def ingest(
 
     Example: royalty ingest access.log.gz --outlet tengrinews --json
     """
-    with open_ledger(ctx) as ledger, _progress() as tick:
-        ingest_paths(ledger, paths, outlet=outlet, fmt=fmt.value, progress=tick, each=_reporter(as_json))
+    if dry_run:
+        _dry_run(ctx, paths, IngestOptions(outlet, fmt.value, log_format, overlap.value), lines, as_json)
+        return
+    with open_ledger(ctx) as ledger, _progress(paths) as tick:
+        ingest_paths(
+            ledger, paths, outlet=outlet, fmt=fmt.value, log_format=log_format, overlap=overlap.value,
+            progress=tick, each=_reporter(as_json),
+        )
+
+
+def _dry_run(ctx: typer.Context, paths: list[str], options: IngestOptions, lines: int, as_json: bool) -> None:
+    with open_ledger(ctx) as ledger:
+        for name in expand_inputs(paths):
+            result = dry_run(ledger, name, options, lines=lines)
+            err.print(f"{result.source}: format {result.format} (nothing written)")
+            emit(result.lines, OutputFormat.json if as_json else OutputFormat.table, title=result.source)
 
 
 def _reporter(as_json: bool) -> Callable[[IngestResult], None]:
@@ -70,12 +112,24 @@ def _reporter(as_json: bool) -> Callable[[IngestResult], None]:
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[int], None] | None]:
-    """A spinner with the line count on a terminal; nothing at all in a pipe."""
+def _progress(paths: list[str]) -> Iterator[Callable[[int, int], None] | None]:
+    """A bar over the input bytes on a terminal; nothing at all in a pipe."""
     if not sys.stderr.isatty():
         yield None
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    total = sum(Path(p).stat().st_size for p in expand_inputs(paths) if p != "-") or None
+    columns = (
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, transient=True, console=err) as progress:
-        task = progress.add_task("ingesting", total=None)
-        yield lambda lines: progress.update(task, description=f"ingesting: {lines:,} lines")
+        task = progress.add_task("ingesting", total=total)
+        done = {"bytes": 0, "file_bytes": 0}
+
+        def tick(lines: int, file_bytes: int) -> None:
+            if file_bytes < done["file_bytes"]:  # a new file started
+                done["bytes"] += done["file_bytes"]
+            done["file_bytes"] = file_bytes
+            progress.update(task, completed=done["bytes"] + file_bytes, description=f"{lines:,} lines")
+
+        yield tick

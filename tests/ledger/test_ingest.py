@@ -294,3 +294,43 @@ def test_real_log_fixtures_are_fully_accounted_for(
     assert reasons[:1] == ([first_reason] if first_reason else [])
     classes = ledger.rows("SELECT sum(requests) AS n FROM traffic_daily")[0]["n"] or 0
     assert classes == result.parsed
+
+
+KILL_SCRIPT = """
+import os, signal, sys
+import ledger.sources
+from ledger.ingest import ingest_paths
+from ledger.store.db import Ledger
+
+ledger.sources.BLOCK_SIZE = 60_000  # many small batches, each committed
+batches = []
+
+def progress(lines, read):
+    batches.append(lines)
+    if len(batches) == 4:
+        os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no atexit: like kill -9 or a power cut
+
+with Ledger(sys.argv[1]) as led:
+    ingest_paths(led, [sys.argv[2]], outlet="websitec", progress=progress)
+"""
+
+
+def test_a_killed_ingest_is_removed_when_the_ledger_is_next_opened(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "killed.duckdb"
+    with Ledger(db) as ledger:
+        add_outlet(ledger, "websitec", "websitec.com")
+    done = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(db), str(IMC)], capture_output=True, check=False)
+    assert done.returncode == -9, done.stderr.decode()
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as raw:  # what the killed process left: committed batches
+        [(left,)] = raw.execute("SELECT count(*) FROM fetches").fetchall()
+        assert left > 0
+    with Ledger(db) as ledger:
+        assert counts(ledger) == dict.fromkeys(FACT_TABLES, 0)
+        assert ledger.rows("SELECT count(*) AS n FROM uploads_pending") == [{"n": 0}]
+        [result] = ingest_paths(ledger, [str(IMC)], outlet="websitec")
+        assert result.parsed == 4141

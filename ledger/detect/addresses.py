@@ -1,0 +1,60 @@
+"""Which address a request really came from, as a number, and whether it is a public one.
+
+A log's address field can hold one address or a chain ("a, b, c"), and formats behind a load balancer
+add an X-Forwarded-For chain. The client is the right-most PUBLIC address of forwarded_for followed by
+the address field: proxies append what they saw on the right, so everything to the left of the last
+public hop was written by the client and proves nothing. When no address is public (a private
+load-balancer address and no forwarded chain), the direct address stays and its verdict is `unknown`.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ledger.detect.iplists import addresses_to_int, match_lists, non_public_intervals
+
+
+def _numbers(addresses: pl.Series) -> pl.DataFrame:
+    """address, n (UInt128 or null), non_public for distinct addresses."""
+    table = pl.DataFrame({"address": addresses}).unique().drop_nulls()
+    table = table.with_columns(addresses_to_int(table["address"]).alias("n"))
+    private = match_lists(table["n"], non_public_intervals()).select("n", pl.lit(True).alias("non_public"))
+    return table.join(private, on="n", how="left").with_columns(pl.col("non_public").fill_null(False))
+
+
+def resolve_addresses(frame: pl.DataFrame) -> pl.DataFrame:
+    """Replaces ``client_ip`` by the effective client address and adds ``n`` and ``non_public``."""
+    chained = (
+        pl.col("client_ip").str.contains(",", literal=True).fill_null(False) | pl.col("forwarded_for").is_not_null()
+    )
+    frame = frame.with_columns(chained.alias("_chained"))
+    simple = frame.filter(~pl.col("_chained"))
+    complex_ = frame.filter(pl.col("_chained"))
+    if complex_.height:
+        complex_ = complex_.with_columns(_pick(complex_).alias("client_ip"))
+    resolved = pl.concat([simple, complex_]).sort("line_no") if complex_.height else frame
+    numbers = _numbers(resolved["client_ip"]).rename({"address": "client_ip"})
+    return resolved.drop("_chained").join(numbers, on="client_ip", how="left", maintain_order="left")
+
+
+def _pick(rows: pl.DataFrame) -> pl.Series:
+    """The right-most public element of forwarded_for + address field, else the right-most element."""
+    chain = (
+        pl.concat_list(
+            pl.col("forwarded_for").fill_null("").str.split(","), pl.col("client_ip").fill_null("").str.split(",")
+        )
+        .list.eval(pl.element().str.strip_chars().str.strip_chars('"'))
+        .list.eval(pl.element().filter(~pl.element().is_in(["", "-", "unknown"])))
+    )
+    exploded = (
+        rows.select("line_no", chain.alias("address"))
+        .with_columns(pl.int_ranges(pl.col("address").list.len()).alias("position"))
+        .explode("address", "position")
+        .drop_nulls("address")
+    )
+    numbers = _numbers(exploded["address"])
+    ranked = exploded.join(numbers, on="address", how="left").with_columns(
+        (pl.col("n").is_not_null() & ~pl.col("non_public").fill_null(True)).alias("public")
+    )
+    best = ranked.sort("line_no", "public", "position").group_by("line_no", maintain_order=True).last()
+    return rows.select("line_no").join(best, on="line_no", how="left", maintain_order="left")["address"]

@@ -1,0 +1,249 @@
+"""Text log layouts from format strings: Apache ``LogFormat`` (``%h %t "%r"``) and nginx ``log_format``
+(``$remote_addr [$time_local] "$request"``), compiled once into a full regex and a split plan.
+
+Quoted values accept the servers' escapes (``\\"``, ``\\\\``, ``\\xHH``). Extra fields after the
+layout's last directive are tolerated (many servers append ``$request_time`` or a forwarded-for list)
+and ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ledger.errors import ConfigError
+from ledger.formats.spec import CLF, LogFormat, Piece, SplitPlan
+
+QUOTED_BODY = r'(?:[^"\\]|\\.)*'
+TOKEN = r"\S+"
+CLIENT = r"\S+?(?:,\s*\S+?)*"  # an X-Forwarded-For chain written into the address field
+HOST = r"[^\s:\"]+(?::\d+)?"
+TRAILING = r"(?:\s.*)?"
+# What may precede a line: a docker compose prefix ("web_1  | "), a syslog header (RFC 3164 or 5424).
+PREFIX = (
+    r"(?:\S+\s+\|\s"
+    r"|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+: "
+    r"|\d{4}-\d\d-\d\dT\S+ \S+ [^\s:]+: )?"
+)
+
+
+@dataclass(frozen=True)
+class Directive:
+    field: str | None
+    value: str  # regex of the value when it is not quoted
+    time_kind: str | None = None
+    bracketed: bool = False  # Apache's %t writes its own [brackets]
+
+
+_APACHE: dict[str, Directive] = {
+    "h": Directive("client", CLIENT),
+    "a": Directive("client", CLIENT),
+    "l": Directive(None, TOKEN),
+    "u": Directive(None, TOKEN),
+    "t": Directive("time", r"[^\]]+", "clf", bracketed=True),
+    "r": Directive("request", QUOTED_BODY),
+    "m": Directive("method", r"[A-Za-z]+|-"),
+    "U": Directive("path", TOKEN),
+    "q": Directive("query", r"\S*"),
+    "H": Directive("protocol", TOKEN),
+    "s": Directive("status", r"\d{3}"),
+    ">s": Directive("status", r"\d{3}"),
+    "<s": Directive("status", r"\d{3}"),
+    "b": Directive("bytes", r"\d+|-"),
+    "B": Directive("bytes", r"\d+"),
+    "O": Directive("bytes", r"\d+|-"),
+    "I": Directive(None, r"\d+|-"),
+    "v": Directive("host", HOST),
+    "V": Directive("host", HOST),
+    "D": Directive(None, r"\d+|-"),
+    "T": Directive(None, r"[\d.]+|-"),
+    "p": Directive(None, r"\d+|-"),
+    "P": Directive(None, r"\d+|-"),
+    "X": Directive(None, r"[-+X]"),
+    "k": Directive(None, r"\d+"),
+    "L": Directive(None, TOKEN),
+}
+_APACHE_HEADERS = {
+    "referer": "referer",
+    "user-agent": "user_agent",
+    "host": "host",
+    "x-forwarded-for": "forwarded_for",
+    "content-type": "content_type",
+}
+_NGINX: dict[str, Directive] = {
+    "remote_addr": Directive("client", CLIENT),
+    "realip_remote_addr": Directive("client", CLIENT),
+    "remote_user": Directive(None, TOKEN),
+    "time_local": Directive("time", r"[^\]]+", "clf"),
+    "time_iso8601": Directive("time", r"[^\s\"]+", "iso8601"),
+    "msec": Directive("time", r"\d+(?:\.\d+)?", "epoch"),
+    "request": Directive("request", QUOTED_BODY),
+    "request_method": Directive("method", r"[A-Za-z]+|-"),
+    "request_uri": Directive("path", TOKEN),
+    "uri": Directive("path", TOKEN),
+    "args": Directive("query", r"\S*"),
+    "query_string": Directive("query", r"\S*"),
+    "server_protocol": Directive("protocol", TOKEN),
+    "status": Directive("status", r"\d{3}"),
+    "body_bytes_sent": Directive("bytes", r"\d+|-"),
+    "bytes_sent": Directive("bytes", r"\d+|-"),
+    "http_referer": Directive("referer", QUOTED_BODY),
+    "http_user_agent": Directive("user_agent", QUOTED_BODY),
+    "host": Directive("host", HOST),
+    "http_host": Directive("host", HOST),
+    "server_name": Directive("host", HOST),
+    "http_x_forwarded_for": Directive("forwarded_for", r"\S+(?:,\s*\S+)*"),
+    "sent_http_content_type": Directive("content_type", TOKEN),
+}
+_APACHE_RE = re.compile(r"%(?:\{([^}]*)\})?([<>]?[a-zA-Z%])")
+_NGINX_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+Item = str | Directive  # a literal, or a directive
+
+
+def apache_items(format_string: str) -> list[Item]:
+    items: list[Item] = []
+    position = 0
+    for match in _APACHE_RE.finditer(format_string):
+        items.append(format_string[position : match.start()])
+        argument, code = match.group(1), match.group(2)
+        if code == "%":
+            items.append("%")
+        elif argument is not None and code == "i":
+            items.append(Directive(_APACHE_HEADERS.get(argument.lower()), QUOTED_BODY))
+        elif argument is not None and code == "t":
+            raise ConfigError(f"custom time format '%{{{argument}}}t' is not supported; use %t", key=format_string)
+        elif argument is not None:
+            items.append(Directive(None, QUOTED_BODY))
+        elif code in _APACHE:
+            items.append(_APACHE[code])
+        else:
+            raise ConfigError(
+                f"unsupported directive '%{code}' in format string",
+                key=format_string,
+                allowed=sorted(_APACHE),
+                value=code,
+            )
+        position = match.end()
+    items.append(format_string[position:])
+    return [i for i in items if i != ""]
+
+
+def nginx_items(format_string: str) -> list[Item]:
+    items: list[Item] = []
+    position = 0
+    for match in _NGINX_RE.finditer(format_string):
+        items.append(format_string[position : match.start()])
+        name = match.group(1) or match.group(2)
+        if name.startswith("http_") and name not in _NGINX:
+            items.append(Directive(None, QUOTED_BODY))
+        else:
+            items.append(_NGINX.get(name, Directive(None, r"\S*")))
+        position = match.end()
+    items.append(format_string[position:])
+    return [i for i in items if i != ""]
+
+
+def _value(directive: Directive, quoted: bool) -> str:
+    return QUOTED_BODY if quoted else directive.value
+
+
+def _group(directive: Directive, quoted: bool, seen: list[str], *, quick: bool = False) -> str:
+    value = _value(directive, quoted)
+    if quick and value == CLIENT:
+        value = TOKEN  # the split plan's quick pieces: a chain in the address field takes the full regex
+    if directive.field is None or directive.field in seen:
+        group = f"(?:{value})"
+    else:
+        seen.append(directive.field)
+        group = f"(?P<{directive.field}>{value})"
+    return rf"\[{group}\]" if directive.bracketed else group
+
+
+def _literal(text: str) -> str:
+    return re.escape(text).replace(r"\ ", " ")
+
+
+def full_regex(items: list[Item]) -> tuple[str, tuple[str, ...]]:
+    """One anchored regex for the whole line, and the canonical fields it captures."""
+    seen: list[str] = []
+    parts = []
+    quoted = False
+    for item in items:
+        if isinstance(item, str):
+            parts.append(_literal(item))
+            quoted ^= item.count('"') % 2 == 1
+        else:
+            parts.append(_group(item, quoted, seen))
+    return "^" + PREFIX + "".join(parts) + TRAILING + "$", tuple(seen)
+
+
+def split_plan(items: list[Item]) -> SplitPlan | None:
+    """The quote-split plan, or None when a quoted stretch holds anything but one directive.
+
+    Its pieces are the quick form of the layout: no prefix, one address in the address field. A line
+    they do not fit (a syslog prefix, an X-Forwarded-For chain) takes the full regex instead.
+    """
+    stretches: list[list[Item]] = [[]]
+    for item in items:
+        if isinstance(item, str):
+            chunks = item.split('"')
+            for n, chunk in enumerate(chunks):
+                if n:
+                    stretches.append([])
+                if chunk:
+                    stretches[-1].append(chunk)
+        else:
+            stretches[-1].append(item)
+    seen: list[str] = []
+    pieces: list[Piece] = []
+    values: list[str | None] = []
+    for position, stretch in enumerate(stretches):
+        if position % 2:  # inside quotes
+            if len(stretch) != 1 or not isinstance(stretch[0], Directive):
+                return None
+            field = stretch[0].field
+            values.append(field if field not in seen else None)
+            if field is not None and field not in seen:
+                seen.append(field)
+            continue
+        before = len(seen)
+        body = "".join(_literal(i) if isinstance(i, str) else _group(i, False, seen, quick=True) for i in stretch)
+        last = position == len(stretches) - 1
+        pieces.append(Piece("^" + body + (TRAILING if last else "") + "$", tuple(seen[before:])))
+    if len(stretches) % 2 == 0:
+        return None  # an unbalanced quote in the format string
+    return SplitPlan(quotes=len(stretches) - 1, pieces=tuple(pieces), values=tuple(values))
+
+
+def compile_layout(
+    name: str, format_string: str, *, syntax: str = "apache", example: str = "", description: str = ""
+) -> LogFormat:
+    """A text LogFormat from an Apache or nginx format string."""
+    items = apache_items(format_string) if syntax == "apache" else nginx_items(format_string)
+    regex, fields = full_regex(items)
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        raise ConfigError(f"cannot compile format string: {exc}", key=name) from exc
+    if "time" not in fields:
+        raise ConfigError("the format has no time field (%t, $time_local, $time_iso8601 or $msec)", key=name)
+    kinds = [i.time_kind for i in items if isinstance(i, Directive) and i.time_kind]
+    return LogFormat(
+        name=name,
+        kind="text",
+        description=description,
+        example=example,
+        format_string=format_string,
+        time_kind=CLF if kinds[0] == "clf" else kinds[0],
+        fields=fields,
+        regex=regex,
+        plan=split_plan(items),
+        sniff=regex,
+    )
+
+
+def custom_layout(format_string: str) -> LogFormat:
+    """``--log-format``: nginx syntax when it uses $variables, Apache syntax when it uses %directives."""
+    syntax = "nginx" if _NGINX_RE.search(format_string) and not _APACHE_RE.search(format_string) else "apache"
+    return compile_layout("custom", format_string, syntax=syntax, description=f"custom {syntax} format")

@@ -1,0 +1,85 @@
+"""What a log format is: the fields it carries and how they are found, as plain data.
+
+Three kinds of format:
+
+- ``text``: a line layout compiled from a format string (Apache ``LogFormat`` or nginx ``log_format``)
+  into one anchored regex with named groups, plus, when the layout allows it, a *split plan*: the line is
+  cut at its double quotes and only the short unquoted pieces go through small regexes. The plan is an
+  optimisation with the same result; a line it cannot handle takes the full regex.
+- ``json``: one JSON object per line (nginx ``escape=json``, Caddy, Traefik, Cloudflare Logpush, Fastly),
+  with a map from canonical fields to JSON paths, after an optional prefix (syslog, docker compose).
+- ``w3c``: W3C extended logs (IIS, CloudFront) whose ``#Fields:`` directive names the columns and may
+  change mid-file.
+
+Canonical fields: client, forwarded_for, time, date, request, method, path, query, protocol, status,
+bytes, referer, user_agent, host, content_type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CANONICAL = (
+    "client",
+    "forwarded_for",
+    "time",
+    "date",
+    "request",
+    "method",
+    "path",
+    "query",
+    "protocol",
+    "status",
+    "bytes",
+    "referer",
+    "user_agent",
+    "host",
+    "content_type",
+)
+# How a raw time value is read: a strptime format, or one of these named kinds.
+TIME_KINDS = ("clf", "iso8601", "epoch", "epoch_auto", "w3c")
+CLF = "%d/%b/%Y:%H:%M:%S %z"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """An unquoted stretch of a text layout, between two double quotes (or the line's ends)."""
+
+    regex: str  # anchored; named groups for the canonical fields it holds
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    """Cut a line at its first ``quotes`` double quotes; pieces are unquoted, values are quoted fields."""
+
+    quotes: int
+    pieces: tuple[Piece, ...]  # at even positions of the split: 0, 2, 4, ...
+    values: tuple[str | None, ...]  # the field of each quoted value (odd positions), None when unused
+
+
+@dataclass(frozen=True)
+class LogFormat:
+    name: str
+    kind: str  # text | json | w3c
+    description: str = ""
+    example: str = ""
+    format_string: str = ""
+    time_kind: str = "clf"  # a TIME_KINDS name or a strptime format
+    fields: tuple[str, ...] = ()
+    # text
+    regex: str = ""
+    plan: SplitPlan | None = None
+    # json
+    paths: tuple[tuple[str, str], ...] = ()  # (canonical field, dotted JSON path; [0] takes a list's first item)
+    prefix: str = ""  # regex of what may precede the JSON object (syslog header, docker prefix)
+    # w3c
+    separator: str = " "
+    plus_is_space: bool = False  # IIS writes spaces in the user agent as '+'
+    url_encoded: tuple[str, ...] = ()  # fields written URL-encoded (CloudFront: once or twice)
+    sniff: str = ""  # a regex a line of this format matches (for --format auto)
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def has_host(self) -> bool:
+        return "host" in self.fields

@@ -1,0 +1,117 @@
+"""Vectorised parsing of batches of log lines into typed columns, and the rejects with their reasons.
+
+Every line of a batch comes out exactly once: in ``parsed`` or in ``rejects`` (line number, reason, the
+raw line truncated). ``parser_for(fmt)`` gives a parser for one upload (W3C parsers carry their
+``#Fields`` from batch to batch); ``parse_batch`` is the one-shot form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import polars as pl
+
+from ledger.formats import PRESETS, SNIFF_ORDER, LogFormat
+from ledger.parse.jsonl import JsonParser
+from ledger.parse.text import TextParser
+from ledger.parse.typed import (
+    PARSED_SCHEMA,
+    RAW_LIMIT,
+    REASON_EMPTY,
+    REASON_TIME,
+    REJECT_SCHEMA,
+    parse_time,
+    reasons,
+    rejects_of,
+    typed,
+    with_missing,
+)
+from ledger.parse.w3c import W3cParser
+
+__all__ = [
+    "PARSED_SCHEMA",
+    "RAW_LIMIT",
+    "REASON_EMPTY",
+    "REASON_TIME",
+    "REJECT_SCHEMA",
+    "ParsedBatch",
+    "Parser",
+    "parse_batch",
+    "parser_for",
+    "sniff_format",
+]
+
+
+@dataclass(frozen=True)
+class ParsedBatch:
+    parsed: pl.DataFrame
+    rejects: pl.DataFrame
+
+    @property
+    def lines(self) -> int:
+        return self.parsed.height + self.rejects.height
+
+
+class _Raw(Protocol):
+    def raw(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]: ...
+
+
+class Parser:
+    """Parses the batches of one upload in the given format."""
+
+    def __init__(self, fmt: LogFormat) -> None:
+        self.fmt = fmt
+        self._raw: _Raw = (
+            JsonParser(fmt) if fmt.kind == "json" else W3cParser(fmt) if fmt.kind == "w3c" else TextParser(fmt)
+        )
+
+    def parse(self, lines: pl.Series, first_line: int) -> ParsedBatch:
+        frame = pl.DataFrame({"line": lines}).with_row_index("line_no", offset=first_line)
+        frame = frame.with_columns(pl.col("line_no").cast(pl.Int64))
+        raw, matched = self._raw.raw(frame)
+        raw = with_missing(raw)
+        if "_why" not in raw.columns:
+            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("_why"))
+        raw = raw.with_columns(parse_time(self.fmt).alias("ts"), matched.fill_null(False).alias("_matched"))
+        generic = reasons(self.fmt, pl.col("_matched"))
+        specific = pl.when(pl.col("line").str.strip_chars() == "").then(None).otherwise(pl.col("_why"))
+        raw = raw.with_columns(
+            pl.when(~pl.col("_matched")).then(pl.coalesce(specific, generic)).otherwise(generic).alias("reason")
+        )
+        return ParsedBatch(typed(raw.filter(pl.col("reason").is_null()), self.fmt), rejects_of(raw))
+
+
+def parser_for(fmt: LogFormat) -> Parser:
+    return Parser(fmt)
+
+
+def parse_batch(lines: pl.Series, first_line: int, fmt: LogFormat) -> ParsedBatch:
+    """Parse one batch on its own (W3C state does not carry over)."""
+    return Parser(fmt).parse(lines, first_line)
+
+
+SNIFF_TOLERANCE = 0.5  # a richer format wins if it parses at least half of what the best one parses
+
+
+def sniff_format(lines: pl.Series, candidates: tuple[str, ...] = SNIFF_ORDER) -> tuple[str | None, int]:
+    """The format that parses the most of ``lines``, and how many it parsed.
+
+    Candidates are tried in order (richer layouts first: vhost_combined before combined before common);
+    the first whose parsed count is within SNIFF_TOLERANCE of the best wins, so a combined log with a few
+    truncated lines is not read as common (which would drop its user agents).
+    """
+    sample = lines.filter(lines.str.strip_chars() != "")
+    if sample.len() == 0:
+        return None, 0
+    counts = {}
+    for name in candidates:
+        fmt = PRESETS[name]
+        if not sample.str.contains(fmt.sniff).any():
+            continue
+        counts[name] = Parser(fmt).parse(sample, 1).parsed.height
+    best = max(counts.values(), default=0)
+    if best == 0:
+        return None, 0
+    chosen = next(name for name in candidates if counts.get(name, 0) >= SNIFF_TOLERANCE * best)
+    return chosen, counts[chosen]

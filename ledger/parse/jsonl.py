@@ -1,0 +1,91 @@
+"""JSON-lines formats: one object per line (after an optional prefix), fields found by JSON path."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+
+from ledger.formats.spec import LogFormat
+
+REASON_JSON = "not a JSON object"
+REASON_RECORD = "a JSON record without a time or a request: not an access-log entry"
+
+
+def _steps(path: str) -> list[str | int]:
+    """'request.headers.User-Agent[0]' -> ['request', 'headers', 'User-Agent', 0]."""
+    steps: list[str | int] = []
+    for part in path.split("."):
+        if part.endswith("[0]"):
+            steps += [part[:-3], 0]
+        else:
+            steps.append(part)
+    return steps
+
+
+def _insert(tree: dict[str, Any], steps: list[str | int]) -> None:
+    head, rest = steps[0], steps[1:]
+    assert isinstance(head, str)
+    if not rest:
+        tree.setdefault(head, pl.String)
+    elif rest == [0]:
+        tree[head] = pl.List(pl.String)
+    else:
+        branch = tree.setdefault(head, {})
+        if isinstance(branch, dict):
+            _insert(branch, rest)
+
+
+def _dtype(tree: dict[str, Any]) -> pl.Struct:
+    return pl.Struct({k: _dtype(v) if isinstance(v, dict) else v for k, v in tree.items()})
+
+
+def _expr(steps: list[str | int]) -> pl.Expr:
+    expr = pl.col("_obj")
+    for step in steps:
+        expr = expr.list.first() if step == 0 else expr.struct.field(str(step))
+    return expr.cast(pl.String)
+
+
+class JsonParser:
+    """Parses JSON-lines formats; stateless."""
+
+    def __init__(self, fmt: LogFormat) -> None:
+        self.fmt = fmt
+        self.paths = {field: [_steps(p) for p in spec.split("|")] for field, spec in fmt.paths}
+        tree: dict[str, Any] = {}
+        for alternatives in self.paths.values():
+            for steps in alternatives:
+                _insert(tree, steps)
+        self.dtype = _dtype(tree)
+
+    def raw(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
+        body = pl.col("line").str.replace(self.fmt.prefix, "") if self.fmt.prefix else pl.col("line")
+        frame = frame.with_columns(body.str.strip_chars().alias("_body"))
+        frame = frame.with_columns(pl.col("_body").str.starts_with("{").fill_null(False).alias("_object"))
+        frame = frame.with_columns(self._decode(frame).alias("_obj"))
+        fields = [pl.coalesce([_expr(s) for s in alts]).alias(name) for name, alts in self.paths.items()]
+        raw = frame.with_columns(fields).with_columns(pl.col("_obj").is_not_null().alias("_object"))
+        target = pl.coalesce([pl.col(f) for f in ("path", "request") if f in self.paths] or [pl.lit(None)])
+        record = pl.col("time").is_not_null() & target.is_not_null()
+        why = pl.when(~pl.col("_object")).then(pl.lit(REASON_JSON)).when(~record).then(pl.lit(REASON_RECORD))
+        return raw.with_columns(why.otherwise(None).alias("_why")).drop("_obj", "_body"), pl.col("_object") & record
+
+    def _decode(self, frame: pl.DataFrame) -> pl.Series:
+        bodies = frame.select(pl.when(pl.col("_object")).then(pl.col("_body")).otherwise(None)).to_series()
+        try:
+            return bodies.str.json_decode(dtype=self.dtype)
+        except pl.exceptions.ComputeError:
+            valid = [_is_object(text) for text in bodies.to_list()]  # slow path: only blocks with bad JSON
+            cleaned = bodies.zip_with(pl.Series(valid), pl.Series([None] * len(valid), dtype=pl.String))
+            return cleaned.str.json_decode(dtype=self.dtype)
+
+
+def _is_object(text: str | None) -> bool:
+    if text is None:
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False

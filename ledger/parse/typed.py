@@ -1,0 +1,209 @@
+"""From raw field strings to the typed, canonical columns every format ends in (UTC from here on)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from ledger.formats.spec import CANONICAL, LogFormat
+
+RAW_LIMIT = 2048
+REASON_EMPTY = "empty line"
+REASON_TIME = "unreadable timestamp"
+PARSED_SCHEMA: dict[str, Any] = {
+    "line_no": pl.Int64,
+    "ts": pl.Datetime("us", "UTC"),
+    "host": pl.String,
+    "client_ip": pl.String,  # the address field as logged: one address, or a chain "a, b, c"
+    "forwarded_for": pl.String,  # an X-Forwarded-For chain when the format carries one
+    "method": pl.String,
+    "path": pl.String,
+    "protocol": pl.String,
+    "status": pl.Int16,
+    "bytes": pl.Int64,
+    "referer": pl.String,
+    "user_agent": pl.String,
+    "content_type": pl.String,
+}
+REJECT_SCHEMA: dict[str, Any] = {"line_no": pl.Int64, "reason": pl.String, "raw": pl.String}
+_ISO = "%Y-%m-%dT%H:%M:%S%.f%:z"
+_URL = r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]+)(.*)$"
+
+
+def with_missing(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every canonical raw field present (null when the format does not carry it)."""
+    missing = [name for name in CANONICAL if name not in frame.columns]
+    return frame.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in missing)
+
+
+def iso8601(value: pl.Expr) -> pl.Expr:
+    """RFC 3339 / ISO 8601 with 'Z', '+hh:mm', '+hhmm' or a fraction of a second."""
+    normal = value.str.strip_chars().str.replace(r"Z$", "+00:00").str.replace(r"([+-]\d\d)(\d\d)$", "${1}:${2}")
+    return normal.str.to_datetime(_ISO, strict=False, time_unit="us")
+
+
+def epoch(value: pl.Expr) -> pl.Expr:
+    """Unix time in seconds, milliseconds, microseconds or nanoseconds (told apart by magnitude)."""
+    number = value.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    micros = (
+        pl.when(number > 1e17)
+        .then(number / 1e3)
+        .when(number > 1e14)
+        .then(number)
+        .when(number > 1e11)
+        .then(number * 1e3)
+        .otherwise(number * 1e6)
+    )
+    return micros.round(0).cast(pl.Int64, strict=False).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
+def parse_time(fmt: LogFormat) -> pl.Expr:
+    """The ``ts`` column from the raw ``time`` (and ``date``) fields, by the format's time kind."""
+    raw = pl.col("time")
+    kind = fmt.time_kind
+    if kind == "iso8601":
+        return iso8601(raw)
+    if kind == "epoch":
+        return epoch(raw)
+    if kind in ("epoch_auto", "auto"):
+        text = raw.cast(pl.String)
+        numeric = text.str.contains(r"^\s*\d+(?:\.\d+)?\s*$")
+        clf = text.str.to_datetime("%d/%b/%Y:%H:%M:%S %z", strict=False, time_unit="us")
+        return pl.when(numeric).then(epoch(text)).otherwise(pl.coalesce(iso8601(text), clf))
+    if kind == "w3c":
+        stamp = pl.col("date").str.strip_chars() + pl.lit("T") + raw.str.strip_chars() + pl.lit("+00:00")
+        return stamp.str.to_datetime(_ISO, strict=False, time_unit="us")
+    parsed = raw.str.to_datetime(kind, strict=False, time_unit="us")
+    return parsed if "%z" in kind else parsed.dt.replace_time_zone("UTC")
+
+
+def reasons(fmt: LogFormat, matched: pl.Expr) -> pl.Expr:
+    """Why a line is rejected (null when it is not): empty, no match, or a timestamp that does not read."""
+    return (
+        pl.when(pl.col("line").str.strip_chars() == "")
+        .then(pl.lit(REASON_EMPTY))
+        .when(~matched)
+        .then(pl.lit(f"does not match the {fmt.name} format"))
+        .when(pl.col("ts").is_null())
+        .then(pl.lit(REASON_TIME) + pl.lit(" '") + pl.col("time").cast(pl.String).fill_null("") + pl.lit("'"))
+        .otherwise(None)
+    )
+
+
+def _dash_to_null(value: pl.Expr) -> pl.Expr:
+    return pl.when(value.is_in(["-", ""])).then(None).otherwise(value)
+
+
+def _unescape(value: pl.Expr) -> pl.Expr:
+    return value.str.replace_all(r"\"", '"', literal=True).str.replace_all(r"\\", "\\", literal=True)
+
+
+def _address(value: pl.Expr) -> pl.Expr:
+    """An address field or chain, trimmed; '-', '' and 'unknown' become null; a single address loses its port."""
+    text = value.str.strip_chars().str.strip_chars('"').str.strip_chars()
+    single = ~text.str.contains(",", literal=True)
+    cleaned = pl.when(single).then(_strip_port(text)).otherwise(text.str.replace_all(r"\s*,\s*", ", "))
+    return pl.when(text.is_in(["-", "", "unknown"])).then(None).otherwise(cleaned)
+
+
+def _strip_port(value: pl.Expr) -> pl.Expr:
+    """'203.0.113.9:443' -> '203.0.113.9', '[2001:db8::1]:443' -> '2001:db8::1'; bare IPv6 unchanged."""
+    bracketed = value.str.extract(r"^\[([0-9A-Fa-f:.]+)\](?::\d+)?$", 1)
+    v4_port = value.str.extract(r"^(\d{1,3}(?:\.\d{1,3}){3}):\d+$", 1)
+    return pl.coalesce(bracketed, v4_port, value)
+
+
+def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
+    """Raw string fields (plus ``line_no`` and ``ts``) -> PARSED_SCHEMA columns.
+
+    Most lines are plain: no backslash escape, a request of exactly "METHOD /path HTTP/x", a bare address.
+    They take cheap expressions; the rest take the general ones. Both give the same result for a plain line.
+    """
+    frame = with_missing(frame)
+    plain = _plain_rows()
+    frame = frame.with_columns(plain.alias("_plain"))
+    quick = frame.filter(pl.col("_plain"))
+    general = frame.filter(~pl.col("_plain"))
+    parts = [_typed_plain(quick)] if quick.height else []
+    if general.height:
+        parts.append(_typed_general(general))
+    if not parts:
+        return pl.DataFrame(schema=PARSED_SCHEMA)
+    return pl.concat(parts).sort("line_no") if len(parts) > 1 else parts[0]
+
+
+def _plain_rows() -> pl.Expr:
+    request = pl.col("request")
+    no_escape = ~pl.any_horizontal(
+        [pl.col(c).str.contains("\\", literal=True).fill_null(False) for c in ("request", "referer", "user_agent")]
+    )
+    simple_request = request.str.contains(r"^[A-Z]+ /\S* HTTP/\d(?:\.\d)?$").fill_null(False)
+    bare_client = pl.col("client").str.contains(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$")
+    return (
+        no_escape
+        & simple_request
+        & bare_client.fill_null(False)
+        & pl.col("forwarded_for").is_null()
+        & pl.col("path").is_null()
+        & pl.col("query").is_null()
+    )
+
+
+def _typed_plain(frame: pl.DataFrame) -> pl.DataFrame:
+    frame = frame.with_columns(pl.col("request").str.split_exact(" ", 2).alias("_request"))  # computed once
+    parts = pl.col("_request")
+    host = pl.col("host")
+    return frame.with_columns(
+        parts.struct.field("field_0").alias("method"),
+        parts.struct.field("field_1").alias("path"),
+        parts.struct.field("field_2").alias("protocol"),
+        pl.col("status").cast(pl.Int16, strict=False).alias("status"),
+        pl.col("bytes").cast(pl.Int64, strict=False).fill_null(0).alias("bytes"),
+        host.str.to_lowercase().str.replace(r":\d+$", "").str.strip_suffix(".").alias("host"),
+        pl.col("client").alias("client_ip"),
+        pl.lit(None, dtype=pl.String).alias("forwarded_for"),
+        _dash_to_null(pl.col("referer")).alias("referer"),
+        _dash_to_null(pl.col("user_agent")).alias("user_agent"),
+        _dash_to_null(pl.col("content_type")).alias("content_type"),
+    ).select([pl.col(name).cast(dtype) for name, dtype in PARSED_SCHEMA.items()])
+
+
+def _typed_general(frame: pl.DataFrame) -> pl.DataFrame:
+    request = _unescape(pl.col("request"))
+    parts = request.str.extract_groups(r"^([A-Za-z]+) (.+?)(?: (HTTP/\d+(?:\.\d+)?))?$")
+    target = pl.coalesce(parts.struct.field("2"), pl.col("path"))
+    with_query = (
+        pl.when(pl.col("query").is_not_null() & ~pl.col("query").is_in(["-", ""]))
+        .then(target + pl.lit("?") + pl.col("query"))
+        .otherwise(target)
+    )
+    url_host = with_query.str.extract(_URL, 1)
+    url_path = with_query.str.extract(_URL, 2)
+    path = pl.when(url_host.is_not_null()).then(pl.coalesce(_nonempty(url_path), pl.lit("/"))).otherwise(with_query)
+    client = _address(pl.col("client"))
+    forwarded = _address(_unescape(pl.col("forwarded_for")))
+    host = pl.coalesce(_dash_to_null(pl.col("host")), url_host)
+    return frame.with_columns(
+        pl.coalesce(parts.struct.field("1"), _dash_to_null(pl.col("method"))).str.to_uppercase().alias("method"),
+        _dash_to_null(path).alias("path"),
+        pl.coalesce(parts.struct.field("3"), _dash_to_null(pl.col("protocol"))).alias("protocol"),
+        pl.col("status").cast(pl.String).str.strip_chars().cast(pl.Int16, strict=False).alias("status"),
+        pl.col("bytes").cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False).fill_null(0).alias("bytes"),
+        host.str.to_lowercase().str.replace(r":\d+$", "").str.strip_suffix(".").alias("host"),
+        client.alias("client_ip"),
+        forwarded.alias("forwarded_for"),
+        _dash_to_null(_unescape(pl.col("referer"))).alias("referer"),
+        _dash_to_null(_unescape(pl.col("user_agent"))).alias("user_agent"),
+        _dash_to_null(pl.col("content_type")).alias("content_type"),
+    ).select([pl.col(name).cast(dtype) for name, dtype in PARSED_SCHEMA.items()])
+
+
+def _nonempty(value: pl.Expr) -> pl.Expr:
+    return pl.when(value == "").then(None).otherwise(value)
+
+
+def rejects_of(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.filter(pl.col("reason").is_not_null()).select(
+        "line_no", "reason", pl.col("line").str.slice(0, RAW_LIMIT).alias("raw")
+    )

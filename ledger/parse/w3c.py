@@ -1,0 +1,156 @@
+"""W3C extended logs (IIS, CloudFront): columns named by ``#Fields:`` directives that may change mid-file.
+
+The parser keeps the current column names (and the ``#Date:`` of files without a date column) from one
+batch to the next. Directive lines are not requests: they are rejected with that reason, so the line
+accounting still adds up.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import polars as pl
+
+from ledger.formats.spec import LogFormat
+
+# W3C column name -> canonical field, in order of preference when several name the same field.
+COLUMNS = (
+    ("date", "date"),
+    ("date-local", "date"),
+    ("time", "time"),
+    ("time-local", "time"),
+    ("c-ip", "client"),
+    ("cs-method", "method"),
+    ("cs-uri-stem", "path"),
+    ("cs-uri", "path"),
+    ("cs-uri-query", "query"),
+    ("sc-status", "status"),
+    ("sc-bytes", "bytes"),
+    ("bytes", "bytes"),
+    ("cs(user-agent)", "user_agent"),
+    ("cs(referer)", "referer"),
+    ("cs(referrer)", "referer"),
+    ("x-host-header", "host"),
+    ("cs(host)", "host"),
+    ("cs-host", "host"),
+    ("x-forwarded-for", "forwarded_for"),
+    ("sc-content-type", "content_type"),
+    ("cs-protocol-version", "protocol"),
+    ("cs-version", "protocol"),
+)
+REASON_DIRECTIVE = "W3C directive line (#Fields, #Version, ...): not a request"
+
+
+def _unquote_twice(text: str | None) -> str | None:
+    """CloudFront URL-encodes these fields, and some pipelines encode them twice (%2520)."""
+    if text is None:
+        return None
+    once = unquote(text)
+    return unquote(once) if "%2" in text and "%" in once else once
+
+
+class W3cParser:
+    """Parses W3C extended logs; remembers the last #Fields and #Date across batches."""
+
+    def __init__(self, fmt: LogFormat) -> None:
+        self.fmt = fmt
+        self.names: list[str] = fmt.format_string.split() if fmt.format_string else []
+        self.date: str | None = None
+        self.offset = "+00:00"  # from #GMT-Offset; W3C times are UTC unless a directive says otherwise
+
+    def raw(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
+        directive = pl.col("line").str.starts_with("#")
+        frame = frame.with_columns(
+            directive.alias("_directive"),
+            pl.col("line").str.starts_with("#Fields:").cum_sum().alias("_segment"),
+            pl.when(pl.col("line").str.starts_with("#Date:"))
+            .then(pl.col("line").str.extract(r"^#Date:\s*(\d{4}-\d\d-\d\d)", 1))
+            .otherwise(None)
+            .forward_fill()
+            .alias("_date"),
+            pl.when(pl.col("line").str.starts_with("#GMT-Offset:"))
+            .then(
+                pl.col("line").str.extract(r"^#GMT-Offset:\s*([+-]\d\d):?(\d\d)", 1)
+                + pl.lit(":")
+                + pl.col("line").str.extract(r"^#GMT-Offset:\s*([+-]\d\d):?(\d\d)", 2)
+            )
+            .otherwise(None)
+            .forward_fill()
+            .alias("_offset"),
+        )
+        if self.fmt.separator == " ":  # some writers pad columns with runs of spaces
+            frame = frame.with_columns(
+                pl.when(directive)
+                .then(pl.col("line"))
+                .otherwise(pl.col("line").str.replace_all(r" {2,}", " "))
+                .str.strip_chars_end()
+                .alias("line")
+            )
+        headers = frame.filter(pl.col("line").str.starts_with("#Fields:"))["line"].to_list()
+        segments = [self.names] + [h.split(":", 1)[1].split() for h in headers]
+        parts = [self._segment(frame.filter(pl.col("_segment") == n), names) for n, names in enumerate(segments)]
+        self.names = segments[-1]
+        last_date, last_offset = frame["_date"].drop_nulls(), frame["_offset"].drop_nulls()
+        if len(last_date):
+            self.date = last_date[-1]
+        if len(last_offset):
+            self.offset = last_offset[-1]
+        raw = pl.concat(parts, how="diagonal_relaxed").sort("line_no")
+        why = pl.when(pl.col("_directive")).then(pl.lit(REASON_DIRECTIVE)).otherwise(pl.col("_why"))
+        return raw.with_columns(why.alias("_why")), ~pl.col("_directive") & pl.col("_columns_ok")
+
+    def _segment(self, frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+        """Columns of one #Fields stretch. Lines without a double quote are split; quoted values (IIS
+        cookies) go through a regex. More columns than named is fine (fields get appended over the
+        years); fewer than the last field the ledger reads is a reject."""
+        lowered = [n.lower() for n in names]
+        wanted = {field: lowered.index(w3c) for w3c, field in reversed(COLUMNS) if w3c in lowered}
+        needed = max(wanted.values(), default=-1) + 1
+        sep = self.fmt.separator
+        value = '"[^"]*"|[^"' + ("\t" if sep == "\t" else " ") + "]*"
+        pattern = "^" + (("\t" if sep == "\t" else " ").join(f"({value})" for _ in range(needed))) + "(?:[\t ].*)?$"
+        quoted = pl.col("line").str.contains('"', literal=True)
+        data = frame.with_columns(
+            pl.coalesce(pl.col("_date"), pl.lit(self.date, dtype=pl.String)).alias("_date"),
+            ((pl.col("line").str.count_matches(sep, literal=True) >= needed - 1) & pl.lit(bool(names)))
+            .fill_null(False)
+            .alias("_columns_ok"),
+        )
+        split = pl.col("line").str.split_exact(sep, max(needed - 1, 0))
+        groups = pl.col("line").str.extract_groups(pattern) if needed else None
+        columns = {}
+        for field, index in wanted.items():
+            plain = split.struct.field(f"field_{index}")
+            columns[field] = (
+                pl.when(quoted).then(groups.struct.field(str(index + 1))).otherwise(plain)
+                if groups is not None
+                else plain
+            )
+        data = data.with_columns(expr.str.strip_chars('"').alias(field) for field, expr in columns.items())
+        if quoted is not None and groups is not None:
+            data = data.with_columns(
+                (pl.col("_columns_ok") & (~quoted | groups.struct.field("1").is_not_null())).alias("_columns_ok")
+            )
+        if "date" not in columns:
+            data = data.with_columns(pl.col("_date").alias("date"))
+        if "time" not in columns:
+            data = data.with_columns(pl.lit(None, dtype=pl.String).alias("time"))
+        offset = pl.coalesce(pl.col("_offset"), pl.lit(self.offset))
+        data = data.with_columns(
+            (pl.col("date").str.strip_chars() + pl.lit("T") + pl.col("time").str.strip_chars() + offset).alias("time")
+        )
+        why = f"fewer than the {needed} columns the last #Fields directive needs" if names else "no #Fields yet"
+        data = data.with_columns(
+            pl.when(pl.col("_columns_ok")).then(None).otherwise(pl.lit(why)).alias("_why"),
+        )
+        return self._decode(data)
+
+    def _decode(self, data: pl.DataFrame) -> pl.DataFrame:
+        if self.fmt.plus_is_space and "user_agent" in data.columns:
+            data = data.with_columns(pl.col("user_agent").str.replace_all("+", " ", literal=True))
+        for field in self.fmt.url_encoded:
+            if field in data.columns:
+                distinct = data[field].drop_nulls().unique()
+                mapping = dict(zip(distinct.to_list(), [_unquote_twice(v) for v in distinct.to_list()], strict=True))
+                data = data.with_columns(pl.col(field).replace_strict(mapping, default=None, return_dtype=pl.String))
+        return data

@@ -1,0 +1,43 @@
+"""Addresses: the right client behind proxies, and vectorised IPv4/IPv6 numbers equal to the standard library's."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.detect.addresses import resolve_addresses
+from ledger.detect.iplists import address_to_int, addresses_to_int
+
+
+def resolved(client: str | None, forwarded: str | None) -> str | None:
+    frame = pl.DataFrame(
+        {"line_no": [1], "client_ip": [client], "forwarded_for": [forwarded]},
+        schema={"line_no": pl.Int64, "client_ip": pl.String, "forwarded_for": pl.String},
+    )
+    return resolve_addresses(frame)["client_ip"][0]
+
+
+def test_the_client_is_the_rightmost_public_hop() -> None:
+    assert resolved("10.0.0.5", "203.0.113.9") == "203.0.113.9"  # behind a private load balancer
+    assert resolved("10.0.0.5", "66.249.66.1, 203.0.113.9") == "203.0.113.9"  # the left hop is the client's claim
+    assert resolved("10.0.0.5", "203.0.113.9, 10.1.1.1") == "203.0.113.9"  # an inner proxy on the right
+    assert resolved("10.0.0.2, 10.0.0.1, 127.0.0.1", None) == "127.0.0.1"  # nothing public: the direct peer
+    assert resolved("198.51.100.4", None) == "198.51.100.4"
+    assert resolved("10.0.0.5", "unknown, -") == "10.0.0.5"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)))
+def test_vectorised_numbers_equal_the_standard_library(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
+    forms = {str(address), address.exploded}
+    for text in forms:
+        assert addresses_to_int(pl.Series([text]))[0] == address_to_int(text), text
+
+
+def test_junk_is_not_an_address() -> None:
+    junk = ["-", "", "1.2.3", "1.2.3.256", "1.2.3.4.5", "1.2.3.+4", "gggg::1", "1::2::3", "example.com"]
+    junk += ["1:2:3:4:5:6:7:8:9"]
+    assert addresses_to_int(pl.Series(junk)).to_list() == [None] * len(junk)

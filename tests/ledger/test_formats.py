@@ -1,0 +1,308 @@
+"""Every format preset on real fixtures (other projects' test logs) and on constructed lines: auto-detection,
+exact parsed/rejected counts, the fields that matter, and a clear failure for formats out of scope."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.errors import ConfigError, FormatDetectionError
+from ledger.formats import PRESETS, compile_layout, custom_layout
+from ledger.ingest import ingest_paths
+from ledger.parse import Parser, parse_batch, sniff_format
+from ledger.store.db import Ledger
+from tests.conftest import DATA, add_outlet
+
+FIXTURES = DATA / "fixtures"
+
+
+@pytest.fixture
+def site(ledger: Ledger) -> Ledger:
+    add_outlet(ledger, "site", "example.com")
+    return ledger
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "lines", "parsed"),
+    [
+        ("caddy-logs__caddy-logs.log", "caddy", 12, 10),  # 2 JSON records that are no access entries
+        ("logfile_caddy_log.0", "caddy", 39, 4),  # docker compose prefix; 35 server messages
+        ("traefik_json__traefik_json.log", "traefik_json", 7, 6),  # one plugin DEBUG line
+        ("fastly-logs__fastly-logs.log", "fastly", 4, 4),  # syslog header before the JSON
+        ("aws-cloudfront-logs__aws-cloudfront-logs.log", "cloudfront", 2, 2),  # no #Fields: the default columns
+        ("aws-alb-logs__aws-alb-logs.log", "alb", 14, 14),  # http, https, h2, absolute request URLs
+        ("haproxy-logs__haproxy-logs.log", "haproxy", 5, 2),  # 3 TLS handshake failures are no requests
+        ("logfile_haproxy.0", "haproxy", 17, 13),
+        ("nginx-proxy-manager-logs__nginx-proxy-manager-logs.log", "nginx_proxy_manager", 14, 6),
+        ("traefik_clf__traefik_clf.log", "combined", 9, 6),  # CLF with trailing router fields
+        ("logfile_w3c.0", "w3c", 5, 1),
+        ("logfile_w3c.1", "w3c", 7, 1),  # Oracle web cache: padded columns, #GMT-Offset, cs-uri
+        ("logfile_w3c.2", "w3c", 22, 14),  # #Fields change mid-file; time only, date from #Date
+        ("logfile_w3c.3", "w3c", 10, 3),  # IIS advanced logging: date-local, quoted values, blank lines
+        ("logfile_w3c_big.0", "w3c", 254, 210),
+        ("logfile_access_log.0", "combined", 3, 3),
+    ],
+)
+def test_fixture_parses_with_exact_counts(site: Ledger, name: str, fmt: str, lines: int, parsed: int) -> None:
+    [result] = ingest_paths(site, [str(FIXTURES / name)], outlet="site")
+    assert (result.format, result.lines, result.parsed) == (fmt, lines, parsed)
+    assert result.parsed + result.rejected == result.lines
+    reasons = {r["reason"] for r in site.rows("SELECT reason FROM rejects")}
+    assert all(reason for reason in reasons)
+
+
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [
+        ("iis-xml-logs__iis-logs.log", '<Event xmlns="http://schemas'),  # IIS as XML events: out of scope
+        ("envoy-logs__envoy.log", "2025-12-31T17:37:40"),  # envoy JSON via containerd: out of scope
+        ("zoraxy-http-logs__zoraxy.log", "2025/05/01 07:57:03"),
+        ("logfile_syslog_with_access_log.0", "Jan  3 09:47:02 veridian sudo"),  # a syslog file, not access
+    ],
+)
+def test_out_of_scope_formats_fail_fast_with_the_formats_tried(site: Ledger, name: str, first: str) -> None:
+    with pytest.raises(FormatDetectionError) as raised:
+        ingest_paths(site, [str(FIXTURES / name)], outlet="site")
+    message = str(raised.value)
+    assert "no known log format matches line 1" in message and first in message
+    assert "tried cloudfront, w3c, cloudflare" in message
+    assert site.rows("SELECT count(*) AS n FROM uploads")[0]["n"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "expected"),
+    [
+        (
+            "aws-alb-logs__aws-alb-logs.log",
+            "alb",
+            {
+                "client_ip": "192.168.1.10",
+                "host": "www.example.com",
+                "path": "/",
+                "method": "GET",
+                "status": 200,
+                "bytes": 366,
+                "user_agent": "curl/7.46.0",
+                "ts": datetime(2023, 4, 26, 12, 22, 55, 463821, tzinfo=UTC),
+            },
+        ),
+        (
+            "fastly-logs__fastly-logs.log",
+            "fastly",
+            {
+                "client_ip": "1.2.3.4",
+                "host": "fastly.mydomain.com",
+                "path": "/zVnC16Tl.exe",
+                "status": 404,
+                "bytes": 564,
+                "referer": None,
+                "ts": datetime(2021, 11, 12, 16, 59, 45, tzinfo=UTC),
+            },
+        ),
+        (
+            "caddy-logs__caddy-logs.log",
+            "caddy",
+            {
+                "client_ip": "127.0.0.1",
+                "host": "127.0.0.1",
+                "path": "/",
+                "user_agent": "curl/7.74.0",
+            },
+        ),
+        (
+            "traefik_json__traefik_json.log",
+            "traefik_json",
+            {
+                "client_ip": "172.17.0.1",
+                "host": "test.docker.localhost",
+                "path": "/594VAEoi.save",
+                "status": 200,
+                "bytes": 357,
+            },
+        ),
+        (
+            "haproxy-logs__haproxy-logs.log",
+            "haproxy",
+            {
+                "client_ip": "117.136.40.129",
+                "method": "GET",
+                "path": "/xxx/xxx",
+                "status": 200,
+                "bytes": 739,
+                "ts": datetime(2015, 1, 14, 12, 48, 57, 127000, tzinfo=UTC),
+                "user_agent": None,
+            },
+        ),
+        (
+            "aws-cloudfront-logs__aws-cloudfront-logs.log",
+            "cloudfront",
+            {
+                "client_ip": "1.2.3.4",
+                "host": "hub-cdn.crowdsec.net",
+                "path": "/testseb?query_param=42",
+                "status": 400,
+                "user_agent": "curl/7.81.0",
+                "content_type": "text/plain; charset=utf-8",
+            },
+        ),
+    ],
+)
+def test_first_line_fields(name: str, fmt: str, expected: dict[str, object]) -> None:
+    lines = pl.Series((FIXTURES / name).read_text().splitlines())
+    row = Parser(PRESETS[fmt]).parse(lines, 1).parsed.to_dicts()[0]
+    for key, value in expected.items():
+        assert row[key] == value, key
+
+
+def parse_lines(fmt: str, lines: list[str]) -> pl.DataFrame:
+    result = Parser(PRESETS[fmt]).parse(pl.Series(lines), 1)
+    assert result.rejects.height == 0, result.rejects.to_dicts()
+    return result.parsed
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ('"2026-10-01T10:00:00Z"', datetime(2026, 10, 1, 10, tzinfo=UTC)),
+        ("1759312800", datetime(2025, 10, 1, 10, tzinfo=UTC)),  # unix seconds
+        ("1759312800123456789", datetime(2025, 10, 1, 10, 0, 0, 123457, tzinfo=UTC)),  # unix nanoseconds
+        ('"2026-10-01T15:00:00+05:00"', datetime(2026, 10, 1, 10, tzinfo=UTC)),
+    ],
+)
+def test_cloudflare_timestamps_in_every_logpush_format(stamp: str, expected: datetime) -> None:
+    line = (
+        '{"ClientIP":"203.0.113.9","ClientRequestHost":"News.Example.KZ","ClientRequestMethod":"GET",'
+        '"ClientRequestURI":"/a?utm_source=x","ClientRequestUserAgent":"Mozilla/5.0","ClientRequestReferer":"",'
+        f'"EdgeResponseStatus":200,"EdgeResponseBytes":512,"EdgeResponseContentType":"text/html","EdgeStartTimestamp":{stamp}}}'
+    )
+    row = parse_lines("cloudflare", [line]).to_dicts()[0]
+    assert row["ts"] == expected
+    assert (row["host"], row["path"], row["status"], row["bytes"], row["content_type"]) == (
+        "news.example.kz",
+        "/a?utm_source=x",
+        200,
+        512,
+        "text/html",
+    )
+    assert row["referer"] is None
+
+
+def test_nginx_json_with_aliases_and_a_request_line() -> None:
+    line = (
+        '{"time_iso8601":"2026-10-01T15:00:00+05:00","remote_addr":"203.0.113.9","host":"news.example.kz",'
+        '"request":"GET /a HTTP/1.1","status":"200","body_bytes_sent":"512","http_referer":"https://chatgpt.com/",'
+        '"http_user_agent":"Mozilla/5.0"}'
+    )
+    matomo = (
+        '{"ip": "1.2.3.4","host": "www.piwik.org","path": "/piwik.php?x=1","status": "200",'
+        '"referrer": "http://clearcode.cc/","user_agent": "Mozilla/5.0","length": 192,'
+        '"date": "2013-10-10T16:52:00+02:00"}'
+    )
+    rows = parse_lines("nginx_json", [line, matomo]).to_dicts()
+    assert (rows[0]["method"], rows[0]["path"], rows[0]["referer"]) == ("GET", "/a", "https://chatgpt.com/")
+    assert rows[1]["ts"] == datetime(2013, 10, 10, 14, 52, tzinfo=UTC) and rows[1]["bytes"] == 192
+
+
+def test_cloudfront_user_agents_are_url_decoded_once_or_twice() -> None:
+    header = (
+        "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer)"
+        " cs(User-Agent) cs-uri-query x-host-header"
+    )
+    start = "2026-10-01\t10:00:00\tALA1\t512\t203.0.113.9\tGET\td1.cloudfront.net"
+    once = f"{start}\t/a\t200\t-\tMozilla/5.0%20(compatible;%20GPTBot/1.1)\t-\tnews.example.kz"
+    twice = f"{start}\t/b\t200\t-\tMozilla/5.0%2520(X11)\tq=1\tnews.example.kz"
+    result = Parser(PRESETS["cloudfront"]).parse(pl.Series([header, once, twice]), 1)
+    rows = result.parsed.to_dicts()
+    assert [r["user_agent"] for r in rows] == ["Mozilla/5.0 (compatible; GPTBot/1.1)", "Mozilla/5.0 (X11)"]
+    assert [r["host"] for r in rows] == ["news.example.kz"] * 2  # the viewer's Host, not the distribution
+    assert rows[1]["path"] == "/b?q=1"
+    assert result.rejects["reason"].to_list() == ["W3C directive line (#Fields, #Version, ...): not a request"]
+
+
+def test_w3c_fields_carry_over_from_one_batch_to_the_next() -> None:
+    parser = Parser(PRESETS["w3c"])
+    first = parser.parse(
+        pl.Series(["#Date: 2026-10-01 00:00:00", "#Fields: time c-ip cs-method cs-uri-stem sc-status"]), 1
+    )
+    second = parser.parse(pl.Series(["10:00:00 203.0.113.9 GET /a 200"]), 3)
+    assert first.parsed.height == 0 and second.parsed.to_dicts()[0]["ts"] == datetime(2026, 10, 1, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("format_string", "line", "expected"),
+    [
+        (
+            '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+            '"$http_user_agent" $host $request_time',
+            '203.0.113.9 - - [01/Oct/2026:10:00:00 +0500] "GET /a HTTP/1.1" 200 12 "-" "GPTBot/1.1" News.kz 0.004',
+            {"host": "news.kz", "user_agent": "GPTBot/1.1", "path": "/a"},
+        ),
+        (
+            '$http_x_forwarded_for - [$time_iso8601] "$request_method $request_uri $server_protocol" $status '
+            '$bytes_sent "$http_user_agent"',
+            '198.51.100.4, 10.0.0.1 - [2026-10-01T10:00:00+00:00] "GET /b HTTP/2.0" 404 0 "curl/8"',
+            {"forwarded_for": "198.51.100.4, 10.0.0.1", "method": "GET", "path": "/b", "status": 404},
+        ),
+        (
+            '%a %l %u %t "%m %U%q %H" %>s %B "%{Referer}i" "%{User-Agent}i" %{Host}i',
+            '203.0.113.9 - - [01/Oct/2026:10:00:00 +0000] "GET /c?x=1 HTTP/1.1" 200 5 "-" "x" news.kz',
+            {"method": "GET", "path": "/c?x=1", "host": "news.kz"},
+        ),
+    ],
+)
+def test_custom_format_strings(format_string: str, line: str, expected: dict[str, object]) -> None:
+    fmt = custom_layout(format_string)
+    row = parse_batch(pl.Series([line]), 1, fmt).parsed.to_dicts()[0]
+    for key, value in expected.items():
+        assert row[key] == value, key
+
+
+def test_format_strings_without_time_are_refused() -> None:
+    with pytest.raises(ConfigError, match="the format has no time field"):
+        compile_layout("x", '$remote_addr "$request"', syntax="nginx")
+
+
+def test_syslog_and_docker_prefixes_before_a_combined_line() -> None:
+    base = '203.0.113.9 - - [01/Oct/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 5 "-" "GPTBot/1.1"'
+    lines = [f"web_1  | {base}", f"Oct  1 10:00:00 host nginx: {base}", f"2026-10-01T10:00:00Z host nginx[12]: {base}"]
+    rows = parse_lines("combined", lines).to_dicts()
+    assert [r["client_ip"] for r in rows] == ["203.0.113.9"] * 3 and {r["user_agent"] for r in rows} == {"GPTBot/1.1"}
+
+
+def test_sniffing_prefers_the_richer_layout_unless_it_parses_much_less() -> None:
+    combined = '1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"'
+    common = '1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1'
+    assert sniff_format(pl.Series([combined] * 9 + [common]))[0] == "combined"  # one line rejected, UAs kept
+    assert sniff_format(pl.Series([common] * 9 + [combined]))[0] == "common"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=400))
+def test_every_parser_accounts_for_arbitrary_bytes(data: bytes) -> None:
+    from ledger.sources import split_lines
+
+    lines = split_lines(data + b"\n")
+    for fmt in PRESETS.values():
+        result = Parser(fmt).parse(lines, 1)
+        assert sorted(result.parsed["line_no"].to_list() + result.rejects["line_no"].to_list()) == list(
+            range(1, lines.len() + 1)
+        )
+
+
+def test_gzip_directory_and_glob_inputs(site: Ledger, tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / ".hidden").write_text("not a log\n")
+    base = (FIXTURES / "logfile_access_log.0").read_bytes()
+    (folder / "a.log").write_bytes(base)
+    (folder / "sub" / "b.log.gz").write_bytes(gzip.compress(base + base))
+    results = ingest_paths(site, [str(folder)], outlet="site")
+    assert [(Path(r.source).name, r.lines) for r in results] == [("a.log", 3), ("b.log.gz", 6)]
+    again = ingest_paths(site, [str(tmp_path / "logs" / "**" / "*.gz")], outlet="site")
+    assert [r.duplicate_upload for r in again] == [True]

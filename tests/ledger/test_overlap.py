@@ -1,0 +1,85 @@
+"""Rotated and re-exported logs: overlapping uploads are refused, kept or trimmed, as the user chooses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ledger.errors import ConfigError
+from ledger.ingest import ingest_paths
+from ledger.overlap import OverlapError
+from ledger.store.db import Ledger
+from tests.conftest import add_outlet
+
+GPTBOT = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; GPTBot/1.1; +https://openai.com/gptbot"
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
+
+
+def lines(hours: range, agent: str = GPTBOT, ip: str = "198.51.100.7") -> list[str]:
+    return [
+        f'{ip} - - [01/Oct/2026:{h:02d}:{m:02d}:00 +0000] "GET /news/{h}-{m} HTTP/1.1" 200 100 "-" "{agent}"'
+        for h in hours
+        for m in (0, 30)
+    ]
+
+
+def write(path: Path, rows: list[str]) -> str:
+    path.write_text("\n".join(rows) + "\n")
+    return str(path)
+
+
+@pytest.fixture
+def first(ledger: Ledger, tmp_path: Path) -> Ledger:
+    add_outlet(ledger, "dala", "dala.kz")
+    ingest_paths(
+        ledger,
+        [write(tmp_path / "access.log.1", lines(range(0, 12)) + lines(range(0, 12), CHROME, "203.0.113.1"))],
+        outlet="dala",
+    )
+    return ledger
+
+
+def counts(ledger: Ledger) -> tuple[int, int, int]:
+    row = ledger.rows(
+        "SELECT (SELECT count(*) FROM uploads) u, (SELECT count(*) FROM fetches) f,"
+        " (SELECT sum(requests) FROM traffic_daily) t"
+    )[0]
+    return row["u"], row["f"], row["t"]
+
+
+def test_a_rotated_log_repeating_lines_is_refused_by_default(first: Ledger, tmp_path: Path) -> None:
+    before = counts(first)
+    rotated = write(tmp_path / "access.log", lines(range(10, 16)))  # 10:00-11:30 were in the first file
+    with pytest.raises(OverlapError, match=r"overlaps upload \S+ for outlet 'dala' .* 4 of its 4 AI fetches there"):
+        ingest_paths(first, [rotated], outlet="dala")
+    assert counts(first) == before
+
+
+def test_drop_rejects_the_lines_inside_covered_windows_and_keeps_the_rest(first: Ledger, tmp_path: Path) -> None:
+    rotated = write(tmp_path / "access.log", lines(range(10, 16)))
+    [result] = ingest_paths(first, [rotated], outlet="dala", overlap="drop")
+    assert (result.lines, result.parsed, result.rejected, result.overlap) == (12, 8, 4, "drop")
+    reasons = first.rows("SELECT DISTINCT reason FROM rejects WHERE upload_id = ?", [result.upload_id])
+    assert len(reasons) == 1 and reasons[0]["reason"].startswith("inside a window already covered by upload ")
+    assert first.rows("SELECT count(*) AS n FROM fetches")[0]["n"] == 24 + 8
+
+
+def test_keep_ingests_everything_and_records_it(first: Ledger, tmp_path: Path) -> None:
+    rotated = write(tmp_path / "access.log", lines(range(10, 16)))
+    [result] = ingest_paths(first, [rotated], outlet="dala", overlap="keep")
+    assert (result.parsed, result.overlap) == (12, "keep")
+    assert first.rows("SELECT overlap FROM uploads WHERE upload_id = ?", [result.upload_id]) == [{"overlap": "keep"}]
+
+
+def test_another_server_with_the_same_window_is_not_an_overlap(first: Ledger, tmp_path: Path) -> None:
+    other = write(tmp_path / "web2.log", lines(range(0, 12), ip="198.51.100.99"))  # same times, other requests
+    [result] = ingest_paths(first, [other], outlet="dala")
+    assert result.parsed == 24 and result.overlap is None
+
+
+def test_unknown_overlap_treatment_is_a_config_error(first: Ledger, tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"--overlap: unknown overlap treatment 'skip'.*\(allowed: fail, keep, drop\)"
+    ):
+        ingest_paths(first, [write(tmp_path / "x.log", lines(range(1)))], outlet="dala", overlap="skip")

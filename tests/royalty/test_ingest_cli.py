@@ -1,0 +1,62 @@
+"""The ingest command's options: formats, --dry-run, --log-format, --overlap, and stdin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ledger.errors import EXIT_INPUT
+from tests.conftest import DATA
+
+IMC = str(DATA / "imc25_access_websitec-com.log")
+
+
+def test_formats_lists_every_preset_with_an_example(cli) -> None:  # type: ignore[no-untyped-def]
+    rows = json.loads(cli("formats", "--format", "json").out)
+    names = [r["format"] for r in rows]
+    assert names[:2] == ["cloudfront", "w3c"] and names[-2:] == ["combined", "common"]
+    assert all(r["example"] and r["description"] for r in rows)
+
+
+def test_dry_run_shows_the_first_lines_and_writes_nothing(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("outlets", "add", "websitec", "--name", "Website C", "--domain", "websitec.com")
+    result = cli("ingest", IMC, "--outlet", "websitec", "--dry-run", "--lines", "300", "--json")
+    assert result.code == 0, result.err
+    rows = json.loads(result.out)
+    assert len(rows) == 300 and "format combined (nothing written)" in result.err
+    gptbot = [r for r in rows if r["bot"] == "GPTBot"]
+    assert gptbot and gptbot[0]["class"] == "ai_bot" and gptbot[0]["verification"] == "verified"
+    assert json.loads(cli("usage", "-f", "json").out) == []
+
+
+def test_log_format_option(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "custom.log"
+    log.write_text(
+        '203.0.113.9 [01/Oct/2026:10:00:00 +0500] "GET /a HTTP/1.1" 200 12 "Mozilla/5.0 (compatible; GPTBot/1.1)" '
+        "dala.kz\n"
+    )
+    cli("outlets", "add", "dala", "--name", "Dala", "--domain", "dala.kz")
+    fmt = '$remote_addr [$time_local] "$request" $status $body_bytes_sent "$http_user_agent" $host'
+    result = cli("ingest", str(log), "--log-format", fmt, "--json")
+    record = json.loads(result.out)
+    assert (record["format"], record["parsed"], record["ai_fetches"]) == ("custom", 1, 1)
+
+
+def test_stdin(cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import sys
+
+    cli("outlets", "add", "websitec", "--name", "Website C", "--domain", "websitec.com")
+
+    class FakeStdin:
+        buffer = io.BufferedReader(io.BytesIO(Path(IMC).read_bytes()))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin)
+    record = json.loads(cli("ingest", "-", "--outlet", "websitec", "--json").out)
+    assert (record["source"], record["lines"]) == ("<stdin>", 4141)
+
+
+def test_no_file_matches_a_glob(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("outlets", "add", "x", "--name", "X", "--domain", "x.kz")
+    result = cli("ingest", str(tmp_path / "*.log.gz"), "--outlet", "x")
+    assert result.code == EXIT_INPUT and "no file matches this pattern" in result.err
