@@ -1,0 +1,65 @@
+"""Fetch each outlet domain's /robots.txt and report exactly what came back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.config import ERROR_STATUSES
+from crawler.failures import CrawlFailure, classify_failure
+from ledger.robots import RobotsFetch
+from ledger.store.db import now
+
+ROBOTS_MAXSIZE = 5 * 1024 * 1024  # far past the 500 KiB RFC 9309 asks parsers to read
+
+
+class RobotsSpider(Spider):
+    name = "royalty-robots"
+
+    def __init__(self, targets: list[tuple[str, str]], origins: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.targets = targets
+        self.origins = origins  # domain -> base URL
+
+    async def start(self) -> AsyncIterator[Request]:
+        for outlet, domain in self.targets:
+            yield Request(
+                f"{self.origins[domain]}/robots.txt",
+                callback=self.parse_robots,
+                errback=self.failed,
+                dont_filter=True,
+                meta={
+                    "dont_obey_robotstxt": True,
+                    "handle_httpstatus_list": ERROR_STATUSES,
+                    "download_maxsize": ROBOTS_MAXSIZE,
+                    "outlet": outlet,
+                    "domain": domain,
+                },
+            )
+
+    def parse_robots(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        first = (meta.get("redirect_urls") or [response.url])[0]
+        yield RobotsFetch(
+            outlet=meta["outlet"],
+            host=meta["domain"],
+            url=first,
+            checked_at=now(),
+            status=response.status,
+            body=response.body,
+            final_url=response.url,
+        )
+        if response.status >= 500:  # a 4xx is an answer (no file: allow all); a 5xx is the server failing
+            yield CrawlFailure(meta["outlet"], first, "robots", "http_5xx", f"HTTP {response.status}")
+
+    def failed(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        kind, detail = classify_failure(failure)
+        outlet, domain = request.meta["outlet"], request.meta["domain"]
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        yield RobotsFetch(outlet, domain, url, now(), error_kind=kind, error=detail, final_url=request.url)
+        yield CrawlFailure(outlet, url, "robots", kind, detail)
