@@ -1,23 +1,52 @@
-"""Side-by-side comparison of schemes: payouts per outlet under each, and distribution metrics.
+"""Side-by-side comparison of schemes: payouts per outlet under each, distribution metrics, Lorenz points,
+and winners and losers between every two schemes.
 
-Metrics are computed over every outlet in the registry (an outlet paid nothing still counts):
-Gini ``G = 2*sum_i i*x_(i) / (n*sum x) - (n+1)/n`` with payouts sorted ascending; HHI
-``sum (100*s_i)^2`` on payout shares (0-10,000; 1,500-2,500 moderate, above 2,500 highly concentrated in
-the US DOJ/FTC 2023 guidelines); top-5 share, the part of the money the five best-paid outlets receive.
+Every outlet the period knows counts (registered or with usage; an outlet paid nothing still counts).
+"Usage" is the same baseline for every scheme: qualifying fetches under the default filters and weights
+(AI purposes, 2xx GETs of pages, spoofed claims weighted 0), from which come the payout per fetch and
+the dissimilarity from a pure usage split. Metric formulas: ``ledger.metrics`` and docs/schemes.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from itertools import combinations
+from typing import Any
 
+import numpy as np
+import polars as pl
 import pyarrow as pa
+from scipy import stats
 
+from ledger.metrics import (
+    Ints,
+    atkinson,
+    churn,
+    dissimilarity,
+    gini,
+    hhi,
+    hhi_normalised,
+    lorenz,
+    palma,
+    per_fetch,
+    rank_correlations,
+    theil,
+    top_share,
+)
+from ledger.money import to_decimal
 from ledger.period import Period
-from ledger.schemes import SchemeFile
-from ledger.settle import Settlement, settle
+from ledger.schemes import Scheme, SchemeFile, parse_schemes
+from ledger.settle import Basis, Settlement, settle_many
 from ledger.store.db import Ledger
+
+__all__ = ["Comparison", "compare", "gini", "hhi", "metrics_row", "top_share"]
+
+CR = (1, 4, 10)
+EPSILONS = (0.5, 1.0, 2.0)
+BASELINE = parse_schemes("[schemes.usage]\nfamily = 'per_fetch'\nprice = {training = 1}\n").get("usage")
 
 
 @dataclass(frozen=True)
@@ -25,69 +54,268 @@ class Comparison:
     period: str
     settlements: tuple[Settlement, ...]
     payouts: pa.Table  # outlet, then one amount column per scheme
-    metrics: pa.Table  # scheme, family, run_id, currency, total, outlets_paid, gini, hhi, top5_share
+    metrics: pa.Table  # one row per scheme
+    lorenz: pa.Table  # scheme, population_share, payout_share
+    pairs: pa.Table  # one row per two schemes: winners, losers, churn, rank correlations
+    deltas: pa.Table  # one row per two schemes and outlet
+    outlets: pa.Table  # one row per scheme and outlet: amount, share, usage, payout per fetch, rank
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {
+            "payouts": self.payouts,
+            "metrics": self.metrics,
+            "lorenz": self.lorenz,
+            "pairs": self.pairs,
+            "deltas": self.deltas,
+            "outlets": self.outlets,
+        }
 
 
-def gini(values: list[Fraction]) -> Fraction:
-    n = len(values)
-    total = sum(values, Fraction(0))
-    if n == 0 or total == 0:
-        return Fraction(0)
-    ordered = sorted(values)
-    weighted = sum((i * x for i, x in enumerate(ordered, start=1)), Fraction(0))
-    return 2 * weighted / (n * total) - Fraction(n + 1, n)
+@dataclass(frozen=True)
+class Usage:
+    outlets: list[str]
+    fetches: dict[str, int]
+    units_e6: dict[str, int]  # qualifying units in millionths
+
+    @property
+    def units(self) -> dict[str, Fraction]:
+        return {o: Fraction(u, 10**6) for o, u in self.units_e6.items()}
 
 
-def hhi(values: list[Fraction]) -> Fraction:
-    total = sum(values, Fraction(0))
-    if total == 0:
-        return Fraction(0)
-    return sum(((100 * x / total) ** 2 for x in values), Fraction(0))
+def baseline_usage(ledger: Ledger, basis: Basis) -> Usage:
+    """Every outlet of the period with its qualifying fetches and units under the default filters."""
+    frame = pl.from_arrow(basis.units(BASELINE))
+    assert isinstance(frame, pl.DataFrame)
+    per = frame.group_by("outlet").agg(pl.col("units_e6").sum(), pl.col("fetches").sum()).sort("outlet")
+    fetches = dict(zip(per["outlet"].to_list(), per["fetches"].to_list(), strict=True))
+    units = {o: int(u) for o, u in zip(per["outlet"].to_list(), per["units_e6"].to_list(), strict=True)}
+    registered = basis.registry()["outlet"].to_pylist()
+    return Usage(list(dict.fromkeys([*sorted(registered), *sorted(set(fetches) - set(registered))])), fetches, units)
 
 
-def top_share(values: list[Fraction], k: int = 5) -> Fraction:
-    total = sum(values, Fraction(0))
-    if total == 0:
-        return Fraction(0)
-    return sum(sorted(values, reverse=True)[:k], Fraction(0)) / total
+def compare(
+    ledger: Ledger,
+    schemes: SchemeFile,
+    period: Period,
+    *,
+    names: Sequence[str] | None = None,
+    lorenz_points: int = 20,
+    store: bool = True,
+) -> Comparison:
+    """Settle every scheme of the file (or those named) over ``period`` and put the results side by side."""
+    chosen: list[Scheme] = [schemes.get(n) for n in names] if names else list(schemes.schemes.values())
+    basis = Basis(ledger, period)
+    runs = tuple(settle_many(ledger, chosen, period, basis=basis, store=store))
+    return comparison(runs, baseline_usage(ledger, basis), period.label, lorenz_points)
 
 
-def _round(value: Fraction, places: int) -> Decimal:
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(1).scaleb(-places))
-
-
-def compare(ledger: Ledger, schemes: SchemeFile, period: Period) -> Comparison:
-    """Settle every scheme of the file over ``period`` and put the results side by side."""
-    runs = tuple(settle(ledger, scheme, period) for scheme in schemes.schemes.values())
-    outlets = [row["slug"] for row in ledger.rows("SELECT slug FROM outlets ORDER BY slug")]
-    amounts: dict[str, dict[str, Decimal]] = {}
+def comparison(runs: Sequence[Settlement], usage: Usage, period: str, lorenz_points: int = 20) -> Comparison:
+    """The side-by-side tables of settled runs (amounts in 10^-4 currency units internally, exactly)."""
+    outlets = list(usage.outlets)
+    known = set(outlets)
+    paid: dict[str, dict[str, int]] = {}
     for run in runs:
-        paid = dict(zip(run.payouts["outlet"].to_pylist(), run.payouts["amount"].to_pylist(), strict=True))
-        amounts[run.scheme] = {o: paid.get(o, Decimal(0)) for o in outlets}
-        for extra in set(paid) - set(outlets):  # usage of an outlet since removed from the registry
-            outlets.append(extra)
-            amounts[run.scheme][extra] = paid[extra]
-    columns = {"outlet": pa.array(outlets, type=pa.string())}
-    for run in runs:
-        scale = run.payouts.schema.field("amount").type.scale
-        values = [amounts[run.scheme].get(o, Decimal(0)) for o in outlets]
-        columns[run.scheme] = pa.array(values, type=pa.decimal128(38, scale))
-    payouts = pa.table(columns)
-    metrics = pa.Table.from_pylist(
-        [_metrics(run, [Fraction(amounts[run.scheme].get(o, 0)) for o in outlets]) for run in runs]
+        amounts = dict(zip(run.payouts["outlet"].to_pylist(), run.payouts["amount"].to_pylist(), strict=True))
+        outlets += [o for o in sorted(amounts) if o not in known]
+        known |= set(amounts)
+        paid[run.scheme] = {o: int(a.scaleb(4)) for o, a in amounts.items()}
+    vectors = {r.scheme: Ints(paid[r.scheme].get(o, 0) for o in outlets) for r in runs}
+    return Comparison(
+        period,
+        tuple(runs),
+        _payouts(runs, outlets, vectors),
+        pa.Table.from_pylist([metrics_row(r, vectors[r.scheme], outlets, usage) for r in runs]),
+        _lorenz(runs, vectors, lorenz_points),
+        _pairs(runs, vectors),
+        _deltas(runs, vectors, outlets),
+        _outlets(runs, vectors, outlets, usage),
     )
-    return Comparison(period.label, runs, payouts, metrics)
 
 
-def _metrics(run: Settlement, values: list[Fraction]) -> dict[str, object]:
-    return {
+def _scale(run: Settlement) -> int:
+    return int(run.payouts.schema.field("amount").type.scale)
+
+
+def _payouts(runs: Sequence[Settlement], outlets: list[str], vectors: Mapping[str, Sequence[int]]) -> pa.Table:
+    columns: dict[str, pa.Array] = {"outlet": pa.array(outlets, type=pa.string())}
+    for run in runs:
+        columns[run.scheme] = _decimals(vectors[run.scheme], 4).cast(pa.decimal128(38, _scale(run)))
+    return pa.table(columns)
+
+
+def _decimals(units: Sequence[int], places: int) -> pa.Array:
+    """Integers of 10^-places as an exact DECIMAL(38, places) column."""
+    return pa.array([Decimal(u).scaleb(-places) for u in units], pa.decimal128(38, places))
+
+
+def _round(value: Fraction | None, places: int) -> Decimal | None:
+    return None if value is None else to_decimal(value, places)
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def metrics_row(run: Settlement, values: list[int], outlets: list[str], usage: Usage) -> dict[str, Any]:
+    """The metrics of one run's payouts (``values``: integers of 10^-4 currency units, one per outlet)."""
+    mean, cv = per_fetch(values, [usage.fetches.get(o, 0) for o in outlets])
+    row: dict[str, Any] = {
         "scheme": run.scheme,
         "family": run.family,
         "run_id": run.run_id,
         "currency": run.currency,
         "total": run.total,
+        "retained": run.retained,
+        "outlets": len(values),
         "outlets_paid": sum(1 for v in values if v > 0),
         "gini": _round(gini(values), 4),
         "hhi": _round(hhi(values), 1),
+        "hhi_normalised": _round(hhi_normalised(values), 4),
         "top5_share": _round(top_share(values, 5), 4),
     }
+    row.update({f"cr{k}": _round(top_share(values, k), 4) for k in CR})
+    row["palma"] = _round(palma(values), 4)
+    row["theil"] = _float(theil(values))
+    row.update({f"atkinson_{e:g}": _float(atkinson(values, e)) for e in EPSILONS})
+    row["per_fetch"] = _round(mean / 10**4 if mean is not None else None, 6)
+    row["per_fetch_cv"] = _float(cv)
+    row["dissimilarity"] = _round(dissimilarity(values, Ints(usage.units_e6.get(o, 0) for o in outlets)), 4)
+    return row
+
+
+def _lorenz(runs: Sequence[Settlement], vectors: Mapping[str, Sequence[int]], points: int) -> pa.Table:
+    rows = []
+    for run in runs:
+        for p, share in lorenz(vectors[run.scheme], points):
+            rows.append({"scheme": run.scheme, "population_share": _round(p, 4), "payout_share": _round(share, 6)})
+    schema = pa.schema(
+        [("scheme", pa.string()), ("population_share", pa.decimal128(9, 4)), ("payout_share", pa.decimal128(9, 6))]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _pairs(runs: Sequence[Settlement], vectors: Mapping[str, Sequence[int]]) -> pa.Table:
+    rows = []
+    for a, b in combinations(runs, 2):
+        x, y = vectors[a.scheme], vectors[b.scheme]
+        deltas = [v - u for u, v in zip(x, y, strict=True)]
+        rho, tau = rank_correlations(x, y)
+        n = len(deltas) or 1
+        gaining = sum(1 for d in deltas if d > 0)
+        rows.append(
+            {
+                "scheme_a": a.scheme,
+                "scheme_b": b.scheme,
+                "outlets_gaining": gaining,
+                "outlets_losing": sum(1 for d in deltas if d < 0),
+                "outlets_unchanged": sum(1 for d in deltas if d == 0),
+                "share_gaining": _round(Fraction(gaining, n), 4),
+                "total_delta": Decimal(sum(deltas)).scaleb(-4),
+                "churn": _round(churn(x, y), 4),
+                "spearman": _float(rho),
+                "kendall_tau_b": _float(tau),
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=_PAIRS_SCHEMA)
+
+
+_PAIRS_SCHEMA = pa.schema(
+    [
+        ("scheme_a", pa.string()),
+        ("scheme_b", pa.string()),
+        ("outlets_gaining", pa.int64()),
+        ("outlets_losing", pa.int64()),
+        ("outlets_unchanged", pa.int64()),
+        ("share_gaining", pa.decimal128(9, 4)),
+        ("total_delta", pa.decimal128(38, 4)),
+        ("churn", pa.decimal128(9, 4)),
+        ("spearman", pa.float64()),
+        ("kendall_tau_b", pa.float64()),
+    ]
+)
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """1 = best paid; ties share the best rank (competition ranking)."""
+    return np.asarray(stats.rankdata(-values, method="min"), dtype=np.int64)
+
+
+def _shares(values: np.ndarray) -> np.ndarray:
+    total = values.sum()
+    return np.round(values / total, 6) if total else np.zeros(len(values))
+
+
+def _deltas(runs: Sequence[Settlement], vectors: Mapping[str, Sequence[int]], outlets: list[str]) -> pa.Table:
+    frames = []
+    for a, b in combinations(runs, 2):
+        x, y = np.array(vectors[a.scheme], np.int64), np.array(vectors[b.scheme], np.int64)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "scheme_a": [a.scheme] * len(outlets),
+                    "scheme_b": [b.scheme] * len(outlets),
+                    "outlet": outlets,
+                    "amount_a": x,
+                    "amount_b": y,
+                    "delta": y - x,
+                    "share_a": _shares(x.astype(float)),
+                    "share_b": _shares(y.astype(float)),
+                    "rank_a": _ranks(x),
+                    "rank_b": _ranks(y),
+                }
+            )
+        )
+    if not frames:
+        return _money(pl.DataFrame(schema=_DELTA_SCHEMA), ("amount_a", "amount_b", "delta"))
+    return _money(pl.concat(frames), ("amount_a", "amount_b", "delta"))
+
+
+_DELTA_SCHEMA = {
+    "scheme_a": pl.String,
+    "scheme_b": pl.String,
+    "outlet": pl.String,
+    "amount_a": pl.Int64,
+    "amount_b": pl.Int64,
+    "delta": pl.Int64,
+    "share_a": pl.Float64,
+    "share_b": pl.Float64,
+    "rank_a": pl.Int64,
+    "rank_b": pl.Int64,
+}
+
+
+def _money(frame: pl.DataFrame, columns: tuple[str, ...]) -> pa.Table:
+    """Integer columns of 10^-4 currency units as exact DECIMAL(38, 4) columns."""
+    scaled = frame.with_columns(
+        (pl.col(c).cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.0001"), pl.Decimal(38, 4))).cast(pl.Decimal(38, 4))
+        for c in columns
+    )
+    return scaled.to_arrow()
+
+
+def _outlets(
+    runs: Sequence[Settlement], vectors: Mapping[str, Sequence[int]], outlets: list[str], usage: Usage
+) -> pa.Table:
+    fetches = np.array([usage.fetches.get(o, 0) for o in outlets], np.int64)
+    units = np.array([float(usage.units_e6.get(o, 0)) for o in outlets])
+    frames = []
+    for run in runs:
+        values = np.array(vectors[run.scheme], np.int64)
+        per = np.where(fetches > 0, np.round(values / 10**4 / np.maximum(fetches, 1), 6), np.nan)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "scheme": [run.scheme] * len(outlets),
+                    "outlet": outlets,
+                    "amount": values,
+                    "share": _shares(values.astype(float)),
+                    "usage_fetches": fetches,
+                    "usage_share": _shares(units),
+                    "per_fetch": per,
+                    "rank": _ranks(values),
+                }
+            ).with_columns(pl.col("per_fetch").fill_nan(None))
+        )
+    if not frames:
+        return pl.DataFrame(schema={"scheme": pl.String, "outlet": pl.String}).to_arrow()
+    return _money(pl.concat(frames), ("amount",))

@@ -46,3 +46,23 @@ def largest_remainder(exact: Mapping[K, Fraction], total_minor: int, minor_units
     for k in by_remainder[:missing]:
         floors[k] += 1
     return floors
+
+
+def show(value: Fraction | Decimal | int, places: int = 6) -> str:
+    """An exact amount as plain decimal text: exactly when it terminates within ``places``, else rounded
+    half-even to ``places`` with a leading '~' (1/3 -> '~0.333333')."""
+    fraction = Fraction(value)
+    scaled = fraction * 10**places
+    if scaled.denominator == 1:
+        return format((Decimal(scaled.numerator).scaleb(-places)).normalize(), "f")
+    return "~" + format(Decimal(round(scaled)).scaleb(-places).normalize(), "f")
+
+
+def fraction_text(value: Fraction) -> str:
+    """An exact fraction as text that parses back (``Fraction(text)``): '7/3', '12'."""
+    return str(value)
+
+
+def to_decimal(value: Fraction | int, places: int) -> Decimal:
+    """An exact fraction rounded half-even to ``places`` decimal places."""
+    return from_minor(to_minor(Fraction(value), places), places)

@@ -15,7 +15,8 @@ from ledger.store.db import Ledger, now
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
-CSV_COLUMNS = ("slug", "name", "domains", "country", "language", "fte", "regional_fte", "group")
+CSV_COLUMNS = ("slug", "name", "domains", "country", "language", "fte", "regional_fte", "group", "rpm")
+GROUP_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _REQUIRED = ("slug", "name", "domains")
 
 
@@ -29,6 +30,7 @@ class Outlet:
     fte: Decimal | None = None
     regional_fte: Decimal | None = None
     group: str | None = None
+    rpm: Decimal | None = None  # revenue per 1,000 visits (referral value, scheme family referral_gap)
 
 
 def normalise_domain(domain: str) -> str:
@@ -51,7 +53,12 @@ def validate_outlet(outlet: Outlet, where: str = "") -> Outlet:
     for domain in domains:
         if not DOMAIN_RE.match(domain):
             raise ConfigError(f"{prefix}'{domain}' is not a valid domain name (outlet '{outlet.slug}')")
-    for label, value in (("fte", outlet.fte), ("regional_fte", outlet.regional_fte)):
+    if outlet.group is not None and not GROUP_RE.match(outlet.group):
+        raise ConfigError(
+            f"{prefix}group '{outlet.group}' must be lower case letters, digits, '-' or '_'"
+            f" (e.g. 'broadcaster', 'public_broadcaster'; outlet '{outlet.slug}')"
+        )
+    for label, value in (("fte", outlet.fte), ("regional_fte", outlet.regional_fte), ("rpm", outlet.rpm)):
         if value is not None and value < 0:
             raise ConfigError(f"{prefix}{label} must be zero or more, got {value} (outlet '{outlet.slug}')")
     return Outlet(
@@ -63,6 +70,7 @@ def validate_outlet(outlet: Outlet, where: str = "") -> Outlet:
         outlet.fte,
         outlet.regional_fte,
         outlet.group,
+        outlet.rpm,
     )
 
 
@@ -77,15 +85,27 @@ def save_outlets(ledger: Ledger, outlets: list[Outlet], *, replace: bool = False
                 owner = ledger.rows("SELECT outlet FROM outlet_domains WHERE domain = ?", [domain])
                 if owner and owner[0]["outlet"] != outlet.slug:
                     raise ConfigError(f"domain '{domain}' already belongs to outlet '{owner[0]['outlet']}'")
-            params = [outlet.name, outlet.country, outlet.language, outlet.fte, outlet.regional_fte, outlet.group]
+            params = [
+                outlet.name,
+                outlet.country,
+                outlet.language,
+                outlet.fte,
+                outlet.regional_fte,
+                outlet.group,
+                outlet.rpm,
+            ]
             if exists:
                 ledger.execute(
                     "UPDATE outlets SET name = ?, country = ?, language = ?, fte = ?, regional_fte = ?,"
-                    " group_name = ? WHERE slug = ?",
+                    " group_name = ?, rpm = ? WHERE slug = ?",
                     [*params, outlet.slug],
                 )
             else:
-                ledger.execute("INSERT INTO outlets VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [outlet.slug, *params, now()])
+                ledger.execute(
+                    "INSERT INTO outlets (slug, name, country, language, fte, regional_fte, group_name, rpm,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [outlet.slug, *params, now()],
+                )
             for domain in outlet.domains:
                 ledger.execute("INSERT OR IGNORE INTO outlet_domains VALUES (?, ?)", [domain, outlet.slug])
 
@@ -100,7 +120,7 @@ def _decimal(value: str, path: Path, line: int, key: str) -> Decimal | None:
 
 
 def read_outlets_csv(path: Path) -> list[Outlet]:
-    """Outlets from a CSV with a header (slug,name,domains[,country,language,fte,regional_fte,group]).
+    """Outlets from a CSV with a header (slug,name,domains[,country,language,fte,regional_fte,group,rpm]).
 
     ``domains`` holds one or more domains separated by ';' or spaces.
     """
@@ -129,6 +149,7 @@ def read_outlets_csv(path: Path) -> list[Outlet]:
                 fte=_decimal(values.get("fte", ""), path, line, "fte"),
                 regional_fte=_decimal(values.get("regional_fte", ""), path, line, "regional_fte"),
                 group=values.get("group") or None,
+                rpm=_decimal(values.get("rpm", ""), path, line, "rpm"),
             )
             try:
                 outlets.append(validate_outlet(outlet))
@@ -142,7 +163,7 @@ def read_outlets_csv(path: Path) -> list[Outlet]:
 def list_outlets(ledger: Ledger) -> list[dict[str, object]]:
     return ledger.rows(
         "SELECT o.slug, o.name, string_agg(d.domain, ' ' ORDER BY d.domain) AS domains, o.country, o.language,"
-        ' o.fte, o.regional_fte, o.group_name AS "group" FROM outlets o LEFT JOIN outlet_domains d'
+        ' o.fte, o.regional_fte, o.group_name AS "group", o.rpm FROM outlets o LEFT JOIN outlet_domains d'
         " ON d.outlet = o.slug GROUP BY ALL ORDER BY o.slug"
     )
 

@@ -113,7 +113,9 @@ def add_upload(ledger: Ledger, rows: list[dict[str, Any]], *, salt: str = "") ->
     )
     ts = [r["ts"] for r in rows]
     ledger.execute(
-        "INSERT INTO uploads VALUES (?, 'test.log', ?, ?, 0, 0, 'none', 'combined', NULL, ?, ?, 0, ?, ?, ?, ?, ?)",
+        "INSERT INTO uploads (upload_id, source, content_sha256, raw_sha256, raw_bytes, content_bytes, compression,"
+        " format, outlet, lines_total, lines_parsed, lines_rejected, ai_fetches, first_ts, last_ts, registry_version,"
+        " ingested_at) VALUES (?, 'test.log', ?, ?, 0, 0, 'none', 'combined', NULL, ?, ?, 0, ?, ?, ?, ?, ?)",
         [
             upload_id,
             digest,
@@ -167,3 +169,34 @@ def csv_bytes(table: pa.Table) -> bytes:
     buffer = io.BytesIO()
     pacsv.write_csv(table, buffer)
     return buffer.getvalue()
+
+
+def register(ledger: Ledger, slug: str, **fields: Any) -> None:
+    """An outlet with registry metadata (fte, regional_fte, group, rpm), added or updated."""
+    values = {
+        k: (Decimal(str(v)) if k in ("fte", "regional_fte", "rpm") and v is not None else v) for k, v in fields.items()
+    }
+    save_outlets(ledger, [validate_outlet(Outlet(slug, slug.title(), (f"{slug}.kz",), **values))], replace=True)
+
+
+def add_referrals(ledger: Ledger, rows: list[tuple[str, str, int]], *, when: datetime = MID_OCTOBER) -> None:
+    """``count`` referred visits per (outlet, operator), in one upload of their own."""
+    upload = add_upload(ledger, [], salt=repr(rows))
+    line = 0
+    for outlet, operator, count in rows:
+        for _ in range(count):
+            line += 1
+            ledger.execute(
+                "INSERT INTO referrals (upload_id, line_no, ts, outlet, host, path, url, status, product, operator,"
+                " referer_host) VALUES (?, ?, ?, ?, ?, '/r', NULL, 200, 'chat', ?, 'chat.example')",
+                [upload, line, when, outlet, f"{outlet}.kz", operator],
+            )
+
+
+def figures(ledger: Ledger, tmp: Path, text: str, name: str = "operators.csv") -> None:
+    """Import an operators' figures file with ``text`` (a CSV header and rows)."""
+    from ledger.operators import import_operator_file
+
+    path = tmp / name
+    path.write_text(text, encoding="utf-8")
+    import_operator_file(ledger, path)

@@ -187,3 +187,29 @@ def test_largest_remainder_is_monotone_in_remainders(exact: dict[str, Fraction],
     down = [rem[k] for k in exact if split[k] == floor(exact[k] * 10**m)]
     if up and down:
         assert min(up) >= max(down)
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "text"),
+    [
+        (Fraction(5, 2), 6, "2.5"),
+        (Fraction(1, 3), 6, "~0.333333"),
+        (Fraction(2, 3), 2, "~0.67"),
+        (100, 6, "100"),
+        (Fraction(-1, 4), 6, "-0.25"),
+    ],
+)
+def test_show_is_exact_or_marked_approximate(value: Fraction | int, places: int, text: str) -> None:
+    from ledger.money import show
+
+    assert show(value, places) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [(Fraction(1, 3), 4, "0.3333"), (Fraction(5, 8), 2, "0.62"), (Fraction(7, 8), 2, "0.88"), (3, 2, "3.00")],
+)
+def test_to_decimal_rounds_half_even(value: Fraction | int, places: int, expected: str) -> None:
+    from ledger.money import to_decimal
+
+    assert str(to_decimal(value, places)) == expected

@@ -10,7 +10,16 @@ import pytest
 
 from ledger.detect.registry import AI_PURPOSES
 from ledger.errors import EXIT_CONFIG, InputError, NotFoundError, SchemeError
-from ledger.schemes import DEFAULT_EXCLUDE_PATHS, PerFetch, PoolProRata, load_schemes, parse_schemes
+from ledger.schemes import (
+    DEFAULT_EXCLUDE_PATHS,
+    FAMILIES,
+    Constraints,
+    PerFetch,
+    PoolProRata,
+    Sizing,
+    load_schemes,
+    parse_schemes,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "ledger" / "examples" / "schemes.toml"
 
@@ -89,8 +98,11 @@ def test_valid_file_parses_into_typed_values() -> None:
 def test_pool_scheme_values_and_net_pool() -> None:
     pool = parse_schemes(VALID).get("pool")
     assert isinstance(pool.params, PoolProRata)
-    assert pool.params == PoolProRata(Decimal(50_000_000), Decimal("0.05"), 50, "retain")
-    assert pool.params.net_pool == Decimal("47500000.00")
+    assert pool.sizing == Sizing(
+        "fixed", Decimal(50_000_000), "period", levy_threshold=None, offset_ratio=None, admin_fee=Decimal("0.05")
+    )
+    assert pool.constraints == Constraints(min_fetches=50, below_threshold="retain")
+    assert pool.sizing.pool * (1 - pool.sizing.admin_fee) == Decimal("47500000.00")
     assert [pool.qualifying.weight(v) for v in ("verified", "unverifiable", "unknown", "spoofed")] == [1, 0, 0, 0]
     assert pool.qualifying.include_undeclared is True
 
@@ -105,7 +117,8 @@ def test_toml_floats_are_exact_decimals() -> None:
 def test_defaults() -> None:
     s = parse_schemes("[schemes.p]\nfamily = 'pool_pro_rata'\npool = 100\n").get("p")
     assert (s.currency, s.minor_units, s.refetch, s.cap_per_url, s.description) == ("KZT", 2, "every", None, "")
-    assert s.params == PoolProRata(Decimal(100), Decimal(0), 0, "redistribute")
+    assert s.sizing == Sizing("fixed", Decimal(100), "period", levy_threshold=None, offset_ratio=None)
+    assert s.constraints == Constraints()
     q = s.qualifying
     assert (q.statuses, q.methods, q.purposes, q.include_paths) == (
         ((200, 299),),
@@ -158,6 +171,7 @@ def test_unknown_scheme_name_suggests_the_closest() -> None:
 # --- every problem, with its exact message ---------------------------------------------------------------
 
 PF = "family = 'per_fetch'\nprice = {training = 1}\n"
+FAMILY_LIST = ", ".join(FAMILIES)
 POOL = "family = 'pool_pro_rata'\npool = 100\n"
 PURPOSES_TEXT = "training, search, user, search_engine, seo, archive, other_bot"
 
@@ -168,15 +182,18 @@ PURPOSES_TEXT = "training, search, user, search_engine, seo, archive, other_bot"
         (
             POOL + "admin_fe = 0.1",
             "scheme 's': admin_fe: unknown key; did you mean 'admin_fee'? (allowed for "
-            "pool_pro_rata: admin_fee, below_threshold, cap_per_url, currency, description, exclude_paths, family, "
-            "include_paths, include_undeclared, methods, min_fetches, minor_units, pool, purposes, refetch, statuses, "
+            "pool_pro_rata: admin_fee, author_share, below_threshold, beta, cap, cap_per_url, cap_share, cpi, "
+            "cpi_base, currency, description, exclude_paths, family, floor, floor_share, group_caps, include_paths, "
+            "include_undeclared, levy_rate, levy_threshold, max_units_per_operator, methods, min_fetches, min_fte, "
+            "minor_units, offset_ratio, outlet_caps, outlet_floors, pool, pool_per, purposes, refetch, "
+            "repertoire_share, robots_violation_multiplier, sizing, statuses, tariff, tariff_rate, "
             "verification_weights, verified_only)",
         ),
         (
             "family = 'per_fech'",
-            "scheme 's': family: 'per_fech'; did you mean 'per_fetch'? (allowed: per_fetch, pool_pro_rata)",
+            f"scheme 's': family: 'per_fech'; did you mean 'per_fetch'? (allowed: {FAMILY_LIST})",
         ),
-        ("pool = 1", "scheme 's': family: missing (allowed: per_fetch, pool_pro_rata)"),
+        ("pool = 1", f"scheme 's': family: missing (allowed: {FAMILY_LIST})"),
         (
             "family = 'per_fetch'\nprice = {trainig = 1}",
             f"scheme 's': price.trainig: unknown; did you mean 'training'? (allowed: {PURPOSES_TEXT})",
@@ -307,7 +324,7 @@ def test_scheme_error_text_is_exact() -> None:
 def test_one_problem_is_singular() -> None:
     with pytest.raises(SchemeError) as caught:
         parse_schemes("[schemes.p]\nfamily = 'flat'\n", "p.toml")
-    assert str(caught.value) == "p.toml: 1 problem:\n  scheme 'p': family: 'flat' (allowed: per_fetch, pool_pro_rata)"
+    assert str(caught.value) == f"p.toml: 1 problem:\n  scheme 'p': family: 'flat' (allowed: {FAMILY_LIST})"
 
 
 @pytest.mark.parametrize(
