@@ -1,4 +1,5 @@
-"""Tables out: CSV, JSON and Parquet writers with stable column names and exact decimals.
+"""Tables out: CSV, JSON and Parquet writers with stable column names and exact decimals, and a report's
+whole data set (every table in every format, plus an XLSX workbook and a manifest) with ``write_data``.
 
 JSON is a list of objects; decimals are written as strings ("1234.50") so no consumer rounds money
 through a binary float; dates and times are ISO 8601 (UTC times end in "Z").
@@ -9,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -59,3 +61,25 @@ def write_table(table: pa.Table, fmt: str, path: Path) -> Path:
     else:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     return path
+
+
+def write_data(tables: Iterable[tuple[str, pa.Table]], directory: Path, manifest: dict[str, Any]) -> list[Path]:
+    """Every (name, table) as ``name.csv``, ``name.json`` and ``name.parquet``, all of them as sheets of
+    ``<manifest kind>.xlsx``, and ``manifest.json`` (the report's period, generation time and tables)."""
+    from reports.xlsx import write_xlsx
+
+    tables = list(tables)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables:
+        for fmt in FORMATS:
+            written.append(write_table(table, fmt, directory / f"{name}.{fmt}"))
+    written.append(write_xlsx(tables, directory / f"{manifest['kind']}.xlsx"))
+    document = {
+        **{k: _plain(v) for k, v in manifest.items()},
+        "tables": [{"name": name, "rows": table.num_rows, "columns": table.column_names} for name, table in tables],
+    }
+    path = directory / "manifest.json"
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    written.append(path)
+    return written
