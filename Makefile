@@ -6,7 +6,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint bench clean
+.PHONY: help setup demo test chromium lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,10 +23,14 @@ setup: $(STAMP) ## create .venv and install the package with its dev tools
 demo: $(STAMP) ## generate a month of sample logs, ingest, settle two schemes, compare (output in demo/)
 	$(VENV)/bin/royalty demo --dir demo
 
-test: $(STAMP) ## lint, type-check and run the test suite (this is what CI runs)
+test: $(STAMP) chromium ## lint, type-check and run the test suite (this is what CI runs)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
+
+chromium: ## Debian's headless Chromium for the report page tests (skipped when /usr/bin/chromium exists)
+	@test -x /usr/bin/chromium || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver; }
 
 lint: $(STAMP) ## ruff and mypy only
 	$(VENV)/bin/ruff check .

@@ -6,6 +6,7 @@ Errors from the library are printed as one line on stderr and mapped to the exit
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,8 +15,9 @@ import typer
 from rich.text import Text
 
 from ledger import __version__
-from ledger.errors import EXIT_INTERRUPTED, LedgerError
-from royalty.commands import demo, ingest, outlets, settle, usage
+from ledger.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, LedgerError
+from royalty.commands import crawl, demo, formats, ingest, outlets, robots, schemes, settle, usage, verify
+from royalty.commands import report as report_commands
 from royalty.output import err
 
 app = typer.Typer(
@@ -50,12 +52,21 @@ def root(
 
 
 app.add_typer(outlets.app, name="outlets")
+app.add_typer(report_commands.app, name="report")
 app.command("ingest")(ingest.ingest)
+app.command("formats")(formats.formats)
 app.command("usage")(usage.usage)
 app.command("referrals")(usage.referrals)
 app.command("settle")(settle.settle)
 app.command("compare")(settle.compare)
+app.command("sweep")(settle.sweep)
+app.command("statement")(settle.statement)
+app.add_typer(schemes.app, name="schemes")
+app.add_typer(schemes.operators_app, name="operators")
 app.command("demo")(demo.demo)
+app.add_typer(crawl.app, name="crawl")
+app.add_typer(robots.app, name="robots")
+app.command("verify")(verify.verify)
 
 
 def run(argv: list[str]) -> int:
@@ -74,6 +85,16 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         err.print("interrupted; the ledger is as it was before the interrupted step")
         return EXIT_INTERRUPTED
+    except Exception as exc:
+        if os.environ.get("ROYALTY_DEBUG"):
+            raise
+        err.print(
+            Text("internal error: ", style="bold red")
+            + Text(f"{type(exc).__name__}: {exc}. The step in progress was rolled back. Please report this with the"
+                   " command you ran; set ROYALTY_DEBUG=1 to see the traceback."),
+            soft_wrap=True,
+        )
+        return EXIT_INTERNAL
     return 0
 
 

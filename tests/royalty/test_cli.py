@@ -46,7 +46,9 @@ def test_version(cli) -> None:  # type: ignore[no-untyped-def]
 def test_ingest_json_prints_one_object_per_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cli("outlets", "add", "websitec", "--name", "Website C", "--domain", "websitec.com")
     first = cli("ingest", IMC, "--outlet", "websitec", "--json")
-    again = cli("ingest", IMC, IMC, "--outlet", "websitec", "--json")
+    copy = tmp_path / "renamed.log"
+    copy.write_bytes(Path(IMC).read_bytes())
+    again = cli("ingest", IMC, str(copy), IMC, "--outlet", "websitec", "--json")  # IMC twice: read once
     record = json.loads(first.out)
     assert list(record) == [
         "upload_id",
