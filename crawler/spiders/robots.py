@@ -9,12 +9,10 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.config import ERROR_STATUSES
 from crawler.failures import CrawlFailure, classify_failure
+from crawler.spiders import robots_request
 from ledger.robots import RobotsFetch
 from ledger.store.db import now
-
-ROBOTS_MAXSIZE = 5 * 1024 * 1024  # far past the 500 KiB RFC 9309 asks parsers to read
 
 
 class RobotsSpider(Spider):
@@ -27,19 +25,7 @@ class RobotsSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for outlet, domain in self.targets:
-            yield Request(
-                f"{self.origins[domain]}/robots.txt",
-                callback=self.parse_robots,
-                errback=self.failed,
-                dont_filter=True,
-                meta={
-                    "dont_obey_robotstxt": True,
-                    "handle_httpstatus_list": ERROR_STATUSES,
-                    "download_maxsize": ROBOTS_MAXSIZE,
-                    "outlet": outlet,
-                    "domain": domain,
-                },
-            )
+            yield robots_request(self.origins[domain], outlet, domain, self.parse_robots, self.failed)
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         meta = response.meta

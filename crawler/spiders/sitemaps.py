@@ -21,10 +21,10 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.gz import gunzip
 from twisted.python.failure import Failure
 
-from crawler.config import ERROR_STATUSES
 from crawler.failures import CrawlFailure, classify_failure
 from crawler.page import parse_article
 from crawler.sitemap import SitemapEntry, parse_sitemap
+from crawler.spiders import robots_request
 from ledger.articles import ArticleObservation
 from ledger.robots import robots_extras, robots_text
 from ledger.store.db import now
@@ -62,19 +62,7 @@ class SitemapsSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for outlet, domain in self.targets:
-            yield Request(
-                f"{self.origins[domain]}/robots.txt",
-                callback=self.parse_robots,
-                errback=self.failed,
-                dont_filter=True,
-                meta={
-                    "dont_obey_robotstxt": True,
-                    "handle_httpstatus_list": ERROR_STATUSES,
-                    "outlet": outlet,
-                    "domain": domain,
-                    "stage": "robots",
-                },
-            )
+            yield robots_request(self.origins[domain], outlet, domain, self.parse_robots, self.failed, stage="robots")
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
         outlet, domain = response.meta["outlet"], response.meta["domain"]
