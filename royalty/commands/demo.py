@@ -10,6 +10,19 @@ import typer
 from ledger.demo import DEMO_LINES, DEMO_SEED, run_demo
 from royalty.output import OutputFormat, emit, err
 
+DEMO_METRICS = (
+    "scheme",
+    "family",
+    "currency",
+    "total",
+    "outlets_paid",
+    "gini",
+    "hhi",
+    "top5_share",
+    "palma",
+    "dissimilarity",
+)
+
 
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Folder for the logs, ledger and exports.")] = Path("demo"),
@@ -28,7 +41,8 @@ def demo(
         )
     emit(result.usage, OutputFormat.table, title=f"AI usage {result.period}: fetches by operator and purpose")
     emit(result.comparison.payouts, OutputFormat.table, title=f"payouts {result.period} by scheme")
-    emit(result.comparison.metrics, OutputFormat.table, title="distribution metrics")
+    shown = [c for c in DEMO_METRICS if c in result.comparison.metrics.column_names]
+    emit(result.comparison.metrics.select(shown), OutputFormat.table, title="distribution metrics (all in exports/)")
     if result.truth_mismatches:
         err.print(f"[red]ground truth: {len(result.truth_mismatches)} of {result.truth_checks} checks differ[/]")
         for line in result.truth_mismatches[:20]:
