@@ -33,6 +33,7 @@ from ledger.sources import Batch, Source, prefetch
 from ledger.store.db import Ledger, now
 
 SNIFF_LINES = 1000
+COMMIT_EVERY = 4  # batches per transaction (4 x 16 MiB of input)
 INGEST_DUCKDB_MEMORY = "256MB"  # DuckDB's share while ingesting; the batches in flight take the rest of 1 GB
 Progress = Callable[[int, int], None]  # called with (lines done, raw bytes read) after each batch
 
@@ -192,11 +193,15 @@ def ingest_source(
     )
     ledger.begin_upload(run.upload_id, source.name)
     try:
-        for batch, result in prefetch(_parsed(source, run)):
-            with ledger.transaction():  # committed batch by batch: DuckDB would hold one huge transaction in RAM
+        # Committed every few batches: one transaction per file would make DuckDB hold it all in RAM,
+        # one per batch spends its time in commits.
+        with ledger.transaction():
+            for number, (batch, result) in enumerate(prefetch(_parsed(source, run), depth=1), start=1):
                 _ingest_batch(ledger, run, batch, result)
-            if progress is not None:
-                progress(run.lines, source.bytes_read)
+                if number % COMMIT_EVERY == 0:
+                    ledger.commit_and_continue()
+                if progress is not None:
+                    progress(run.lines, source.bytes_read)
         if run.fmt is None:
             raise InputError("the file is empty; nothing to ingest", path=source.name)
         with ledger.transaction():

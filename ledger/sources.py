@@ -129,7 +129,8 @@ class Source:
                 block = self._read(stream, block_size, hashing)
                 if not block:
                     break
-                content.update(block)
+                if self.compression != "none":  # plain input: the content digest is the raw one
+                    content.update(block)
                 self.content_bytes += len(block)
                 data = carry + block
                 cut = data.rfind(b"\n") + 1
@@ -147,7 +148,7 @@ class Source:
             if self.path is not None:
                 hashing.close()
         self.raw_sha256 = hashing.digest.hexdigest()
-        self.content_sha256 = content.hexdigest()
+        self.content_sha256 = content.hexdigest() if self.compression != "none" else self.raw_sha256
         self.raw_bytes = hashing.size
 
     def _read(self, stream: IO[bytes], size: int, hashing: _HashingReader) -> bytes:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from ledger.detect.iplists import addresses_to_int, match_lists, non_public_intervals
+from ledger.detect.iplists import addresses_to_int, match_lists, non_public_partitions
 
 
 def _numbers(addresses: pl.Series) -> pl.DataFrame:
     """address, n (UInt128 or null), non_public for distinct addresses."""
     table = pl.DataFrame({"address": addresses}).unique().drop_nulls()
     table = table.with_columns(addresses_to_int(table["address"]).alias("n"))
-    private = match_lists(table["n"], non_public_intervals()).select("n", pl.lit(True).alias("non_public"))
+    private = match_lists(table["n"], non_public_partitions()).select("n", pl.lit(True).alias("non_public"))
     return table.join(private, on="n", how="left").with_columns(pl.col("non_public").fill_null(False))
 
 

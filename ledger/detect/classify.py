@@ -156,7 +156,7 @@ class Detector:
 
     def _verify(self, frame: pl.DataFrame) -> pl.DataFrame:
         claimed = frame.filter(pl.col("method_") == "ip").select("n", "bot_index").drop_nulls().unique()
-        matches = match_lists(claimed["n"], self.ip_lists.intervals)
+        matches = match_lists(claimed["n"], self.ip_lists)
         verified = (
             claimed.join(matches, on="n")
             .join(self._bot_lists, on=["bot_index", "list_id"], how="semi")
@@ -180,7 +180,7 @@ class Detector:
     def _attribute_undeclared(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Rows without a declared bot whose address is in an AI-only published list."""
         candidates = frame.filter(pl.col("bot").is_null()).select("n").drop_nulls().unique()
-        matches = match_lists(candidates["n"], self.ip_lists.intervals).join(self._attribution_lists, on="list_id")
+        matches = match_lists(candidates["n"], self.ip_lists).join(self._attribution_lists, on="list_id")
         matches = (
             matches.sort("list_id")
             .unique("n", keep="first")

@@ -85,6 +85,11 @@ class Ledger:
             done.append(name)
         return done
 
+    def commit_and_continue(self) -> None:
+        """Inside ``transaction()``: commit what is written so far and go on in a new transaction."""
+        self.execute("COMMIT")
+        self.execute("BEGIN TRANSACTION")
+
     @contextmanager
     def memory_limit(self, limit: str) -> Iterator[None]:
         """DuckDB's memory limit for a block of work (e.g. '256MB'), then back to what it was."""

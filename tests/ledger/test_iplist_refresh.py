@@ -43,7 +43,7 @@ def fetched(body: bytes | None, status: int | None = 200, list_id: str = "openai
 
 def where(address: str, lists: object) -> list[str]:
     numbers = addresses_to_int(pl.Series([address]))
-    return sorted(match_lists(numbers, lists.intervals)["list_id"].to_list())  # type: ignore[attr-defined]
+    return sorted(match_lists(numbers, lists)["list_id"].to_list())  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
