@@ -3,7 +3,7 @@ money formatted for the locale by Babel (CLDR data), so "1 234 567", "1,234,567"
 as readers of each language expect.
 
 A message file is flat TOML tables of strings; every file must have exactly the keys of ``en.toml`` with
-the same ``{placeholders}`` (tests/reports/test_i18n.py checks it). ``term()`` translates values from the
+the same ``{named}`` fields (tests/reports/test_i18n.py checks it). ``term()`` translates values from the
 closed vocabularies the ledger uses (purposes, verdicts, '(undeclared)', ...); names (operators, outlets,
 bots) are shown as they are.
 """
@@ -61,7 +61,7 @@ class Locale:
         return BabelLocale.parse(self.lang)
 
     def t(self, key: str, **values: Any) -> str:
-        """The message ``key``, with ``{placeholders}`` filled; a missing key is a programming error."""
+        """The message ``key``, with its ``{named}`` fields filled; a missing key is a programming error."""
         text = messages(self.lang).get(key)
         if text is None:
             raise KeyError(f"no message '{key}' in reports/locales/{self.lang}.toml")
