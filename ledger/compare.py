@@ -25,6 +25,7 @@ from ledger.metrics import (
     Ints,
     atkinson,
     churn,
+    correlations,
     dissimilarity,
     gini,
     hhi,
@@ -32,7 +33,6 @@ from ledger.metrics import (
     lorenz,
     palma,
     per_fetch,
-    rank_correlations,
     theil,
     top_share,
 )
@@ -120,15 +120,17 @@ def comparison(runs: Sequence[Settlement], usage: Usage, period: str, lorenz_poi
         known |= set(amounts)
         paid[run.scheme] = {o: int(a.scaleb(4)) for o, a in amounts.items()}
     vectors = {r.scheme: Ints(paid[r.scheme].get(o, 0) for o in outlets) for r in runs}
+    ordered = {scheme: Ints(sorted(values)) for scheme, values in vectors.items()}
+    arrays = {scheme: np.array(values, np.int64) for scheme, values in vectors.items()}
     return Comparison(
         period,
         tuple(runs),
         _payouts(runs, outlets, vectors),
-        pa.Table.from_pylist([metrics_row(r, vectors[r.scheme], outlets, usage) for r in runs]),
-        _lorenz(runs, vectors, lorenz_points),
-        _pairs(runs, vectors),
-        _deltas(runs, vectors, outlets),
-        _outlets(runs, vectors, outlets, usage),
+        pa.Table.from_pylist([metrics_row(r, vectors[r.scheme], outlets, usage, ordered[r.scheme]) for r in runs]),
+        _lorenz(runs, ordered, lorenz_points),
+        _pairs(runs, vectors, arrays),
+        _deltas(runs, arrays, outlets),
+        _outlets(runs, arrays, outlets, usage),
     )
 
 
@@ -156,8 +158,13 @@ def _float(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def metrics_row(run: Settlement, values: list[int], outlets: list[str], usage: Usage) -> dict[str, Any]:
-    """The metrics of one run's payouts (``values``: integers of 10^-4 currency units, one per outlet)."""
+def metrics_row(
+    run: Settlement, values: list[int], outlets: list[str], usage: Usage, ordered: Ints | None = None
+) -> dict[str, Any]:
+    """The metrics of one run's payouts (``values``: integers of 10^-4 currency units, one per outlet;
+    ``ordered``: the same values sorted, for the metrics that do not depend on the order)."""
+    values = values if isinstance(values, Ints) else Ints(int(v) for v in values)
+    ordered = ordered if ordered is not None else Ints(sorted(values))
     mean, cv = per_fetch(values, [usage.fetches.get(o, 0) for o in outlets])
     row: dict[str, Any] = {
         "scheme": run.scheme,
@@ -168,13 +175,13 @@ def metrics_row(run: Settlement, values: list[int], outlets: list[str], usage: U
         "retained": run.retained,
         "outlets": len(values),
         "outlets_paid": sum(1 for v in values if v > 0),
-        "gini": _round(gini(values), 4),
-        "hhi": _round(hhi(values), 1),
-        "hhi_normalised": _round(hhi_normalised(values), 4),
-        "top5_share": _round(top_share(values, 5), 4),
+        "gini": _round(gini(ordered), 4),
+        "hhi": _round(hhi(ordered), 1),
+        "hhi_normalised": _round(hhi_normalised(ordered), 4),
+        "top5_share": _round(top_share(ordered, 5), 4),
     }
-    row.update({f"cr{k}": _round(top_share(values, k), 4) for k in CR})
-    row["palma"] = _round(palma(values), 4)
+    row.update({f"cr{k}": _round(top_share(ordered, k), 4) for k in CR})
+    row["palma"] = _round(palma(ordered), 4)
     row["theil"] = _float(theil(values))
     row.update({f"atkinson_{e:g}": _float(atkinson(values, e)) for e in EPSILONS})
     row["per_fetch"] = _round(mean / 10**4 if mean is not None else None, 6)
@@ -183,10 +190,10 @@ def metrics_row(run: Settlement, values: list[int], outlets: list[str], usage: U
     return row
 
 
-def _lorenz(runs: Sequence[Settlement], vectors: Mapping[str, Sequence[int]], points: int) -> pa.Table:
+def _lorenz(runs: Sequence[Settlement], ordered: Mapping[str, Ints], points: int) -> pa.Table:
     rows = []
     for run in runs:
-        for p, share in lorenz(vectors[run.scheme], points):
+        for p, share in lorenz(ordered[run.scheme], points):
             rows.append({"scheme": run.scheme, "population_share": _round(p, 4), "payout_share": _round(share, 6)})
     schema = pa.schema(
         [("scheme", pa.string()), ("population_share", pa.decimal128(9, 4)), ("payout_share", pa.decimal128(9, 6))]
@@ -194,24 +201,24 @@ def _lorenz(runs: Sequence[Settlement], vectors: Mapping[str, Sequence[int]], po
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _pairs(runs: Sequence[Settlement], vectors: Mapping[str, Sequence[int]]) -> pa.Table:
+def _pairs(runs: Sequence[Settlement], vectors: Mapping[str, Ints], arrays: Mapping[str, np.ndarray]) -> pa.Table:
     rows = []
+    floats = {scheme: values.astype(float) for scheme, values in arrays.items()}
     for a, b in combinations(runs, 2):
-        x, y = vectors[a.scheme], vectors[b.scheme]
-        deltas = [v - u for u, v in zip(x, y, strict=True)]
-        rho, tau = rank_correlations(x, y)
-        n = len(deltas) or 1
-        gaining = sum(1 for d in deltas if d > 0)
+        x, y = arrays[a.scheme], arrays[b.scheme]
+        rho, tau = correlations(floats[a.scheme], floats[b.scheme])
+        n = len(x) or 1
+        gaining = int(np.count_nonzero(y > x))
         rows.append(
             {
                 "scheme_a": a.scheme,
                 "scheme_b": b.scheme,
                 "outlets_gaining": gaining,
-                "outlets_losing": sum(1 for d in deltas if d < 0),
-                "outlets_unchanged": sum(1 for d in deltas if d == 0),
+                "outlets_losing": int(np.count_nonzero(y < x)),
+                "outlets_unchanged": int(np.count_nonzero(y == x)),
                 "share_gaining": _round(Fraction(gaining, n), 4),
-                "total_delta": Decimal(sum(deltas)).scaleb(-4),
-                "churn": _round(churn(x, y), 4),
+                "total_delta": Decimal(sum(vectors[b.scheme]) - sum(vectors[a.scheme])).scaleb(-4),
+                "churn": _round(churn(vectors[a.scheme], vectors[b.scheme]), 4),
                 "spearman": _float(rho),
                 "kendall_tau_b": _float(tau),
             }
@@ -245,10 +252,12 @@ def _shares(values: np.ndarray) -> np.ndarray:
     return np.round(values / total, 6) if total else np.zeros(len(values))
 
 
-def _deltas(runs: Sequence[Settlement], vectors: Mapping[str, Sequence[int]], outlets: list[str]) -> pa.Table:
+def _deltas(runs: Sequence[Settlement], arrays: Mapping[str, np.ndarray], outlets: list[str]) -> pa.Table:
     frames = []
+    shares = {scheme: _shares(values.astype(float)) for scheme, values in arrays.items()}
+    ranks = {scheme: _ranks(values) for scheme, values in arrays.items()}
     for a, b in combinations(runs, 2):
-        x, y = np.array(vectors[a.scheme], np.int64), np.array(vectors[b.scheme], np.int64)
+        x, y = arrays[a.scheme], arrays[b.scheme]
         frames.append(
             pl.DataFrame(
                 {
@@ -258,10 +267,10 @@ def _deltas(runs: Sequence[Settlement], vectors: Mapping[str, Sequence[int]], ou
                     "amount_a": x,
                     "amount_b": y,
                     "delta": y - x,
-                    "share_a": _shares(x.astype(float)),
-                    "share_b": _shares(y.astype(float)),
-                    "rank_a": _ranks(x),
-                    "rank_b": _ranks(y),
+                    "share_a": shares[a.scheme],
+                    "share_b": shares[b.scheme],
+                    "rank_a": ranks[a.scheme],
+                    "rank_b": ranks[b.scheme],
                 }
             )
         )
@@ -294,13 +303,13 @@ def _money(frame: pl.DataFrame, columns: tuple[str, ...]) -> pa.Table:
 
 
 def _outlets(
-    runs: Sequence[Settlement], vectors: Mapping[str, Sequence[int]], outlets: list[str], usage: Usage
+    runs: Sequence[Settlement], arrays: Mapping[str, np.ndarray], outlets: list[str], usage: Usage
 ) -> pa.Table:
     fetches = np.array([usage.fetches.get(o, 0) for o in outlets], np.int64)
     units = np.array([float(usage.units_e6.get(o, 0)) for o in outlets])
     frames = []
     for run in runs:
-        values = np.array(vectors[run.scheme], np.int64)
+        values = arrays[run.scheme]
         per = np.where(fetches > 0, np.round(values / 10**4 / np.maximum(fetches, 1), 6), np.nan)
         frames.append(
             pl.DataFrame(

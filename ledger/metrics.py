@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from fractions import Fraction
 from math import lcm
+from operator import mul
 
 import numpy as np
 from scipy import stats
@@ -39,6 +40,8 @@ def _fraction(value: object) -> Fraction:
 
 
 def _total(values: Values) -> Fraction:
+    if isinstance(values, Ints):
+        return Fraction(sum(values))
     return sum((Fraction(v) for v in values), Fraction(0))
 
 
@@ -48,7 +51,7 @@ def gini(values: Values) -> Fraction:
     n, total = len(x), sum(x)
     if n == 0 or total == 0:
         return Fraction(0)
-    weighted = sum(i * v for i, v in enumerate(x, start=1))
+    weighted = sum(map(mul, range(1, n + 1), x))
     return Fraction(2 * weighted, n * total) - Fraction(n + 1, n)
 
 
@@ -58,7 +61,7 @@ def hhi(values: Values) -> Fraction:
     total = sum(x)
     if total == 0:
         return Fraction(0)
-    return Fraction(10000 * sum(v * v for v in x), total * total)
+    return Fraction(10000 * sum(map(mul, x, x)), total * total)
 
 
 def hhi_normalised(values: Values) -> Fraction:
@@ -131,13 +134,21 @@ def atkinson(values: Values, epsilon: float) -> float:
 def per_fetch(payouts: Values, fetches: Sequence[int]) -> tuple[Fraction | None, float | None]:
     """Payout per qualifying fetch over all outlets with fetches, and its coefficient of variation across
     them (population standard deviation / mean)."""
+    if isinstance(payouts, Ints):
+        whole = [(p, f) for p, f in zip(payouts, fetches, strict=True) if f > 0]
+        if not whole:
+            return None, None
+        return Fraction(sum(p for p, _ in whole), sum(f for _, f in whole)), _cv([float(p) / f for p, f in whole])
     pairs = [(_fraction(p), f) for p, f in zip(payouts, fetches, strict=True) if f > 0]
     if not pairs:
         return None, None
     mean = sum((p for p, _ in pairs), Fraction(0)) / sum(f for _, f in pairs)
-    ratios = np.array([float(p) / f for p, f in pairs])
-    cv = float(ratios.std() / ratios.mean()) if ratios.mean() > 0 else None
-    return mean, cv
+    return mean, _cv([float(p) / f for p, f in pairs])
+
+
+def _cv(values: list[float]) -> float | None:
+    ratios = np.array(values)
+    return float(ratios.std() / ratios.mean()) if ratios.mean() > 0 else None
 
 
 def dissimilarity(payouts: Values, usage: Values) -> Fraction | None:
@@ -163,8 +174,12 @@ def rank_correlations(a: Values, b: Values) -> tuple[float | None, float | None]
     """Spearman's rho and Kendall's tau-b between two payout vectors (None when one is constant)."""
     if len(a) < 2:
         return None, None
-    x, y = np.array([float(v) for v in a]), np.array([float(v) for v in b])
-    if np.all(x == x[0]) or np.all(y == y[0]):
+    return correlations(np.array([float(v) for v in a]), np.array([float(v) for v in b]))
+
+
+def correlations(x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None]:
+    """``rank_correlations`` of two float arrays of the same length."""
+    if len(x) < 2 or np.all(x == x[0]) or np.all(y == y[0]):
         return None, None
     rho = stats.spearmanr(x, y).statistic
     tau = stats.kendalltau(x, y, variant="b").statistic

@@ -2,8 +2,9 @@
 
 ``basis`` reads the ledger (qualifying units, referrals, answers, the outlet registry); ``sizing`` is F5;
 ``plans``, ``games`` (F10) and ``attribution`` (F11) turn pool families into pots and keys; ``tariffs`` is
-F1 and F9; ``constraints`` is F8's water-filling; ``allocate`` rounds everything to minor units exactly;
-``engine`` is the in-memory DuckDB doing the integer arithmetic; ``run`` stores and re-opens runs.
+F1 and F9; ``constraints`` is F8's water-filling; ``allocate`` rounds everything to minor units exactly
+(``outlet_rows``: each outlet's trace row); ``engine`` is the in-memory DuckDB doing the integer arithmetic;
+``run`` settles and re-opens runs, ``record`` writes them.
 """
 
 from ledger.settle.basis import Basis, ledger_fingerprint

@@ -22,6 +22,7 @@ from ledger.money import largest_remainder, to_minor
 from ledger.schemes import Scheme
 from ledger.settle import constraints as f8
 from ledger.settle.engine import AllocationError, Compute, edges, parents
+from ledger.settle.outlet_rows import columns, outlet_rows
 from ledger.settle.plans import RETAINED, PoolPlan, Pot
 from ledger.settle.tariffs import SCALE, TariffPlan
 
@@ -50,20 +51,14 @@ class Allocation:
 
 def allocate_tariff(plan: TariffPlan, scheme: Scheme, compute: Compute) -> Allocation:
     m = scheme.minor_units
-    sums = {
-        r["key"]: int(r["value"])
-        for r in compute.run("tariff_totals", {"_values": plan.cells}, {"by": "all"}).to_pylist()
-    }
-    exact = Fraction(sums.get("*", 0), 10**SCALE)
+    sums = plan.totals(compute, "outlet")
+    per_outlet = {k: Fraction(v, 10**SCALE) for k, v in sums.items()}
+    exact = Fraction(sum(sums.values()), 10**SCALE)
     total = to_minor(exact, m)
     params = {"scale": str(10 ** (SCALE - m)), "total": str(total)}
-    rounded = pl.from_arrow(compute.run("tariff_round", {"_values": plan.cells}, params))
-    assert isinstance(rounded, pl.DataFrame)
-    if int(rounded["minor"].sum() or 0) != total:
+    cells = _frame(compute.run("tariff_round", {"_values": plan.cells}, params))
+    if int(cells["minor"].sum() or 0) != total:
         raise AllocationError(f"rounded tariff amounts do not add up to {total}")
-    by_outlet = compute.run("tariff_totals", {"_values": plan.cells}, {"by": "outlet"})
-    per_outlet = {k: Fraction(int(v), 10**SCALE) for k, v in zip(*by_outlet.to_pydict().values(), strict=True)}
-    cells = rounded.drop("value")
     outlets = _tariff_outlets(cells, per_outlet)
     shares = outlets.select(
         pl.lit("tariff").alias("pot"),
@@ -97,17 +92,18 @@ def allocate_pool(plan: PoolPlan, scheme: Scheme, basis_registry: pl.DataFrame, 
     totals = dict(plan.shares.group_by("pot").agg(pl.col("weight").sum()).rows())
     constrained = scheme.constraints is not None and scheme.constraints.water_filling
     facts = list(plan.facts)
-    if constrained and not _binds(plan, scheme, basis_registry, totals):
+    parts = exact_outlet_amounts(plan, totals)[0] if constrained else {}
+    if constrained and not _binds(parts, scheme, basis_registry):
         constrained = False
         facts.append(("lambda", "1 (no floor, cap or group cap binds)"))
     if constrained:
-        pot_outlet, filled = _outlets_first(plan, scheme, basis_registry, totals, pool_minor, compute, facts)
+        pot_outlet, filled = _outlets_first(parts, scheme, basis_registry, pool_minor, compute, facts)
     else:
         pot_outlet, filled = _pots_first(plan, scheme, totals, pool_minor, compute), None
     paid_shares = pot_outlet.filter(pl.col("outlet") != RETAINED)
     cells = _to_cells(plan, paid_shares, compute)
     paid = int(paid_shares["minor"].sum() or 0)
-    outlets = _outlet_rows(plan, scheme, cells, totals, filled)
+    outlets = outlet_rows(plan, scheme, cells, totals, filled)
     pots = _pot_results(plan, pot_outlet)
     shares = (
         plan.shares.filter(pl.col("outlet") != RETAINED)
@@ -143,19 +139,15 @@ def _through_answers(
     """F11: each operator's pot split equally over its answers, each answer over its outlets."""
     answers = plan.answers
     assert answers is not None
-    keys = answers.select("pot", "answer").unique().sort("pot", "answer")
-    first = compute.split(
-        funded, edges(keys["pot"].to_list(), (keys["pot"] + "\x1f" + keys["answer"]).to_list(), [1] * keys.height)
+    keys = (
+        answers.select("pot", "answer")
+        .unique()
+        .sort("pot", "answer")
+        .select("pot", (pl.col("pot") + "\x1f" + pl.col("answer")).alias("key"), pl.lit(1, pl.Int64).alias("weight"))
     )
-    inner = edges(
-        (answers["pot"] + "\x1f" + answers["answer"]).to_list(),
-        answers["outlet"].to_list(),
-        pa.array(answers["weight"].to_list(), pa.int64()),
-    )
-    second = pl.from_arrow(
-        compute.split(first.rename_columns(["x", "parent", "minor"]).select(["parent", "minor"]), inner)
-    )
-    assert isinstance(second, pl.DataFrame)
+    first = compute.split(funded, _edges(keys, "pot", "key"))
+    inner = _edges(answers.with_columns((pl.col("pot") + "\x1f" + pl.col("answer")).alias("key")), "key", "outlet")
+    second = _frame(compute.split(first.rename_columns(["x", "parent", "minor"]).select(["parent", "minor"]), inner))
     frame = (
         second.with_columns(pl.col("parent").str.split("\x1f").list.first().alias("pot"))
         .group_by("pot", "child")
@@ -168,13 +160,10 @@ def _through_answers(
 
 
 def _edges(frame: pl.DataFrame, parent: str, child: str) -> pa.Table:
-    return pa.table(
-        {
-            "parent": pa.array(frame[parent].to_list(), pa.string()),
-            "child": pa.array(frame[child].to_list(), pa.string()),
-            "weight": frame["weight"].to_arrow(),
-        }
-    )
+    """An edges table (parent, child, weight) from two columns of a frame and its integer weights."""
+    return frame.select(
+        pl.col(parent).alias("parent"), pl.col(child).alias("child"), pl.col("weight").cast(pl.Int64)
+    ).to_arrow()
 
 
 # --- pools with floors and caps: outlets first ----------------------------------------------------------------
@@ -188,8 +177,11 @@ def exact_outlet_amounts(plan: PoolPlan, totals: dict[str, int]) -> tuple[dict[t
     for pot, exact in by_pot.items():
         if not totals.get(pot):
             retained += exact
-    for pot, outlet, weight in plan.shares.select("pot", "outlet", "weight").rows():
-        value = by_pot[pot] * weight / totals[pot]
+    coefficient = {pot: by_pot[pot] / totals[pot] for pot in by_pot if totals.get(pot)}
+    shares = plan.shares
+    for pot, outlet, weight in zip(*columns(shares, "pot", "outlet", "weight"), strict=True):
+        c = coefficient[pot]
+        value = Fraction(c.numerator * weight, c.denominator)
         if outlet == RETAINED:
             retained += value
         else:
@@ -197,14 +189,18 @@ def exact_outlet_amounts(plan: PoolPlan, totals: dict[str, int]) -> tuple[dict[t
     return amounts, retained
 
 
-def _binds(plan: PoolPlan, scheme: Scheme, registry: pl.DataFrame, totals: dict[str, int]) -> bool:
+def _per_outlet(parts: dict[tuple[str, str], Fraction]) -> dict[str, Fraction]:
+    """The exact unconstrained amount of each outlet (over its pots) where it is above 0."""
+    summed: dict[str, Fraction] = {}
+    for (_, outlet), value in parts.items():
+        summed[outlet] = summed[outlet] + value if outlet in summed else value
+    return {o: v for o, v in summed.items() if v > 0}
+
+
+def _binds(parts: dict[tuple[str, str], Fraction], scheme: Scheme, registry: pl.DataFrame) -> bool:
     """Whether any floor, cap or group cap would change the unconstrained amounts (after the same rounding
     of the limits that water-filling applies); when none does, water-filling would return them as they are."""
-    parts, _ = exact_outlet_amounts(plan, totals)
-    amounts: dict[str, Fraction] = {}
-    for (_, outlet), value in parts.items():
-        amounts[outlet] = amounts.get(outlet, Fraction(0)) + value
-    weights = {o: v for o, v in amounts.items() if v > 0}
+    weights = _per_outlet(parts)
     limits = limits_for(scheme, sorted(weights), registry, sum(weights.values(), Fraction(0)))
     if any(v < limits.floors.get(o, 0) for o, v in weights.items()):
         return True
@@ -242,9 +238,10 @@ def limits_for(scheme: Scheme, outlets: list[str], registry: pl.DataFrame, total
                 f"{did_you_mean(group, named)} (groups in the registry: {', '.join(named) or 'none'})"
             )
     group_caps = {g: Fraction(s) * total for g, s in c.group_caps}
+    inside = set(outlets)
     limits = f8.Limits(
-        {o: f for o, f in floors.items() if o in outlets},
-        {o: v for o, v in caps.items() if o in outlets},
+        {o: f for o, f in floors.items() if o in inside},
+        {o: v for o, v in caps.items() if o in inside},
         {o: g for o, g in groups_of.items() if g in group_caps},
         group_caps,
     )
@@ -252,19 +249,14 @@ def limits_for(scheme: Scheme, outlets: list[str], registry: pl.DataFrame, total
 
 
 def _outlets_first(
-    plan: PoolPlan,
+    parts: dict[tuple[str, str], Fraction],
     scheme: Scheme,
     registry: pl.DataFrame,
-    totals: dict[str, int],
     pool_minor: int,
     compute: Compute,
     facts: list[tuple[str, str]],
 ) -> tuple[pl.DataFrame, f8.Filled]:
-    parts, _retained = exact_outlet_amounts(plan, totals)
-    unconstrained: dict[str, Fraction] = {}
-    for (_, outlet), value in parts.items():
-        unconstrained[outlet] = unconstrained.get(outlet, Fraction(0)) + value
-    weights = {o: v for o, v in unconstrained.items() if v > 0}
+    weights = _per_outlet(parts)
     to_share = sum(weights.values(), Fraction(0))
     limits = limits_for(scheme, sorted(weights), registry, to_share)
     filled = f8.water_fill(weights, to_share, limits)
@@ -304,13 +296,27 @@ def _frame(table: pa.Table) -> pl.DataFrame:
     return frame
 
 
-# --- cells, outlets and pots of the result --------------------------------------------------------------------
+# --- cells and pots of the result -----------------------------------------------------------------------------
 
 
 def _to_cells(plan: PoolPlan, shares: pl.DataFrame, compute: Compute) -> pl.DataFrame:
-    """(outlet, operator) -> minor units, usage: each outlet's part of each pot split over its operators."""
-    funded = shares.filter(pl.col("minor") > 0).select("pot", "outlet", "minor").to_arrow()
-    paid = _frame(compute.run("lr_cells", {"_funded": funded, "_cells": plan.cells.to_arrow()}))
+    """(outlet, operator) -> minor units, usage: each outlet's part of each pot split over its operators; the
+    part of a pot paid by one operator goes whole to the outlet's cell with that operator."""
+    funded = shares.filter(pl.col("minor") > 0).select("pot", "outlet", "minor")
+    payers = pl.DataFrame(
+        [(p.name, p.operator) for p in plan.pots if p.operator is not None],
+        schema={"pot": pl.String, "operator": pl.String},
+        orient="row",
+    )
+    parts = []
+    if payers.height:
+        parts.append(funded.join(payers, on="pot", how="inner").select("outlet", "operator", "minor"))
+    split = funded.join(payers, on="pot", how="anti")
+    if split.height or not parts:
+        parts.append(_frame(compute.run("lr_cells", {"_funded": split.to_arrow(), "_cells": plan.cells.to_arrow()})))
+    paid = pl.concat(parts)
+    if len(parts) > 1 or payers["operator"].n_unique() < payers.height:  # else one row per cell already
+        paid = paid.group_by("outlet", "operator").agg(pl.col("minor").sum())
     if int(paid["minor"].sum() or 0) != int(shares["minor"].sum() or 0):
         raise AllocationError("an outlet's part of a pot has no operator weights to split it by")
     usage = plan.cell_usage.select("outlet", "operator", "units_e6", "fetches")
@@ -318,56 +324,6 @@ def _to_cells(plan: PoolPlan, shares: pl.DataFrame, compute: Compute) -> pl.Data
     return joined.with_columns(  # order does not matter: every reader of payouts orders them
         pl.col("units_e6").fill_null(0), pl.col("fetches").fill_null(0), pl.col("minor").fill_null(0)
     )
-
-
-def _outlet_rows(
-    plan: PoolPlan, scheme: Scheme, cells: pl.DataFrame, totals: dict[str, int], filled: f8.Filled | None
-) -> pl.DataFrame:
-    minor = dict(cells.group_by("outlet").agg(pl.col("minor").sum()).rows())
-    exact = _exact_by_outlet(plan, totals) if filled is None else filled.amounts
-    share = Fraction(scheme.constraints.author_share) if scheme.constraints else Fraction(0)
-    rows = []
-    for outlet, units, fetches, eligible, reason in plan.outlets.select(
-        "outlet", "units_e6", "fetches", "eligible", "reason"
-    ).rows():
-        amount = int(minor.get(outlet, 0))
-        if not eligible:
-            status, detail = "ineligible", reason or ""
-        elif filled is not None and outlet in filled.status:
-            status, detail = filled.status[outlet], ""
-        else:
-            status, detail = ("paid" if amount else "unpaid"), ""
-        author = round(Fraction(amount) * share) if share else 0
-        value = exact.get(outlet, Fraction(0))
-        rows.append(
-            (outlet, status, int(units), int(fetches), str(value), amount, author, plan.std_errors.get(outlet), detail)
-        )
-    schema = {
-        "outlet": pl.String,
-        "status": pl.String,
-        "units_e6": pl.Int64,
-        "fetches": pl.Int64,
-        "exact": pl.String,
-        "minor": pl.Int64,
-        "author_minor": pl.Int64,
-        "std_error": pl.Float64,
-        "detail": pl.String,
-    }
-    return pl.DataFrame(rows, schema=schema, orient="row")
-
-
-def _exact_by_outlet(plan: PoolPlan, totals: dict[str, int]) -> dict[str, Fraction]:
-    """Exact unconstrained amounts per outlet, summed over pots with one common denominator."""
-    coefficient = {p.name: p.exact / totals[p.name] for p in plan.pots if totals.get(p.name)}
-    if not coefficient:
-        return {}
-    common = lcm(*(c.denominator for c in coefficient.values()))
-    scaled = {pot: c.numerator * (common // c.denominator) for pot, c in coefficient.items()}
-    sums: dict[str, int] = {}
-    for pot, outlet, weight in plan.shares.select("pot", "outlet", "weight").rows():
-        if outlet != RETAINED:
-            sums[outlet] = sums.get(outlet, 0) + scaled[pot] * weight
-    return {o: Fraction(v, common) for o, v in sums.items()}
 
 
 def _pot_results(plan: PoolPlan, pot_outlet: pl.DataFrame) -> list[PotResult]:

@@ -19,7 +19,7 @@ from ledger.operators import OperatorFigures
 from ledger.period import Period
 from ledger.schemes import AttributionShare, Scheme
 from ledger.settle.basis import Basis
-from ledger.settle.plans import E6, PoolPlan, Pot, cell_usage, registry
+from ledger.settle.plans import E6, NO_CELLS, PoolPlan, Pot, cell_usage, registry
 from ledger.settle.sizing import rows_in_force
 
 
@@ -44,9 +44,6 @@ def attribution_plan(scheme: Scheme, basis: Basis, period: Period, figures: list
         pl.col("units_e6").alias("weight"),
         (pl.col("units_e6") / E6).cast(pl.String).alias("key_value"),
     )
-    cells = usage.select(
-        ("op:" + pl.col("operator")).alias("pot"), "outlet", "operator", pl.lit(1, pl.Int64).alias("weight")
-    )
     per_answer = answers.select(
         ("op:" + pl.col("operator")).alias("pot"), "answer", "outlet", pl.col("units_e6").alias("weight")
     )
@@ -61,7 +58,7 @@ def attribution_plan(scheme: Scheme, basis: Basis, period: Period, figures: list
         pl.lit(None, pl.String).alias("reason"),
     ).sort("outlet")
     facts = [("answers", f"{answers['answer'].n_unique()} answers (bursts of {params.burst_window_seconds} s)")]
-    return PoolPlan(pots, shares, cells, outlets, usage, per_answer, facts)
+    return PoolPlan(pots, shares, NO_CELLS, outlets, usage, per_answer, facts)
 
 
 def _revenues(

@@ -13,6 +13,8 @@ gives every length and freshness term the value 1; they are only read when a sch
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -49,9 +51,12 @@ class Basis:
         self, ledger: Ledger, period: Period, *, outlet: str | None = None, uploads: list[str] | None = None
     ) -> None:
         self.ledger, self.period, self.outlet, self.uploads = ledger, period, outlet, uploads
-        self.compute = Compute()
-        self._cache: dict[Any, pa.Table] = {}
-        self.memo: dict[Any, object] = {}  # derived results shared by the schemes settled together
+        self.lock = threading.RLock()  # held for every use of the ledger connection (runs are stored meanwhile)
+        self._compute = Compute()  # the database; each thread uses its own cursor of it
+        self._threads = threading.local()
+        self._guard = threading.Lock()
+        self._filling: dict[Any, threading.Lock] = {}
+        self._cache: dict[Any, Any] = {}  # tables read and results derived, shared by the schemes settled together
         objects = {r["name"] for r in ledger.rows(named_query("ledger_objects"))}
         has = {
             "robots": "robots_verdicts" in objects,
@@ -63,9 +68,27 @@ class Basis:
         self._fingerprint: str | None = None
 
     @property
+    def compute(self) -> Compute:
+        """The in-memory DuckDB of the calling thread (schemes may be allocated on several threads)."""
+        found = getattr(self._threads, "compute", None)
+        if found is None:
+            found = self._threads.compute = self._compute.cursor()
+        return found
+
+    def once(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The value cached under ``key``, made by the first thread that asks for it (the others wait)."""
+        with self._guard:
+            lock = self._filling.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._cache:
+                self._cache[key] = make()
+            return self._cache[key]
+
+    @property
     def base_fingerprint(self) -> str:
         if self._fingerprint is None:
-            self._fingerprint = ledger_fingerprint(self.ledger)
+            with self.lock:
+                self._fingerprint = ledger_fingerprint(self.ledger)
         return self._fingerprint
 
     # --- what a scheme needs ------------------------------------------------------------------------------
@@ -77,12 +100,13 @@ class Basis:
 
     def digests(self, needs: Needs) -> list[str]:
         """Content digests of the optional facts a scheme reads, for its run id."""
-        self.define_views(needs)
         found = []
-        if needs.robots:
-            found.append("robots " + self._one("robots_digest"))
-        if needs.articles:
-            found.append("articles " + self._one("articles_digest"))
+        with self.lock:
+            self.define_views(needs)
+            if needs.robots:
+                found.append("robots " + self._one("robots_digest"))
+            if needs.articles:
+                found.append("articles " + self._one("articles_digest"))
         return found
 
     def _one(self, query: str) -> str:
@@ -105,31 +129,23 @@ class Basis:
         needs = self.needs(scheme, w)
         shared = scheme.refetch == "every" and w.damping == "none" and not needs.articles
         key: tuple[Any, ...] = ("units", _filter_key(scheme, needs), _weight_key(scheme, w, needs))
-        if key in self._cache:
-            return self._cache[key]
         params = self.params(scheme, w, needs)
-        if shared:
-            cube = self._cube(scheme, needs)
-            keep = ("robots_multiplier", "purposes", "pw_training", "pw_search", "pw_user")
-            table = self.compute.run("basis_from_cube", {"_cube": cube}, {k: params[k] for k in keep})
-        else:
-            table = self._query("basis_units", needs, params)
-        self._cache[key] = table
-        return table
+        if not shared:
+            return self.once(key, lambda: self._query("basis_units", needs, params))
+        keep = {k: params[k] for k in ("robots_multiplier", "purposes", "pw_training", "pw_search", "pw_user")}
+        return self.once(key, lambda: self.compute.run("basis_from_cube", {"_cube": self._cube(scheme, needs)}, keep))
 
     def _cube(self, scheme: Scheme, needs: Needs) -> pa.Table:
-        key = ("cube", _filter_key(scheme, needs))
-        if key not in self._cache:
-            params = self.params(scheme, NEUTRAL, needs)
-            params["purposes"] = list(PURPOSES)  # one cube serves schemes with any purposes
-            self._cache[key] = self._query("basis_cube", needs, params, cube=True)
-        return self._cache[key]
+        params = self.params(scheme, NEUTRAL, needs)
+        params["purposes"] = list(PURPOSES)  # one cube serves schemes with any purposes
+        return self.once(("cube", _filter_key(scheme, needs)), lambda: self._query("basis_cube", needs, params))
 
-    def _query(self, name: str, needs: Needs, params: dict[str, Any], *, cube: bool = False) -> pa.Table:
-        self.define_views(needs)
+    def _query(self, name: str, needs: Needs, params: dict[str, Any]) -> pa.Table:
         sql = compose(named_query("qualifying_fetches"), named_query(name))
         used = _PARAMS_OF[name]
-        return self.ledger.arrow(sql, {k: v for k, v in params.items() if k in used})
+        with self.lock:
+            self.define_views(needs)
+            return self.ledger.arrow(sql, {k: v for k, v in params.items() if k in used})
 
     def params(self, scheme: Scheme, w: Weighting, needs: Needs) -> dict[str, Any]:
         q = scheme.qualifying
@@ -148,6 +164,7 @@ class Basis:
             "outlet": self.outlet,
             "uploads": self.uploads,
             **{f"w_{v}": q.weight(v) for v in ("verified", "unverifiable", "unknown", "spoofed")},
+            "robots_on": needs.robots,
             "robots_multiplier": q.robots_multiplier,
             **{f"pw_{p}": w.purpose(p) for p in ("training", "search", "user")},
             "terms_on": needs.articles,
@@ -171,9 +188,7 @@ class Basis:
         """outlet, operator ('*': all operators together), urls."""
         needs = Needs(self.needs(scheme).robots, False)
         key = ("urls", _filter_key(scheme, needs), _weight_key(scheme, NEUTRAL, needs))
-        if key not in self._cache:
-            self._cache[key] = self._query("basis_unique_urls", needs, self.params(scheme, NEUTRAL, needs))
-        return self._cache[key]
+        return self.once(key, lambda: self._query("basis_unique_urls", needs, self.params(scheme, NEUTRAL, needs)))
 
     def answers(self, scheme: Scheme, window: int, by_ip: bool) -> pa.Table:
         """F11: operator, answer, outlet, units_e6, fetches, first_ts."""
@@ -183,16 +198,16 @@ class Basis:
 
     def referrals(self) -> pa.Table:
         """outlet, operator, referrals."""
-        if "referrals" not in self._cache:
-            params = {"start": self.period.start, "end": self.period.end, "outlet": self.outlet}
-            self._cache["referrals"] = self.ledger.arrow(named_query("referral_counts"), params)
-        return self._cache["referrals"]
+        params = {"start": self.period.start, "end": self.period.end, "outlet": self.outlet}
+        return self.once("referrals", lambda: self._read(named_query("referral_counts"), params))
 
     def registry(self) -> pa.Table:
         """outlet, fte, regional_fte, group_name, rpm for every registered outlet."""
-        if "registry" not in self._cache:
-            self._cache["registry"] = self.ledger.arrow(named_query("outlet_registry"))
-        return self._cache["registry"]
+        return self.once("registry", lambda: self._read(named_query("outlet_registry"), None))
+
+    def _read(self, sql: str, params: dict[str, Any] | None) -> pa.Table:
+        with self.lock:
+            return self.ledger.arrow(sql, params)
 
 
 def _any_rows(ledger: Ledger, table: str) -> bool:
@@ -246,6 +261,7 @@ _FETCH_PARAMS = frozenset(
         "w_unverifiable",
         "w_unknown",
         "w_spoofed",
+        "robots_on",
         "robots_multiplier",
         "pw_training",
         "pw_search",

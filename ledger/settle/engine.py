@@ -24,11 +24,15 @@ class AllocationError(LedgerError):
 
 
 class Compute:
-    """One in-memory DuckDB connection for the arithmetic of a settlement."""
+    """One connection to an in-memory DuckDB for the arithmetic of a settlement (``cursor()``: another
+    connection to the same database, for another thread; tables registered on one are not seen by others)."""
 
-    def __init__(self) -> None:
-        self.con = duckdb.connect(":memory:")
+    def __init__(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.con = con if con is not None else duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
+
+    def cursor(self) -> Compute:
+        return Compute(self.con.cursor())
 
     def run(self, query: str, tables: Mapping[str, pa.Table], params: Mapping[str, Any] | None = None) -> pa.Table:
         """The named query ``query`` over the given tables (registered under their names)."""

@@ -29,12 +29,13 @@ ALL = "(all)"
 FTE_SCALE = 10**8
 E6 = 10**6
 KEY_SCALES = {"fetches": E6, "weighted": E6, "fte": FTE_SCALE}
+NO_CELLS = pl.DataFrame(schema={"pot": pl.String, "outlet": pl.String, "operator": pl.String, "weight": pl.Int64})
 
 
 @dataclass
 class Pot:
     name: str
-    operator: str | None
+    operator: str | None  # a per-operator pot: each outlet's part goes whole to its cell with this operator
     key: str
     exact: Fraction  # major units
     detail: str
@@ -46,6 +47,7 @@ class PoolPlan:
     pots: list[Pot]
     shares: pl.DataFrame  # pot, outlet, weight (int), key_value (Decimal text for the trace)
     cells: pl.DataFrame  # pot, outlet, operator, weight (int): how a (pot, outlet) amount splits over operators
+    # (pots without an operator only; a per-operator pot needs no split)
     outlets: pl.DataFrame  # outlet, units_e6, fetches, eligible, reason
     cell_usage: pl.DataFrame  # outlet, operator, units_e6, fetches (what the scheme counted per cell)
     answers: pl.DataFrame | None = None  # F11: pot, answer, outlet, weight
@@ -56,12 +58,7 @@ class PoolPlan:
 def usage_cells(basis: Basis, scheme: Scheme, weighting: Weighting | None = None) -> pl.DataFrame:
     """``cell_usage`` of the basis units, computed once per basis for the schemes settled together."""
     table = basis.units(scheme, weighting)
-    key = ("cells", id(table))
-    hit = basis.memo.get(key)
-    if not (isinstance(hit, tuple) and hit[0] is table):
-        hit = (table, cell_usage(table))
-        basis.memo[key] = hit
-    frame = hit[1]
+    frame = basis.once(("cells", id(table)), lambda: cell_usage(table))  # the table stays cached: ids are stable
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -289,19 +286,16 @@ def operator_pools_plan(scheme: Scheme, basis: Basis, pool: PoolSize, total: Fra
         Pot("global", None, params.basis, total * lam, f"lambda_global {params.lambda_global} of {show(total)}", scale)
     ]
     parts, source = operator_amounts(pool, cells, total * (1 - lam))
-    op_shares = cells.filter(pl.col("weight") > 0).select(
+    op_shares = cells.filter((pl.col("weight") > 0) & pl.col("operator").is_in(list(parts))).select(
         ("op:" + pl.col("operator")).alias("pot"),
         "outlet",
         "weight",
         (pl.col("weight") / scale).cast(pl.String).alias("key_value"),
     )
-    op_cells = cells.select(
-        ("op:" + pl.col("operator")).alias("pot"), "outlet", "operator", pl.lit(1, pl.Int64).alias("weight")
-    )
     for operator, amount in sorted(parts.items()):
         pots.append(Pot(f"op:{operator}", operator, params.basis, amount, f"{source}: {show(amount)}", scale))
     shares = pl.concat([shares, op_shares])
-    return PoolPlan(pots, apply_eligibility(shares, outlets, scheme), pl.concat([cells, op_cells]), outlets, usage)
+    return PoolPlan(pots, apply_eligibility(shares, outlets, scheme), cells, outlets, usage)
 
 
 def shapley_plan(scheme: Scheme, basis: Basis, pool: PoolSize, total: Fraction) -> PoolPlan:
@@ -317,9 +311,6 @@ def shapley_plan(scheme: Scheme, basis: Basis, pool: PoolSize, total: Fraction) 
     shares, errors, facts = game_shares(params, weights, parts)
     scale = 1 if params.method == "closed_form" else WEIGHT_SCALE
     pots = [Pot(f"op:{o}", o, params.value, a, f"{source}: {show(a)}", scale) for o, a in sorted(parts.items())]
-    cells = shares.select(
-        "pot", "outlet", pl.col("pot").str.slice(3).alias("operator"), pl.lit(1, pl.Int64).alias("weight")
-    )
-    plan = PoolPlan(pots, apply_eligibility(shares, outlets, scheme), cells, outlets, usage, facts=facts)
+    plan = PoolPlan(pots, apply_eligibility(shares, outlets, scheme), NO_CELLS, outlets, usage, facts=facts)
     plan.std_errors = errors
     return plan

@@ -4,25 +4,29 @@ A run's id hashes the scheme's name and canonical text, the period and the finge
 every upload's content hash and registry version and the outlet registry (``ledger_fingerprint``), plus,
 only for the schemes that use them, the operators' figures and digests of the robots.txt verdicts and
 article facts. Settling the same scheme over the same ledger content gives the same run id and
-byte-identical payouts; settling again returns the stored run. A run is written in one transaction:
-settlement, payouts per outlet and operator, and the traces a statement re-opens (pots, shares, outlets,
-facts, the uploads read).
+byte-identical payouts; settling again returns the stored run. The new runs of one call are written in
+one transaction (``record``): settlement, payouts per outlet and operator, and the traces a statement
+re-opens (pots, shares, outlets, facts, the uploads read).
+
+Several schemes are allocated two at a time, each run stored in the background as soon as it is ready;
+every allocation is a pure function of the basis, so which thread computes it changes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-from contextlib import suppress
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-import duckdb
 import polars as pl
 import pyarrow as pa
 
-from ledger.money import from_minor, to_decimal, to_minor
+from ledger.money import from_minor, to_minor
 from ledger.operators import OperatorFigures, figures_text, operator_figures
 from ledger.period import Period
 from ledger.schemes import Scheme
@@ -30,9 +34,12 @@ from ledger.settle import allocate as al
 from ledger.settle import plans
 from ledger.settle.attribution import attribution_plan
 from ledger.settle.basis import Basis
+from ledger.settle.record import NewRun, Recorder
 from ledger.settle.sizing import size_pool
 from ledger.settle.tariffs import operator_totals, per_fetch_plan, referral_gap_plan
-from ledger.store.db import Ledger, named_query, now
+from ledger.store.db import Ledger, named_query
+
+WORKERS = 2  # schemes allocated at once
 
 
 @dataclass(frozen=True)
@@ -128,26 +135,54 @@ def settle(
 def settle_many(
     ledger: Ledger, schemes: list[Scheme], period: Period, *, basis: Basis | None = None, store: bool = True
 ) -> list[Settlement]:
-    """Settle several schemes over one reading of the ledger; new runs are stored in one transaction."""
+    """Settle several schemes over one reading of the ledger; new runs are stored in one transaction (each
+    stored in the background while the next is computed)."""
     basis = basis or Basis(ledger, period)
-    figures: list[OperatorFigures] | None = None
+    figures = operator_figures(ledger) if any(uses_figures(s) for s in schemes) else []
+    prepared = _prepare(ledger, schemes, period, basis, figures, store)
+    if not store:
+        with _allocating([s for s, _, _, _ in prepared], period, basis, figures) as allocations:
+            pairs = list(zip(prepared, allocations, strict=True))
+        return [_in_memory(run_id, s, period, a) for (s, run_id, _, _), a in pairs]
+    fresh = [(s, run_id, fingerprint) for s, run_id, fingerprint, stored in prepared if not stored]
+    if fresh:
+        recorder = Recorder(ledger, basis.lock)
+        todo = [s for s, _, _ in fresh]
+        with ledger.transaction(), recorder, _allocating(todo, period, basis, figures) as allocations:
+            for (scheme, run_id, fingerprint), allocation in zip(fresh, allocations, strict=True):
+                recorder.add(NewRun(run_id, scheme, period, fingerprint, basis.base_fingerprint, allocation))
+    return [load_run(ledger, run_id, reused=stored) for _, run_id, _, stored in prepared]
+
+
+@contextmanager
+def _allocating(
+    schemes: list[Scheme], period: Period, basis: Basis, figures: list[OperatorFigures]
+) -> Iterator[Iterator[al.Allocation]]:
+    """The allocations of the schemes, in their order, computed two at a time (DuckDB and polars release
+    the GIL: one scheme's Python overlaps another's queries). On the way out, whatever happened, schemes not
+    started are cancelled and those running are waited for (they read the ledger connection)."""
+    if len(schemes) < 2:
+        yield (allocate(scheme, period, basis, figures) for scheme in schemes)
+        return
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="settle")
+    try:
+        futures = [pool.submit(allocate, scheme, period, basis, figures) for scheme in schemes]
+        yield (future.result() for future in futures)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _prepare(
+    ledger: Ledger, schemes: list[Scheme], period: Period, basis: Basis, figures: list[OperatorFigures], store: bool
+) -> list[tuple[Scheme, str, str, bool]]:
+    """(scheme, run id, fingerprint, already stored) for each scheme."""
     prepared = []
     for scheme in schemes:
-        if figures is None and uses_figures(scheme):
-            figures = operator_figures(ledger)
-        fingerprint = scheme_fingerprint(basis.base_fingerprint, basis, scheme, figures or [])
+        fingerprint = scheme_fingerprint(basis.base_fingerprint, basis, scheme, figures)
         run_id = run_id_for(scheme, period, fingerprint)
         stored = store and bool(ledger.rows("SELECT 1 FROM settlements WHERE run_id = ?", [run_id]))
-        allocation = None if stored else allocate(scheme, period, basis, figures or [])
-        prepared.append((scheme, run_id, fingerprint, allocation))
-    if not store:
-        return [_in_memory(run_id, scheme, period, a) for scheme, run_id, _, a in prepared if a is not None]
-    fresh = [(s, r, f, a) for s, r, f, a in prepared if a is not None]
-    if fresh:
-        with ledger.transaction():
-            for scheme, run_id, fingerprint, allocation in fresh:
-                _store(ledger, run_id, scheme, period, fingerprint, allocation, basis.base_fingerprint)
-    return [load_run(ledger, run_id, reused=a is None) for _, run_id, _, a in prepared]
+        prepared.append((scheme, run_id, fingerprint, stored))
+    return prepared
 
 
 def _in_memory(run_id: str, scheme: Scheme, period: Period, allocation: al.Allocation) -> Settlement:
@@ -172,89 +207,6 @@ def _in_memory(run_id: str, scheme: Scheme, period: Period, allocation: al.Alloc
         payouts,
         allocation,
     )
-
-
-def _store(
-    ledger: Ledger, run_id: str, scheme: Scheme, period: Period, fingerprint: str, a: al.Allocation, base: str
-) -> None:
-    m = scheme.minor_units
-    qualifying = int(a.cells["fetches"].sum() or 0)
-    ledger.execute(
-        "INSERT INTO settlements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            run_id,
-            scheme.name,
-            scheme.family,
-            scheme.scheme_hash,
-            scheme.canonical,
-            period.label,
-            period.start,
-            period.end,
-            scheme.currency,
-            m,
-            fingerprint,
-            from_minor(a.paid, m),
-            from_minor(a.retained, m),
-            qualifying,
-            now(),
-        ],
-    )
-    unit = Decimal(1).scaleb(-m).quantize(Decimal("0.0001"))
-    params = {"run_id": run_id, "unit": unit}
-    cells = a.cells.filter((pl.col("minor") > 0) | (pl.col("units_e6") > 0) | (pl.col("fetches") > 0))
-    _insert(
-        ledger,
-        "settle_insert_payouts",
-        cells.select("outlet", "operator", "units_e6", "fetches", "minor"),
-        {**params, "currency": scheme.currency},
-    )
-    outlets = a.outlets.filter((pl.col("minor") > 0) | (pl.col("units_e6") > 0) | (pl.col("status") != "unpaid"))
-    _insert(ledger, "settle_insert_outlets", outlets, params)
-    _insert(ledger, "settle_insert_shares", a.shares.filter(pl.col("key_value") != "-"), params)
-    pots = pl.DataFrame(
-        {
-            "pot": [r.pot.name for r in a.pots],
-            "operator": [r.pot.operator for r in a.pots],
-            "key": [r.pot.key for r in a.pots],
-            "exact": [str(r.pot.exact) for r in a.pots],
-            "minor": [r.minor for r in a.pots],
-            "retained_minor": [r.retained for r in a.pots],
-            "key_total": [str(to_decimal(r.key_total, 6)) for r in a.pots],
-            "detail": [r.pot.detail for r in a.pots],
-        },
-        schema={
-            "pot": pl.String,
-            "operator": pl.String,
-            "key": pl.String,
-            "exact": pl.String,
-            "minor": pl.Int64,
-            "retained_minor": pl.Int64,
-            "key_total": pl.String,
-            "detail": pl.String,
-        },
-    )
-    _insert(ledger, "settle_insert_pots", pots, params)
-    facts = dict(a.facts)
-    facts["fingerprint.base"] = base
-    names = sorted(facts)
-    _insert(
-        ledger,
-        "settle_insert_facts",
-        pl.DataFrame({"name": names, "value": [facts[n] for n in names]}),
-        {"run_id": run_id},
-    )
-    ledger.execute(named_query("settle_insert_uploads"), {"run_id": run_id})
-
-
-def _insert(ledger: Ledger, query: str, frame: pl.DataFrame, params: dict[str, Any]) -> None:
-    if frame.height == 0:
-        return
-    ledger.con.register("_incoming", frame.to_arrow())
-    try:
-        ledger.execute(named_query(query), params)
-    finally:
-        with suppress(duckdb.Error):  # after a failed insert the transaction is aborted; the error above says why
-            ledger.con.unregister("_incoming")
 
 
 def load_run(ledger: Ledger, run_id: str, *, reused: bool = False) -> Settlement:

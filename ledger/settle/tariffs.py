@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+import polars as pl
 import pyarrow as pa
 
 from ledger.errors import ConfigError
@@ -16,6 +17,7 @@ from ledger.money import show
 from ledger.schemes import PerFetch, ReferralGap, Scheme
 from ledger.settle.basis import Basis
 from ledger.settle.engine import Compute
+from ledger.settle.plans import usage_cells
 
 SCALE = 24  # tariff values are integers of 10^-SCALE currency units
 E6 = 10**6
@@ -25,6 +27,14 @@ E6 = 10**6
 class TariffPlan:
     cells: pa.Table  # outlet, operator, value (10^-24), units_e6, fetches
     facts: list[tuple[str, str]] = field(default_factory=list)
+    _totals: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+
+    def totals(self, compute: Compute, by: str) -> dict[str, int]:
+        """The sums of the values (in 10^-24) per 'outlet' or per 'operator', computed once for the plan."""
+        if by not in self._totals:
+            table = compute.run("tariff_totals", {"_values": self.cells}, {"by": by})
+            self._totals[by] = {k: int(v) for k, v in zip(*table.to_pydict().values(), strict=True)}
+        return self._totals[by]
 
 
 def _e(value: Decimal, digits: int) -> int:
@@ -36,10 +46,7 @@ def _e(value: Decimal, digits: int) -> int:
 
 def per_fetch_plan(scheme: Scheme, basis: Basis) -> TariffPlan:
     """The exact values of a tariff (memoised on the basis: a pool sized by a tariff reuses them)."""
-    key = ("tariff", scheme.canonical)
-    if key not in basis.memo:
-        basis.memo[key] = _per_fetch_plan(scheme, basis)
-    plan = basis.memo[key]
+    plan = basis.once(("tariff", scheme.canonical), lambda: _per_fetch_plan(scheme, basis))
     assert isinstance(plan, TariffPlan)
     return plan
 
@@ -77,25 +84,19 @@ def _tariff_text(params: PerFetch) -> str:
 
 def operator_totals(plan: TariffPlan, compute: Compute) -> dict[str, Fraction]:
     """Each operator's exact tariff total (what ``implied_by_tariff`` sizes a pool with)."""
-    table = compute.run("tariff_totals", {"_values": plan.cells}, {"by": "operator"})
-    return {
-        k: Fraction(int(v), 10**SCALE)
-        for k, v in zip(table["key"].to_pylist(), table["value"].to_pylist(), strict=True)
-    }
+    return {k: Fraction(v, 10**SCALE) for k, v in sorted(plan.totals(compute, "operator").items())}
 
 
 def referral_gap_plan(scheme: Scheme, basis: Basis) -> TariffPlan:
     params = scheme.params
     assert isinstance(params, ReferralGap)
-    units = basis.units(scheme)
-    usage = units.group_by(["outlet", "operator"]).aggregate([("units_e6", "sum"), ("fetches", "sum")])
-    usage = usage.rename_columns(["outlet", "operator", "units_e6", "fetches"])
+    usage = usage_cells(basis, scheme)
     refs = basis.referrals()
     facts: list[tuple[str, str]] = []
     rpm = _rpm(scheme, basis, refs) if params.mode == "value_offset" else {}
     mults = _ratio_multipliers(params, usage, refs, facts) if params.mode == "ratio_multiplier" else {}
     tables = {
-        "_units": usage,
+        "_units": usage.to_arrow(),
         "_refs": refs,
         "_rpm": pa.table(
             {"outlet": pa.array(list(rpm), pa.string()), "rpm_e4": pa.array(list(rpm.values()), pa.int64())}
@@ -128,15 +129,11 @@ def _rpm(scheme: Scheme, basis: Basis, refs: pa.Table) -> dict[str, int]:
 
 
 def _ratio_multipliers(
-    params: ReferralGap, usage: pa.Table, refs: pa.Table, facts: list[tuple[str, str]]
+    params: ReferralGap, usage: pl.DataFrame, refs: pa.Table, facts: list[tuple[str, str]]
 ) -> dict[str, int]:
     """multiplier[o] = min(M, (ratio_o / ratio_ref)^delta) in 10^-9 (exact for whole deltas)."""
-    fetched: dict[str, int] = {}
-    for operator, units in zip(usage["operator"].to_pylist(), usage["units_e6"].to_pylist(), strict=True):
-        fetched[operator] = fetched.get(operator, 0) + int(units)
-    referred: dict[str, int] = {}
-    for operator, n in zip(refs["operator"].to_pylist(), refs["referrals"].to_pylist(), strict=True):
-        referred[operator] = referred.get(operator, 0) + int(n)
+    fetched = _per_operator(usage, "units_e6")
+    referred = _per_operator(pl.DataFrame(refs), "referrals")
     assert params.ratio_ref is not None and params.max_multiplier is not None and params.delta is not None
     cap = Fraction(params.max_multiplier)
     result = {}
@@ -153,6 +150,11 @@ def _ratio_multipliers(
             (f"multiplier.{operator}", f"crawl-to-refer {ratio}; multiplier {show(Fraction(result[operator], 10**9))}")
         )
     return result
+
+
+def _per_operator(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    sums = frame.group_by("operator").agg(pl.col(column).cast(pl.Int64).sum())
+    return {operator: int(total) for operator, total in sums.rows()}
 
 
 def _power(base: Fraction, exponent: Decimal) -> Fraction:

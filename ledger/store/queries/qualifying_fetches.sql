@@ -4,16 +4,18 @@
 -- multiplier when it was made against a disallow in force ($robots_multiplier), and F3's purpose weight;
 -- with $terms_on, also F3's length and freshness terms (floating point, rounded to 12 places).
 -- _rl_robots (upload_id, line_no, verdict) and _rl_articles (url, words, published_at) are temporary views
--- the caller defines: the ledger's latest verdicts and article inventory, or empty stand-ins.
+-- the caller defines: the ledger's latest verdicts and article inventory, or empty stand-ins. They are only
+-- joined when used ($robots_on, $terms_on): under a false join condition DuckDB skips them and their columns.
 -- $outlet and $uploads (null: all) narrow the rows for an outlet statement. Path patterns are evaluated
 -- once per distinct path of the period, not once per fetch.
 WITH paths AS (
     SELECT DISTINCT path FROM fetches WHERE ts >= $start AND ts < $end AND ai
 ),
-passing AS (
-    SELECT path FROM paths
-    WHERE ($include_regex = '' OR regexp_matches(coalesce(path, ''), $include_regex))
-      AND ($exclude_regex = '' OR NOT regexp_matches(coalesce(path, ''), $exclude_regex))
+passing AS (  -- filtering a list: the optimizer would push a WHERE on path down to every fetch
+    SELECT unnest(list_filter(list(path), lambda p:
+        ($include_regex = '' OR regexp_matches(coalesce(p, ''), $include_regex))
+        AND ($exclude_regex = '' OR NOT regexp_matches(coalesce(p, ''), $exclude_regex)))) AS path
+    FROM paths
 )
 SELECT
     f.outlet,
@@ -60,8 +62,8 @@ SELECT
         END
     END AS terms
 FROM fetches f
-LEFT JOIN _rl_robots r ON r.upload_id = f.upload_id AND r.line_no = f.line_no
-LEFT JOIN _rl_articles a ON a.url = f.url
+LEFT JOIN _rl_robots r ON $robots_on AND r.upload_id = f.upload_id AND r.line_no = f.line_no
+LEFT JOIN _rl_articles a ON $terms_on AND a.url = f.url
 WHERE f.ts >= $start AND f.ts < $end
   AND f.ai
   AND (f.attribution = 'declared' OR $include_undeclared)
