@@ -10,18 +10,7 @@ import typer
 from ledger.demo import DEMO_LINES, DEMO_SEED, run_demo
 from royalty.output import OutputFormat, emit, err
 
-DEMO_METRICS = (
-    "scheme",
-    "family",
-    "currency",
-    "total",
-    "outlets_paid",
-    "gini",
-    "hhi",
-    "top5_share",
-    "palma",
-    "dissimilarity",
-)
+DEMO_METRICS = ("scheme", "family", "total", "currency", "gini", "hhi", "top5_share")
 
 
 def demo(
