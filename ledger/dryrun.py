@@ -61,7 +61,7 @@ def dry_run(ledger: Ledger, name: str, options: IngestOptions, *, lines: int = 2
     known = parsed.filter(pl.col("outlet").is_not_null())
     detector = Detector()
     annotated = detector.annotate(known, resolver.primary)
-    products = detector.referrals_of(annotated.filter(pl.col("class") == "human")).select(
+    products = detector.referrals(annotated.filter(pl.col("class") == "human")).select(
         "line_no", pl.col("product").alias("referral")
     )
     good = annotated.join(products, on="line_no", how="left").with_columns(

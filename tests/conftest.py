@@ -12,6 +12,23 @@ from ledger.outlets import Outlet, save_outlets, validate_outlet
 from ledger.store.db import Ledger
 
 DATA = Path(__file__).parent / "data"
+# tests/data/imc25_access_websitec-com.log is respect-robots-txt/data/access_websitec-com.log from
+# ucsdsysnet/ai-crawler-imc-25 @ 4de8f33036e4de1634fe9c97d41a869a3c5e67f2, the artefact of Liu et al.,
+# "Somesite I Used To Crawl" (IMC 2025, arXiv 2411.15091). No licence is stated upstream; it is kept
+# unchanged as a research fixture. Its AI-bot line counts, from shared/reference/README.md (counted there
+# independently, with grep):
+IMC = DATA / "imc25_access_websitec-com.log"
+IMC_AI_BOTS = {
+    "ChatGPT-User": 76,
+    "GPTBot": 66,
+    "CCBot": 5,
+    "Amazonbot": 4,
+    "OAI-SearchBot": 4,
+    "Bytespider": 3,
+    "ClaudeBot": 2,
+    "Perplexity-User": 2,
+    "Applebot": 3,
+}
 
 
 @pytest.fixture

@@ -131,7 +131,7 @@ class Detector:
         )
         return Detected(
             fetches=fetches.select(FETCH_COLUMNS),
-            referrals=self._referrals(frame.filter(pl.col("class") == "human")),
+            referrals=self.referrals(frame.filter(pl.col("class") == "human")),
             traffic=frame.group_by("outlet", pl.col("ts").dt.date().alias("day"), "class").agg(
                 pl.len().cast(pl.Int64).alias("requests")
             ),
@@ -197,11 +197,8 @@ class Detector:
             pl.when(undeclared).then(pl.lit("ip_attributed")).otherwise(pl.lit("declared")).alias("attribution"),
         ).drop("_alist", "_aop", "_apurpose")
 
-    def referrals_of(self, humans: pl.DataFrame) -> pl.DataFrame:
+    def referrals(self, humans: pl.DataFrame) -> pl.DataFrame:
         """AI referrals among annotated human lines."""
-        return self._referrals(humans)
-
-    def _referrals(self, humans: pl.DataFrame) -> pl.DataFrame:
         # A cheap literal scan first: only rows that mention a product host or utm_source get parsed.
         mentions = pl.col("referer").str.contains_any(self._referrer_hosts, ascii_case_insensitive=True)
         candidates = humans.filter(mentions.fill_null(False) | pl.col("path").str.contains("utm_source=", literal=True))

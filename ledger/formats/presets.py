@@ -10,7 +10,7 @@ from typing import Any
 
 from ledger.errors import ConfigError
 from ledger.formats.layout import compile_layout
-from ledger.formats.spec import LogFormat
+from ledger.formats.spec import CLF, LogFormat
 
 _SOURCE = "ledger/formats/presets.toml"
 _KEYS = {
@@ -40,7 +40,7 @@ def _regex_format(entry: dict[str, Any]) -> LogFormat:
         description=entry.get("description", ""),
         example=entry.get("example", ""),
         format_string=regex,
-        time_kind=entry.get("time", "clf"),
+        time_kind=entry.get("time", CLF),
         fields=fields,
         regex=regex,
         plan=None,

@@ -17,7 +17,7 @@ bytes, referer, user_agent, host, content_type.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 CANONICAL = (
     "client",
@@ -36,8 +36,6 @@ CANONICAL = (
     "host",
     "content_type",
 )
-# How a raw time value is read: a strptime format, or one of these named kinds.
-TIME_KINDS = ("clf", "iso8601", "epoch", "epoch_auto", "w3c")
 CLF = "%d/%b/%Y:%H:%M:%S %z"
 
 
@@ -65,7 +63,7 @@ class LogFormat:
     description: str = ""
     example: str = ""
     format_string: str = ""
-    time_kind: str = "clf"  # a TIME_KINDS name or a strptime format
+    time_kind: str = CLF  # iso8601 | epoch | epoch_auto | auto, or a strptime format
     fields: tuple[str, ...] = ()
     # text
     regex: str = ""
@@ -78,7 +76,6 @@ class LogFormat:
     plus_is_space: bool = False  # IIS writes spaces in the user agent as '+'
     url_encoded: tuple[str, ...] = ()  # fields written URL-encoded (CloudFront: once or twice)
     sniff: str = ""  # a regex a line of this format matches (for --format auto)
-    tags: tuple[str, ...] = field(default=())
 
     @property
     def has_host(self) -> bool:

@@ -71,9 +71,6 @@ def parse_time(fmt: LogFormat) -> pl.Expr:
         numeric = text.str.contains(r"^\s*\d+(?:\.\d+)?\s*$")
         clf = text.str.to_datetime("%d/%b/%Y:%H:%M:%S %z", strict=False, time_unit="us")
         return pl.when(numeric).then(epoch(text)).otherwise(pl.coalesce(iso8601(text), clf))
-    if kind == "w3c":
-        stamp = pl.col("date").str.strip_chars() + pl.lit("T") + raw.str.strip_chars() + pl.lit("+00:00")
-        return stamp.str.to_datetime(_ISO, strict=False, time_unit="us")
     parsed = raw.str.to_datetime(kind, strict=False, time_unit="us")
     return parsed if "%z" in kind else parsed.dt.replace_time_zone("UTC")
 

@@ -15,21 +15,8 @@ from ledger.period import Period
 from ledger.sources import Source
 from ledger.store.db import Ledger
 from ledger.usage import usage
-from tests.conftest import DATA, add_outlet
+from tests.conftest import DATA, IMC, IMC_AI_BOTS, add_outlet
 
-IMC = DATA / "imc25_access_websitec-com.log"
-# Per-bot line counts of the IMC 2025 log, from shared/reference/README.md (counted there with grep).
-IMC_BOTS = {
-    "ChatGPT-User": 76,
-    "GPTBot": 66,
-    "CCBot": 5,
-    "Amazonbot": 4,
-    "OAI-SearchBot": 4,
-    "Bytespider": 3,
-    "ClaudeBot": 2,
-    "Perplexity-User": 2,
-    "Applebot": 3,
-}
 FACT_TABLES = ("uploads", "fetches", "referrals", "traffic_daily", "rejects")
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
@@ -80,8 +67,8 @@ def test_imc_log_per_bot_counts_match_the_independent_count(ledger: Ledger) -> N
     assert (result.lines, result.parsed, result.rejected) == (4141, 4141, 0)
     rows = usage(ledger, None, ["bot"]).to_pylist()
     found = {row["bot"]: row["fetches"] for row in rows}
-    assert {bot: found.get(bot, 0) for bot in IMC_BOTS} == IMC_BOTS
-    assert sum(found.values()) == result.ai_fetches == sum(IMC_BOTS.values())
+    assert {bot: found.get(bot, 0) for bot in IMC_AI_BOTS} == IMC_AI_BOTS
+    assert sum(found.values()) == result.ai_fetches == sum(IMC_AI_BOTS.values())
     traffic = ledger.rows("SELECT sum(requests) AS n FROM traffic_daily")[0]["n"]
     assert traffic == result.parsed
     upload = ledger.rows("SELECT * FROM uploads")[0]

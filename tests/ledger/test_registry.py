@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from ledger.detect.registry import AI_PURPOSES, PURPOSES, load_registry
+from tests.conftest import DATA, IMC, IMC_AI_BOTS
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 REPO = Path(__file__).resolve().parents[2]
 # The shared reference folder sits beside the repository (locally and in CI); tests that need it skip
 # when it is absent.
@@ -403,31 +403,15 @@ def test_embedded_ai_robots_txt_lists_match_the_reference_file() -> None:
 # A real access log
 # --------------------------------------------------------------------------------------------------
 
-# tests/data/imc25_access_websitec-com.log is respect-robots-txt/data/access_websitec-com.log from
-# ucsdsysnet/ai-crawler-imc-25 @ 4de8f33036e4de1634fe9c97d41a869a3c5e67f2, the artefact of Liu et al.,
-# "Somesite I Used To Crawl" (IMC 2025, arXiv 2411.15091). No licence is stated upstream; it is kept
-# unchanged as a research fixture. The expected counts are those in shared/reference/README.md.
-IMC_EXPECTED_AI = {
-    "ChatGPT-User": 76,
-    "GPTBot": 66,
-    "CCBot": 5,
-    "Amazonbot": 4,
-    "OAI-SearchBot": 4,
-    "Bytespider": 3,
-    "ClaudeBot": 2,
-    "Perplexity-User": 2,
-    "Applebot": 3,
-}
 _LAST_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"\s*$')
 
 
 def test_imc_log_ai_bot_counts() -> None:
-    log = DATA / "imc25_access_websitec-com.log"
-    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = IMC.read_text(encoding="utf-8", errors="replace").splitlines()
     assert len(lines) == 4141
     user_agents = []
     for line in lines:
         match = _LAST_QUOTED.search(line)
         user_agents.append(match.group(1) if match else None)
     found = Counter(bot.token for bot in REG.classify(user_agents) if bot is not None and bot.ai)
-    assert dict(found) == IMC_EXPECTED_AI
+    assert dict(found) == IMC_AI_BOTS

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import EXIT_CONFIG, EXIT_INPUT, EXIT_LEDGER, EXIT_NOT_FOUND
-from tests.conftest import DATA
+from tests.conftest import IMC as IMC_PATH
 
-IMC = str(DATA / "imc25_access_websitec-com.log")
+IMC = str(IMC_PATH)
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMES = """
 [schemes.tariff]

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from ledger.errors import EXIT_INPUT
-from tests.conftest import DATA
+from tests.conftest import IMC as IMC_PATH
 
-IMC = str(DATA / "imc25_access_websitec-com.log")
+IMC = str(IMC_PATH)
 
 
 def test_formats_lists_every_preset_with_an_example(cli) -> None:  # type: ignore[no-untyped-def]

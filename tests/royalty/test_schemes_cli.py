@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from ledger.errors import EXIT_CONFIG, EXIT_INPUT, EXIT_NOT_FOUND
-from tests.conftest import DATA
+from tests.conftest import IMC as IMC_PATH
 
-IMC = str(DATA / "imc25_access_websitec-com.log")
+IMC = str(IMC_PATH)
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMES = """
 [schemes.tariff]
