@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
-from scipy import stats
 
 from ledger.metrics import (
     Ints,
@@ -244,6 +243,8 @@ _PAIRS_SCHEMA = pa.schema(
 
 def _ranks(values: np.ndarray) -> np.ndarray:
     """1 = best paid; ties share the best rank (competition ranking)."""
+    from scipy import stats  # imported here: it takes half a second, and most commands never need it
+
     return np.asarray(stats.rankdata(-values, method="min"), dtype=np.int64)
 
 

@@ -27,7 +27,7 @@ from ledger.inputs import expand_inputs
 from ledger.iplist_refresh import latest_ip_lists
 from ledger.outlets import DomainResolver, require_outlet
 from ledger.overlap import OVERLAP_CHOICES, OverlapError, covered_windows, find_overlap, inside_covered
-from ledger.parse import REJECT_SCHEMA, ParsedBatch, Parser, sniff_format
+from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, ParsedBatch, Parser, sniff_format
 from ledger.robots import compute_verdicts, has_snapshots
 from ledger.sources import Batch, Source, prefetch
 from ledger.store.db import Ledger, now
@@ -90,6 +90,7 @@ class _Run:
     detector: Detector
     resolver: DomainResolver
     covered: pl.DataFrame | None
+    triage: bool = True  # let the detector's triage count plain human lines without the full detection
     fmt: LogFormat | None = None
     parser: Parser | None = None
     lines: int = 0
@@ -112,6 +113,7 @@ def ingest_paths(
     overlap: str = "fail",
     progress: Progress | None = None,
     each: Callable[[IngestResult], None] | None = None,
+    triage: bool = True,
 ) -> list[IngestResult]:
     """Ingest each file (directories and globs expanded), each its own upload; ``each`` sees every result.
 
@@ -123,7 +125,9 @@ def ingest_paths(
     results = []
     with ledger.memory_limit(INGEST_DUCKDB_MEMORY):
         for name in expand_inputs(names):
-            result = ingest_or_duplicate(ledger, Source.open(name), options, detector=detector, progress=progress)
+            result = ingest_or_duplicate(
+                ledger, Source.open(name), options, detector=detector, progress=progress, triage=triage
+            )
             results.append(result)
             if each is not None:
                 each(result)
@@ -145,6 +149,7 @@ def ingest_or_duplicate(
     *,
     detector: Detector | None = None,
     progress: Progress | None = None,
+    triage: bool = True,
 ) -> IngestResult:
     """``ingest_source``, reporting a duplicate upload instead of raising.
 
@@ -155,7 +160,7 @@ def ingest_or_duplicate(
         same_bytes = _same_raw_bytes(ledger, source)
         if same_bytes is not None:
             raise _Duplicate(same_bytes)
-        return ingest_source(ledger, source, options, detector=detector, progress=progress)
+        return ingest_source(ledger, source, options, detector=detector, progress=progress, triage=triage)
     except _Duplicate as duplicate:
         row = ledger.rows("SELECT * FROM uploads WHERE upload_id = ?", [duplicate.upload_id])[0]
         return IngestResult(
@@ -182,7 +187,10 @@ def ingest_source(
     *,
     detector: Detector | None = None,
     progress: Progress | None = None,
+    triage: bool = True,
 ) -> IngestResult:
+    """One upload. With ``triage`` (the default), lines the detector calls plain human traffic are counted
+    without typing or detection; without it every line takes the full path. Both give the same ledger."""
     options.validate(ledger)
     run = _Run(
         upload_id=f"{now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}",
@@ -190,6 +198,7 @@ def ingest_source(
         detector=detector or Detector(),
         resolver=DomainResolver.from_ledger(ledger),
         covered=covered_windows(ledger) if options.overlap == "drop" else None,
+        triage=triage,
     )
     ledger.begin_upload(run.upload_id, source.name)
     try:
@@ -279,27 +288,36 @@ def _parsed(source: Source, run: _Run) -> Iterator[tuple[Batch, ParsedBatch]]:
             if run.parser is None:
                 run.fmt = choose_format(source.name, batch, run.options)
                 run.parser = Parser(run.fmt)
-            yield batch, run.parser.parse(batch.lines, batch.first_line)
+            yield batch, run.parser.parse(batch.lines, batch.first_line, triage=run.detector if run.triage else None)
     finally:
         reader.close()
 
 
 def _ingest_batch(ledger: Ledger, run: _Run, batch: Batch, result: ParsedBatch) -> None:
-    parsed, rejects = _with_outlets(run, result.parsed, result.rejects, batch)
+    parsed, moved = _with_outlets(run, result.parsed, batch)
+    quiet, moved_quiet = _with_outlets(run, result.quiet, batch)
+    rejects = pl.concat([result.rejects, moved, moved_quiet]) if moved.height or moved_quiet.height else result.rejects
     detected = run.detector.detect(parsed, run.resolver.primary)
     tag = pl.lit(run.upload_id).alias("upload_id")
     ledger.insert_arrow("fetches", detected.fetches.with_columns(tag).to_arrow())
     ledger.insert_arrow("referrals", detected.referrals.with_columns(tag).to_arrow())
     ledger.insert_arrow("rejects", rejects.sort("line_no").with_columns(tag).to_arrow())
     run.traffic.append(detected.traffic)
-    if parsed.height:
-        run.windows.append(
-            parsed.group_by("outlet").agg(
-                pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"), pl.len().alias("lines")
+    if quiet.height:  # lines the triage let through uninspected: human traffic, counted
+        run.traffic.append(
+            quiet.group_by("outlet", pl.col("ts").dt.date().alias("day")).agg(
+                pl.lit("human").alias("class"), pl.len().cast(pl.Int64).alias("requests")
             )
         )
+    for counted in (parsed, quiet):
+        if counted.height:
+            run.windows.append(
+                counted.group_by("outlet").agg(
+                    pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"), pl.len().alias("lines")
+                )
+            )
     run.lines += batch.lines.len()
-    run.parsed += parsed.height
+    run.parsed += parsed.height + quiet.height
     run.rejected += rejects.height
     run.fetches += detected.fetches.height
     run.ai_fetches += int(detected.fetches["ai"].sum() or 0)
@@ -308,11 +326,9 @@ def _ingest_batch(ledger: Ledger, run: _Run, batch: Batch, result: ParsedBatch) 
         raise AssertionError(f"line accounting broke at line {batch.first_line}")
 
 
-def _with_outlets(
-    run: _Run, parsed: pl.DataFrame, rejects: pl.DataFrame, batch: Batch
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Each parsed line's outlet; lines without one (or inside a covered window, with --overlap drop)
-    move to the rejects with the reason."""
+def _with_outlets(run: _Run, parsed: pl.DataFrame, batch: Batch) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Each line's outlet, and the lines without one (or inside a covered window, with --overlap drop),
+    which become rejects with the reason: (kept lines, their rejects)."""
     if run.options.outlet is not None:
         parsed = parsed.with_columns(pl.lit(run.options.outlet).alias("outlet"))
     else:
@@ -337,10 +353,11 @@ def _with_outlets(
     else:
         moved = pl.col("outlet").is_null()
     out = parsed.filter(moved)
+    rejects = pl.DataFrame(schema=REJECT_SCHEMA)
     if out.height:
         raw = batch.lines.gather((out["line_no"] - batch.first_line).cast(pl.UInt32))
-        extra = out.select("line_no", reason.alias("reason")).with_columns(raw.str.slice(0, 2048).alias("raw"))
-        rejects = pl.concat([rejects, extra.cast(REJECT_SCHEMA)])  # type: ignore[arg-type]
+        extra = out.select("line_no", reason.alias("reason")).with_columns(raw.str.slice(0, RAW_LIMIT).alias("raw"))
+        rejects = extra.cast(REJECT_SCHEMA)  # type: ignore[arg-type]
     return parsed.filter(~moved).drop("_covered", strict=False), rejects
 
 

@@ -14,7 +14,6 @@ from math import lcm
 from operator import mul
 
 import numpy as np
-from scipy import stats
 
 Values = Sequence[Fraction] | Sequence[int]  # exact amounts (or integers of one unit)
 
@@ -181,6 +180,8 @@ def correlations(x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | No
     """``rank_correlations`` of two float arrays of the same length."""
     if len(x) < 2 or np.all(x == x[0]) or np.all(y == y[0]):
         return None, None
+    from scipy import stats  # imported here: it takes half a second, and most commands never need it
+
     rho = stats.spearmanr(x, y).statistic
     tau = stats.kendalltau(x, y, variant="b").statistic
     return float(rho), float(tau)

@@ -12,12 +12,22 @@ crawler ranges; ``human`` the rest. Human addresses never leave this module.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 
 import polars as pl
 
 from ledger.detect.addresses import resolve_addresses
-from ledger.detect.iplists import IpLists, load_ip_lists, match_lists
+from ledger.detect.iplists import (
+    IpLists,
+    in_ranges,
+    ipv4_numbers,
+    ipv4_ranges,
+    ipv6_numbers,
+    load_ip_lists,
+    match_lists,
+    partitions,
+)
 from ledger.detect.referrals import Referrers, load_referrers, referral_columns
 from ledger.detect.registry import AI_PURPOSES, Registry, load_registry
 
@@ -70,6 +80,7 @@ class Detector:
         self.referrers = referrers or load_referrers()
         self.fetchers = self.registry.fetchers
         self._ua_cache = pl.DataFrame(schema={"user_agent": pl.String, "bot_index": pl.UInt32, "generic": pl.Boolean})
+        self._ua_lock = threading.Lock()  # the parse thread (``quiet``) and detection both classify
         self._bots = self._bot_table()
         self._bot_lists = pl.DataFrame(
             [(i, lid) for i, b in enumerate(self.fetchers) if b.verification == "ip" for lid in b.ip_lists],
@@ -78,6 +89,9 @@ class Detector:
         )
         self._attribution_lists = self._undeclared_lists()
         self._referrer_hosts = sorted({h.lower() for p in self.referrers.products for h in p.hosts})
+        attribution = self.ip_lists.intervals.filter(pl.col("list_id").is_in(self._attribution_lists["list_id"]))
+        self._attribution_v4 = ipv4_ranges(attribution)
+        self._attribution_all = partitions(attribution)
 
     @property
     def version(self) -> str:
@@ -115,13 +129,67 @@ class Detector:
     def classify_agents(self, user_agents: pl.Series) -> pl.DataFrame:
         """user_agent -> bot_index, generic (cached per distinct string)."""
         distinct = pl.DataFrame({"user_agent": user_agents}).unique().drop_nulls()
-        new = distinct.join(self._ua_cache, on="user_agent", how="anti")
-        if new.height:
-            bot_index = self.registry.classify_series(new["user_agent"])
-            generic = self.registry.generic_series(new["user_agent"])
-            fresh = new.with_columns(bot_index.alias("bot_index"), generic.alias("generic"))
-            self._ua_cache = pl.concat([self._ua_cache, fresh])
-        return self._ua_cache
+        with self._ua_lock:
+            new = distinct.join(self._ua_cache, on="user_agent", how="anti")
+            if new.height:
+                bot_index = self.registry.classify_series(new["user_agent"])
+                generic = self.registry.generic_series(new["user_agent"])
+                fresh = new.with_columns(bot_index.alias("bot_index"), generic.alias("generic"))
+                self._ua_cache = pl.concat([self._ua_cache, fresh])
+            return self._ua_cache
+
+    def quiet(self, raw: pl.DataFrame) -> pl.Series:
+        """Which lines detection would only count as human: the triage that lets ingest skip them.
+
+        ``raw`` holds well-formed lines of a text layout with their fields as logged (``line``, ``client``,
+        ``forwarded_for``, ``host``, ``user_agent``, ``referer``). A line is quiet when its user agent is a
+        known non-bot one, its address a plain IPv4 outside every AI-only published list, it names no AI
+        product in its Referer and has no ``utm_source``, and it has no backslash (so the logged fields are
+        what parsing would make of them). Anything else, rare by design, takes the full path; the test
+        suite checks that both ways give the same ledger.
+        """
+        if raw.height == 0:
+            return pl.Series("quiet", [], dtype=pl.Boolean)
+        agents = self.classify_agents(raw["user_agent"])
+        frame = raw.select("line", "user_agent", "referer", "host", "forwarded_for").join(
+            agents, on="user_agent", how="left", maintain_order="left"
+        )
+        plain_outside = self._outside_attribution(raw["client"])
+        mentions = pl.col("referer").str.contains_any(self._referrer_hosts, ascii_case_insensitive=True)
+        quiet = frame.select(
+            (
+                pl.col("bot_index").is_null()
+                & (pl.col("generic") == False)  # noqa: E712 - null (unclassified) is not quiet
+                & ~pl.col("user_agent").is_in(["-", ""])
+                & ~pl.col("line").str.contains("\\", literal=True)
+                & ~pl.col("line").str.contains("utm_source=", literal=True)
+                & ~mentions.fill_null(False)
+                & (pl.col("forwarded_for").is_null() | (pl.col("forwarded_for") == "-"))
+                & (pl.col("host").is_null() | ~pl.col("host").is_in(["-", ""]))
+            )
+            .fill_null(False)
+            .alias("quiet")
+        ).to_series()
+        return quiet & plain_outside
+
+    def _outside_attribution(self, clients: pl.Series) -> pl.Series:
+        """Whether each logged address is one plain address outside every AI-only list (IPv4 by a sorted
+        search, IPv6 by the as-of join of distinct values); false for chains, ports and junk."""
+        numbers = ipv4_numbers(clients)
+        outside = numbers.is_not_null() & ~in_ranges(numbers, self._attribution_v4)
+        six = numbers.is_null() & clients.str.contains(":", literal=True).fill_null(False)
+        if six.any():
+            rows = six.arg_true()
+            logged = pl.DataFrame({"client": clients.gather(rows)})
+            distinct = logged.unique()
+            distinct = distinct.with_columns(ipv6_numbers(distinct["client"]).alias("n"))
+            listed = match_lists(distinct["n"], self._attribution_all)["n"]
+            distinct = distinct.with_columns(
+                (pl.col("n").is_not_null() & ~pl.col("n").is_in(listed.implode())).alias("ok")
+            )
+            ok = logged.join(distinct, on="client", how="left", maintain_order="left")["ok"]
+            outside = outside.scatter(rows, ok)
+        return outside
 
     def detect(self, parsed: pl.DataFrame, primary_hosts: dict[str, str]) -> Detected:
         """``parsed`` carries the parse columns plus ``outlet``; ``primary_hosts`` maps outlet -> domain."""

@@ -17,6 +17,7 @@ from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ledger.errors import RegistryError
@@ -153,36 +154,63 @@ def load_ip_lists() -> IpLists:
     return parse_ip_lists(text, "ledger/registry/ip_lists.toml")
 
 
+def ipv4_numbers(addresses: pl.Series) -> pl.Series:
+    """Dotted-quad IPv4 text -> its 32-bit number (Int64); null for anything else (IPv6, ports, junk)."""
+    frame = pl.DataFrame({"ip": addresses.cast(pl.String)})
+    frame = frame.with_columns(pl.col("ip").str.split_exact(".", 3).alias("_octets"))  # computed once
+    octets = [pl.col("_octets").struct.field(f"field_{i}").cast(pl.Int64, strict=False) for i in range(4)]
+    valid = pl.col("ip").str.contains(_V4_RE).fill_null(False) & pl.all_horizontal(o <= 255 for o in octets)
+    number = octets[0] * (1 << 24) + octets[1] * (1 << 16) + octets[2] * (1 << 8) + octets[3]
+    return frame.select(pl.when(valid.fill_null(False)).then(number).otherwise(None).alias("n")).to_series()
+
+
 def addresses_to_int(addresses: pl.Series) -> pl.Series:
     """Vectorised ``address_to_int``: IPv4 in polars expressions, anything else through ``ipaddress``.
 
     Feed it distinct values: the non-IPv4 fallback runs once per value.
     """
-    frame = pl.DataFrame({"ip": addresses.cast(pl.String)})
-    frame = frame.with_columns(pl.col("ip").str.split_exact(".", 3).alias("_octets"))  # computed once
-    octets = pl.col("_octets")
-    v4 = frame.select(
-        [octets.struct.field(f"field_{i - 1}").cast(pl.UInt32, strict=False).alias(f"o{i}") for i in range(1, 5)]
-    )
-    shape = frame.select(pl.col("ip").str.contains(_V4_RE).fill_null(False)).to_series()
-    valid = pl.lit(shape) & pl.all_horizontal([(pl.col(f"o{i}") <= 255) for i in range(1, 5)]).fill_null(False)
-    number = (
-        pl.lit(_V4_MAPPED, dtype=pl.UInt128)
-        + pl.col("o1").cast(pl.UInt128) * (1 << 24)
-        + pl.col("o2").cast(pl.UInt128) * (1 << 16)
-        + pl.col("o3").cast(pl.UInt128) * (1 << 8)
-        + pl.col("o4").cast(pl.UInt128)
-    )
-    result = v4.select(pl.when(valid).then(number).otherwise(None).alias("n")).to_series()
-    v6 = frame["ip"].is_not_null() & result.is_null() & frame["ip"].str.contains(":", literal=True)
+    text = addresses.cast(pl.String)
+    v4 = ipv4_numbers(text)
+    result = pl.select(pl.lit(v4).cast(pl.UInt128) + pl.lit(_V4_MAPPED, dtype=pl.UInt128)).to_series()
+    v6 = text.is_not_null() & result.is_null() & text.str.contains(":", literal=True)
     if v6.any():
-        numbers = _ipv6_to_int(frame["ip"].filter(v6))
-        odd = numbers.is_null()  # embedded IPv4, zone ids, or not an address: the standard library decides
-        if odd.any():
-            slow = [address_to_int(text) for text in frame["ip"].filter(v6).filter(odd).to_list()]
-            numbers = numbers.scatter(odd.arg_true(), pl.Series(slow, dtype=pl.UInt128))
-        result = result.scatter(v6.arg_true(), numbers)
+        result = result.scatter(v6.arg_true(), ipv6_numbers(text.filter(v6)))
     return result.rename(addresses.name)
+
+
+def ipv6_numbers(addresses: pl.Series) -> pl.Series:
+    """IPv6 text -> UInt128 (IPv4-mapped and embedded forms through ``ipaddress``); null when not one."""
+    numbers = _ipv6_to_int(addresses)
+    odd = numbers.is_null()  # embedded IPv4, zone ids, or not an address: the standard library decides
+    if odd.any():
+        slow = [address_to_int(value) for value in addresses.filter(odd).to_list()]
+        numbers = numbers.scatter(odd.arg_true(), pl.Series(slow, dtype=pl.UInt128))
+    return numbers
+
+
+def ipv4_ranges(intervals: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The IPv4 part of some intervals (UInt128, IPv4-mapped) as merged, sorted (starts, ends) of 32-bit
+    numbers, for ``np.searchsorted``."""
+    low, high = _V4_MAPPED, _V4_MAPPED + (1 << 32) - 1
+    spans = merge_intervals(
+        [
+            (max(start, low) - low, min(end, high) - low)
+            for start, end in zip(intervals["start"].to_list(), intervals["end"].to_list(), strict=True)
+            if start <= high and end >= low
+        ]
+    )
+    return np.array([s for s, _ in spans], dtype=np.int64), np.array([e for _, e in spans], dtype=np.int64)
+
+
+def in_ranges(numbers: pl.Series, ranges: tuple[np.ndarray, np.ndarray]) -> pl.Series:
+    """Whether each number (Int64, nulls allowed: never inside) lies in one of the sorted disjoint ranges."""
+    starts, ends = ranges
+    values = numbers.fill_null(-1).to_numpy()
+    if not len(starts):
+        return pl.Series(numbers.name, np.zeros(len(values), dtype=bool))
+    slot = np.searchsorted(starts, values, side="right") - 1
+    inside = (slot >= 0) & (values >= 0) & (values <= ends[np.clip(slot, 0, None)])
+    return pl.Series(numbers.name, inside)
 
 
 def _groups(half: pl.Expr) -> pl.Expr:

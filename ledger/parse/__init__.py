@@ -1,13 +1,15 @@
 """Vectorised parsing of batches of log lines into typed columns, and the rejects with their reasons.
 
-Every line of a batch comes out exactly once: in ``parsed`` or in ``rejects`` (line number, reason, the
-raw line truncated). ``parser_for(fmt)`` gives a parser for one upload (W3C parsers carry their
-``#Fields`` from batch to batch); ``parse_batch`` is the one-shot form.
+Every line of a batch comes out exactly once: in ``parsed``, in ``quiet`` or in ``rejects`` (line number,
+reason, the raw line truncated). ``quiet`` lines are well-formed lines that a ``Triage`` (the detector)
+says need no detection: they are only counted, so they are not typed. ``parser_for(fmt)`` gives a parser
+for one upload (W3C parsers carry their ``#Fields`` from batch to batch); ``parse_batch`` is the one-shot
+form.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import polars as pl
@@ -17,11 +19,13 @@ from ledger.parse.jsonl import JsonParser
 from ledger.parse.text import TextParser
 from ledger.parse.typed import (
     PARSED_SCHEMA,
+    QUIET_SCHEMA,
     RAW_LIMIT,
     REASON_EMPTY,
     REASON_TIME,
     REJECT_SCHEMA,
     parse_time,
+    quiet_rows,
     reasons,
     rejects_of,
     typed,
@@ -31,12 +35,14 @@ from ledger.parse.w3c import W3cParser
 
 __all__ = [
     "PARSED_SCHEMA",
+    "QUIET_SCHEMA",
     "RAW_LIMIT",
     "REASON_EMPTY",
     "REASON_TIME",
     "REJECT_SCHEMA",
     "ParsedBatch",
     "Parser",
+    "Triage",
     "parse_batch",
     "parser_for",
     "sniff_format",
@@ -47,10 +53,17 @@ __all__ = [
 class ParsedBatch:
     parsed: pl.DataFrame
     rejects: pl.DataFrame
+    quiet: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUIET_SCHEMA))
 
     @property
     def lines(self) -> int:
-        return self.parsed.height + self.rejects.height
+        return self.parsed.height + self.quiet.height + self.rejects.height
+
+
+class Triage(Protocol):
+    def quiet(self, raw: pl.DataFrame) -> pl.Series:
+        """For well-formed lines with their raw fields: which ones need no detection."""
+        ...
 
 
 class _Raw(Protocol):
@@ -66,7 +79,7 @@ class Parser:
             JsonParser(fmt) if fmt.kind == "json" else W3cParser(fmt) if fmt.kind == "w3c" else TextParser(fmt)
         )
 
-    def parse(self, lines: pl.Series, first_line: int) -> ParsedBatch:
+    def parse(self, lines: pl.Series, first_line: int, triage: Triage | None = None) -> ParsedBatch:
         frame = pl.DataFrame({"line": lines}).with_row_index("line_no", offset=first_line)
         frame = frame.with_columns(pl.col("line_no").cast(pl.Int64))
         raw, matched = self._raw.raw(frame)
@@ -74,12 +87,22 @@ class Parser:
         if "_why" not in raw.columns:
             raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("_why"))
         raw = raw.with_columns(parse_time(self.fmt).alias("ts"), matched.fill_null(False).alias("_matched"))
+        # The reasons are strings: built for the bad lines only (a when/then computes every branch for all).
+        bad = (pl.col("line").str.strip_chars() == "") | ~pl.col("_matched") | pl.col("ts").is_null()
+        raw = raw.with_columns(bad.alias("_bad"))
+        good = raw.filter(~pl.col("_bad"))
+        rejects = rejects_of(self._with_reasons(raw.filter(pl.col("_bad"))))
+        if triage is None or self.fmt.kind != "text" or good.height == 0:
+            return ParsedBatch(typed(good, self.fmt), rejects)
+        quiet = triage.quiet(good)
+        return ParsedBatch(typed(good.filter(~quiet), self.fmt), rejects, quiet_rows(good.filter(quiet)))
+
+    def _with_reasons(self, bad: pl.DataFrame) -> pl.DataFrame:
         generic = reasons(self.fmt, pl.col("_matched"))
         specific = pl.when(pl.col("line").str.strip_chars() == "").then(None).otherwise(pl.col("_why"))
-        raw = raw.with_columns(
+        return bad.with_columns(
             pl.when(~pl.col("_matched")).then(pl.coalesce(specific, generic)).otherwise(generic).alias("reason")
         )
-        return ParsedBatch(typed(raw.filter(pl.col("reason").is_null()), self.fmt), rejects_of(raw))
 
 
 def parser_for(fmt: LogFormat) -> Parser:

@@ -26,6 +26,7 @@ PARSED_SCHEMA: dict[str, Any] = {
     "user_agent": pl.String,
     "content_type": pl.String,
 }
+QUIET_SCHEMA: dict[str, Any] = {"line_no": pl.Int64, "ts": pl.Datetime("us", "UTC"), "host": pl.String}
 REJECT_SCHEMA: dict[str, Any] = {"line_no": pl.Int64, "reason": pl.String, "raw": pl.String}
 _ISO = "%Y-%m-%dT%H:%M:%S%.f%:z"
 _URL = r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]+)(.*)$"
@@ -157,7 +158,7 @@ def _typed_plain(frame: pl.DataFrame) -> pl.DataFrame:
         parts.struct.field("field_2").alias("protocol"),
         pl.col("status").cast(pl.Int16, strict=False).alias("status"),
         pl.col("bytes").cast(pl.Int64, strict=False).fill_null(0).alias("bytes"),
-        host.str.to_lowercase().str.replace(r":\d+$", "").str.strip_suffix(".").alias("host"),
+        normal_host(host).alias("host"),
         pl.col("client").alias("client_ip"),
         pl.lit(None, dtype=pl.String).alias("forwarded_for"),
         _dash_to_null(pl.col("referer")).alias("referer"),
@@ -187,13 +188,25 @@ def _typed_general(frame: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce(parts.struct.field("3"), _dash_to_null(pl.col("protocol"))).alias("protocol"),
         pl.col("status").cast(pl.String).str.strip_chars().cast(pl.Int16, strict=False).alias("status"),
         pl.col("bytes").cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False).fill_null(0).alias("bytes"),
-        host.str.to_lowercase().str.replace(r":\d+$", "").str.strip_suffix(".").alias("host"),
+        normal_host(host).alias("host"),
         client.alias("client_ip"),
         forwarded.alias("forwarded_for"),
         _dash_to_null(_unescape(pl.col("referer"))).alias("referer"),
         _dash_to_null(_unescape(pl.col("user_agent"))).alias("user_agent"),
         _dash_to_null(pl.col("content_type")).alias("content_type"),
     ).select([pl.col(name).cast(dtype) for name, dtype in PARSED_SCHEMA.items()])
+
+
+def normal_host(host: pl.Expr) -> pl.Expr:
+    """A Host as logged -> lower case, no port, no trailing dot."""
+    return host.str.to_lowercase().str.replace(r":\d+$", "").str.strip_suffix(".")
+
+
+def quiet_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Lines that need no detection: only what counting them takes (QUIET_SCHEMA)."""
+    return frame.select(pl.col("line_no"), pl.col("ts"), normal_host(pl.col("host")).alias("host")).cast(
+        QUIET_SCHEMA  # type: ignore[arg-type]
+    )
 
 
 def _nonempty(value: pl.Expr) -> pl.Expr:

@@ -1,0 +1,211 @@
+"""The ingest triage: lines the detector calls plain human traffic are counted without the full path.
+
+It is an optimisation only. Every test here ingests the same input twice, with and without it, into real
+DuckDB files and requires the ledgers to be identical; the unit tests pin each reason a line must not be
+quiet.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger.detect.classify import Detector
+from ledger.errors import LedgerError
+from ledger.formats import get_format
+from ledger.ingest import ingest_paths
+from ledger.outlets import save_outlets
+from ledger.parse import Parser
+from ledger.sample import generate
+from ledger.sources import Source
+from ledger.store.db import Ledger
+from tests.conftest import DATA, IMC, add_outlet
+from tests.ledger.test_ingest import BYTESPIDER, CHROME, GOOGLEBOT, GPTBOT, first_address, line
+
+FIXTURES = DATA / "fixtures"
+# Every column that comes from the input (not the upload id or the time of ingest), per table.
+TABLES = {
+    "fetches": "line_no, ts, outlet, host, path, url, method, status, bytes, client_ip, forwarded_for,"
+    " user_agent, content_type, bot, operator, purpose, ai, attribution, verification, ip_list",
+    "referrals": "line_no, ts, outlet, host, path, url, status, product, operator, referer_host",
+    "rejects": "line_no, reason, raw",
+    "traffic_daily": "outlet, day, class, requests",
+    "upload_windows": "outlet, first_ts, last_ts, lines",
+    "uploads": "source, outlet, format, lines_total, lines_parsed, lines_rejected, ai_fetches, first_ts, last_ts",
+}
+
+
+def snapshot(ledger: Ledger) -> dict[str, list[dict[str, Any]]]:
+    return {table: ledger.rows(f"SELECT {cols} FROM {table} ORDER BY ALL") for table, cols in TABLES.items()}
+
+
+def both_ways(tmp_path: Path, files: list[Path], outlets: list[tuple[str, str]], **options: Any) -> list[Any]:
+    """Ingests ``files`` with and without the triage into two ledgers; returns the two snapshots."""
+    snapshots = []
+    for triage in (True, False):
+        with Ledger(tmp_path / f"triage-{triage}.duckdb") as ledger:
+            for slug, domain in outlets:
+                add_outlet(ledger, slug, domain)
+            try:
+                for path in files:
+                    ingest_paths(ledger, [str(path)], triage=triage, **options)
+            except LedgerError as exc:
+                snapshots.append(("error", str(exc)))
+                continue
+            snapshots.append(snapshot(ledger))
+    return snapshots
+
+
+def test_the_seeded_sample_gives_the_same_ledger_with_and_without_triage(tmp_path: Path) -> None:
+    sample = generate(tmp_path / "logs", lines=30_000, seed=5)
+    snapshots = []
+    for triage in (True, False):
+        with Ledger(tmp_path / f"sample-{triage}.duckdb") as ledger:
+            save_outlets(ledger, list(sample.outlets))
+            for file in sample.files:
+                ingest_paths(ledger, [str(file.path)], outlet=file.outlet, triage=triage)
+            snapshots.append(snapshot(ledger))
+    with_triage, without = snapshots
+    assert with_triage == without
+    assert len(with_triage["fetches"]) > 1_000 and len(with_triage["referrals"]) > 50
+    # not a vacuous comparison: most lines of the sample do take the quiet way
+    first = sample.files[0]
+    batch = next(Source.open(str(first.path)).batches())
+    parsed = Parser(get_format(first.format)).parse(batch.lines, 1, triage=Detector())
+    assert parsed.quiet.height > 0.5 * parsed.lines
+
+
+def test_the_imc_log_gives_the_same_ledger_with_and_without_triage(tmp_path: Path) -> None:
+    with_triage, without = both_ways(tmp_path, [IMC], [("websitec", "websitec.com")], outlet="websitec")
+    assert with_triage == without
+    assert len(with_triage["fetches"]) > 100
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        p.name
+        for p in FIXTURES.iterdir()
+        if p.suffix != ".md" and not p.name.startswith(("iis-xml", "envoy", "zoraxy", "logfile_syslog"))
+    ),
+)
+def test_real_fixtures_give_the_same_ledger_with_and_without_triage(tmp_path: Path, name: str) -> None:
+    with_triage, without = both_ways(tmp_path, [FIXTURES / name], [("site", "site.example")], outlet="site")
+    assert with_triage == without
+
+
+# Hypothesis: lines made of the parts that decide whether a line may skip detection.
+AGENTS = [
+    CHROME,
+    GPTBOT,
+    GOOGLEBOT,
+    BYTESPIDER,
+    "-",
+    "",
+    "curl/8.5.0",
+    "python-requests/2.32.3",
+    "Mozilla/5.0 (compatible; SomethingBot/1.0)",
+    'Mozilla/5.0 \\"quoted\\" (Windows NT 10.0)',
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) Version/18.6 Mobile/15E148 Safari/604.1",
+]
+ADDRESSES = [
+    "203.0.113.9",
+    "198.51.100.23",
+    first_address("openai-gptbot"),
+    first_address("openai-searchbot"),
+    first_address("anthropic"),
+    str(ipaddress.ip_address(first_address("openai-gptbot")) + 1),
+    "2001:db8::1",
+    "2a03:2880:f800::1",
+    "::ffff:203.0.113.9",
+    "203.0.113.9:443",
+    "203.0.113.9, 10.0.0.1",
+    "10.0.0.7",
+    "256.1.1.1",
+    "1.2.3.4.5",
+    "-",
+]
+REFERERS = [
+    "-",
+    "https://chatgpt.com/",
+    "https://www.perplexity.ai/search?q=x",
+    "https://notchatgpt.com/",
+    "https://www.google.com/",
+    "https://CHATGPT.COM/c/1",
+]
+PATHS = ["/news/1", "/news/2?utm_source=chatgpt.com", "/a?UTM_SOURCE=perplexity", "/robots.txt", "/x?id=1"]
+HOSTS = ["site.example", "SITE.example:443", "other.example", "-", "www.site.example."]
+WHEN = ["15/Oct/2026:12:00:00 +0000", "15/Oct/2026:01:30:00 +0500", "31/Oct/2026:23:59:59 -0330", "99/Zzz/2026"]
+
+lines = st.builds(
+    line,
+    st.sampled_from(ADDRESSES),
+    st.sampled_from(AGENTS),
+    st.sampled_from(PATHS),
+    when=st.sampled_from(WHEN),
+    referer=st.sampled_from(REFERERS),
+    host=st.sampled_from([None, *HOSTS]),
+)
+junk = st.sampled_from(["", "   ", "\\x16\\x03\\x01", 'x - - [15/Oct/2026:12:00:00 +0000] "-" 400 0 "-" "-"'])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(lines, junk), min_size=1, max_size=60), st.booleans())
+def test_any_mix_of_lines_gives_the_same_ledger_with_and_without_triage(
+    tmp_path_factory: pytest.TempPathFactory, mix: list[str], vhost: bool
+) -> None:
+    tmp_path = tmp_path_factory.mktemp("mix")
+    # vhost lines carry the host (outlet from the line); plain combined lines need --outlet
+    picked = [text for text in mix if vhost == (not text.startswith(tuple("0123456789:x-")) and text != "")]
+    picked = picked or mix
+    path = tmp_path / "access.log"
+    path.write_text("\n".join(picked) + "\n")
+    options: dict[str, Any] = {"fmt": "vhost_combined"} if vhost else {"outlet": "site", "fmt": "combined"}
+    outlets = [("site", "site.example"), ("other", "other.example")]
+    with_triage, without = both_ways(tmp_path, [path], outlets, **options)
+    assert with_triage == without
+
+
+# Unit: each reason a line is not quiet.
+def quiet_of(*texts: str, fmt: str = "combined") -> list[bool]:
+    parsed = Parser(get_format(fmt)).parse(pl.Series("line", list(texts)), 1, triage=Detector())
+    quiet = set(parsed.quiet["line_no"].to_list())
+    assert parsed.lines == len(texts)
+    return [n in quiet for n in range(1, len(texts) + 1)]
+
+
+def test_only_plain_human_lines_are_quiet() -> None:
+    human = line("203.0.113.9", CHROME)
+    assert (
+        quiet_of(
+            human,
+            line("2001:db8::1", CHROME),  # IPv6 outside the AI lists
+            line("203.0.113.9", GPTBOT),  # a declared bot
+            line("203.0.113.9", GOOGLEBOT),  # a declared non-AI bot
+            line("203.0.113.9", "curl/8.5.0"),  # a generic client
+            line("203.0.113.9", "-"),  # no user agent
+            line(first_address("openai-gptbot"), CHROME),  # browser UA from an AI-only list: undeclared AI
+            line(first_address("commoncrawl", 6), CHROME),  # the same over IPv6
+            line("203.0.113.9", CHROME, referer="https://chatgpt.com/"),  # an AI referral
+            line("203.0.113.9", CHROME, path="/a?utm_source=chatgpt.com"),  # a tagged link
+            line("203.0.113.9, 10.0.0.1", CHROME),  # a chain: the client is picked by the full path
+            line("203.0.113.9:443", CHROME),  # a port
+            line("203.0.113.9", CHROME + " \\x00"),  # an escape: the logged field is not the parsed one
+        )
+        == [True, True] + [False] * 11
+    )
+
+
+def test_quiet_lines_keep_their_time_and_host() -> None:
+    text = line("203.0.113.9", CHROME, when="15/Oct/2026:01:30:00 +0500", host="WWW.Site.Example:443")
+    parsed = Parser(get_format("vhost_combined")).parse(pl.Series("line", [text]), 41, triage=Detector())
+    assert parsed.quiet.to_dicts() == [
+        {"line_no": 41, "ts": pl.Series(["2026-10-14T20:30:00+00:00"]).str.to_datetime()[0], "host": "www.site.example"}
+    ]
+    assert parsed.parsed.height == 0
