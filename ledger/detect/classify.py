@@ -248,7 +248,7 @@ class Detector:
     def _attribute_undeclared(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Rows without a declared bot whose address is in an AI-only published list."""
         candidates = frame.filter(pl.col("bot").is_null()).select("n").drop_nulls().unique()
-        matches = match_lists(candidates["n"], self.ip_lists).join(self._attribution_lists, on="list_id")
+        matches = match_lists(candidates["n"], self._attribution_all).join(self._attribution_lists, on="list_id")
         matches = (
             matches.sort("list_id")
             .unique("n", keep="first")

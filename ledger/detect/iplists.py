@@ -278,27 +278,47 @@ def non_public_intervals() -> pl.DataFrame:
     )
 
 
-Partitions = list[tuple[str, pl.DataFrame]]  # (list id, its intervals sorted by start)
+Partitions = pl.DataFrame  # disjoint segments sorted by start: start, end (UInt128), list_ids (List[String])
 
 
 def partitions(intervals: pl.DataFrame) -> Partitions:
-    return [
-        (str(list_id[0]), ranges.sort("start"))
-        for list_id, ranges in intervals.group_by("list_id", maintain_order=True)
-    ]
+    """The number line cut where any list starts or ends: each segment with every list covering it.
+
+    Lists overlap (one address can be in GPTBot's and ChatGPT-User's), so a lookup in the segments is one
+    as-of join whatever the number of lists. Built once per set of lists (``IpLists.partitions``).
+    """
+    events: dict[int, list[tuple[int, str]]] = {}
+    for list_id, start, end in intervals.select("list_id", "start", "end").iter_rows():
+        events.setdefault(start, []).append((1, list_id))
+        events.setdefault(end + 1, []).append((-1, list_id))
+    active: dict[str, int] = {}
+    rows: list[tuple[int, int, list[str]]] = []
+    points = sorted(events)
+    for here, following in zip(points, points[1:], strict=False):
+        for step, list_id in events[here]:
+            active[list_id] = active.get(list_id, 0) + step
+        covering = sorted(list_id for list_id, depth in active.items() if depth > 0)
+        if covering:
+            rows.append((here, following - 1, covering))
+    return pl.DataFrame(
+        {
+            "start": pl.Series([r[0] for r in rows], dtype=pl.UInt128),
+            "end": pl.Series([r[1] for r in rows], dtype=pl.UInt128),
+            "list_ids": pl.Series([r[2] for r in rows], dtype=pl.List(pl.String)),
+        }
+    )
 
 
 def match_lists(numbers: pl.Series, lists: IpLists | Partitions) -> pl.DataFrame:
-    """For each address (UInt128), every list containing it: columns ``n``, ``list_id``.
-
-    Lists overlap (one address can be in GPTBot's and ChatGPT-User's), so the join runs per list, on
-    intervals grouped and sorted once (``IpLists.partitions``), not once per batch.
-    """
+    """For each address (UInt128), every list containing it: columns ``n``, ``list_id``."""
+    segments = lists.partitions if isinstance(lists, IpLists) else lists
     probe = pl.DataFrame({"n": numbers}).drop_nulls().unique().sort("n")
-    found = []
-    for list_id, ranges in lists.partitions if isinstance(lists, IpLists) else lists:
-        hit = probe.join_asof(ranges, left_on="n", right_on="start", strategy="backward", check_sortedness=False)
-        found.append(hit.filter(pl.col("n") <= pl.col("end")).select("n", pl.lit(list_id).alias("list_id")))
-    if not found:
+    if segments.height == 0 or probe.height == 0:
         return pl.DataFrame(schema={"n": pl.UInt128, "list_id": pl.String})
-    return pl.concat(found)
+    hit = probe.join_asof(segments, left_on="n", right_on="start", strategy="backward", check_sortedness=False)
+    return (
+        hit.filter(pl.col("n") <= pl.col("end"))
+        .select("n", pl.col("list_ids").alias("list_id"))
+        .explode("list_id")
+        .cast({"n": pl.UInt128, "list_id": pl.String})
+    )

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.detect.addresses import resolve_addresses
-from ledger.detect.iplists import address_to_int, addresses_to_int
+from ledger.detect.iplists import address_to_int, addresses_to_int, match_lists, partitions
 
 
 def resolved(client: str | None, forwarded: str | None) -> str | None:
@@ -41,3 +41,42 @@ def test_junk_is_not_an_address() -> None:
     junk = ["-", "", "1.2.3", "1.2.3.256", "1.2.3.4.5", "1.2.3.+4", "gggg::1", "1::2::3", "example.com"]
     junk += ["1:2:3:4:5:6:7:8:9"]
     assert addresses_to_int(pl.Series(junk)).to_list() == [None] * len(junk)
+
+
+intervals = st.lists(
+    st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 60), st.integers(0, 20)), min_size=0, max_size=8
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(intervals)
+def test_overlapping_lists_match_like_a_scan_of_every_interval(spans: list[tuple[str, int, int]]) -> None:
+    table = pl.DataFrame(
+        {
+            "list_id": [name for name, _, _ in spans],
+            "start": pl.Series([start for _, start, _ in spans], dtype=pl.UInt128),
+            "end": pl.Series([start + length for _, start, length in spans], dtype=pl.UInt128),
+        },
+        schema={"list_id": pl.String, "start": pl.UInt128, "end": pl.UInt128},
+    )
+    probe = pl.Series("n", range(90), dtype=pl.UInt128)
+    found = sorted(match_lists(probe, partitions(table)).iter_rows())
+    expected = sorted({(n, name) for n in range(90) for name, start, length in spans if start <= n <= start + length})
+    assert found == expected
+
+
+def test_an_address_in_two_lists_matches_both() -> None:
+    table = pl.DataFrame(
+        {"list_id": ["gpt", "user", "user"], "start": [10, 15, 40], "end": [20, 30, 40]},
+        schema={"list_id": pl.String, "start": pl.UInt128, "end": pl.UInt128},
+    )
+    found = match_lists(pl.Series([9, 12, 15, 20, 21, 40, 41], dtype=pl.UInt128), partitions(table))
+    assert sorted(found.iter_rows()) == [
+        (12, "gpt"),
+        (15, "gpt"),
+        (15, "user"),
+        (20, "gpt"),
+        (20, "user"),
+        (21, "user"),
+        (40, "user"),
+    ]
