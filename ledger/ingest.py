@@ -34,6 +34,7 @@ from ledger.store.db import Ledger, now
 
 SNIFF_LINES = 1000
 COMMIT_EVERY = 4  # batches per transaction (4 x 16 MiB of input)
+DETECT_ROWS = 50_000  # detection runs on lines gathered over batches: its cost is mostly per call, not per row
 INGEST_DUCKDB_MEMORY = "256MB"  # DuckDB's share while ingesting; the batches in flight take the rest of 1 GB
 Progress = Callable[[int, int], None]  # called with (lines done, raw bytes read) after each batch
 
@@ -101,6 +102,7 @@ class _Run:
     referrals: int = 0
     traffic: list[pl.DataFrame] = field(default_factory=list)
     windows: list[pl.DataFrame] = field(default_factory=list)
+    pending: list[pl.DataFrame] = field(default_factory=list)  # parsed lines waiting for detection
 
 
 def ingest_paths(
@@ -208,9 +210,11 @@ def ingest_source(
             for number, (batch, result) in enumerate(prefetch(_parsed(source, run), depth=1), start=1):
                 _ingest_batch(ledger, run, batch, result)
                 if number % COMMIT_EVERY == 0:
+                    _detect_pending(ledger, run)
                     ledger.commit_and_continue()
                 if progress is not None:
                     progress(run.lines, source.bytes_read)
+            _detect_pending(ledger, run)
         if run.fmt is None:
             raise InputError("the file is empty; nothing to ingest", path=source.name)
         with ledger.transaction():
@@ -297,12 +301,11 @@ def _ingest_batch(ledger: Ledger, run: _Run, batch: Batch, result: ParsedBatch) 
     parsed, moved = _with_outlets(run, result.parsed, batch)
     quiet, moved_quiet = _with_outlets(run, result.quiet, batch)
     rejects = pl.concat([result.rejects, moved, moved_quiet]) if moved.height or moved_quiet.height else result.rejects
-    detected = run.detector.detect(parsed, run.resolver.primary)
     tag = pl.lit(run.upload_id).alias("upload_id")
-    ledger.insert_arrow("fetches", detected.fetches.with_columns(tag).to_arrow())
-    ledger.insert_arrow("referrals", detected.referrals.with_columns(tag).to_arrow())
     ledger.insert_arrow("rejects", rejects.sort("line_no").with_columns(tag).to_arrow())
-    run.traffic.append(detected.traffic)
+    run.pending.append(parsed)
+    if sum(frame.height for frame in run.pending) >= DETECT_ROWS:
+        _detect_pending(ledger, run)
     if quiet.height:  # lines the triage let through uninspected: human traffic, counted
         run.traffic.append(
             quiet.group_by("outlet", pl.col("ts").dt.date().alias("day")).agg(
@@ -319,11 +322,24 @@ def _ingest_batch(ledger: Ledger, run: _Run, batch: Batch, result: ParsedBatch) 
     run.lines += batch.lines.len()
     run.parsed += parsed.height + quiet.height
     run.rejected += rejects.height
+    if run.parsed + run.rejected != run.lines:  # pragma: no cover - an invariant, not a branch
+        raise AssertionError(f"line accounting broke at line {batch.first_line}")
+
+
+def _detect_pending(ledger: Ledger, run: _Run) -> None:
+    """Detection and the detailed rows for the parsed lines gathered so far."""
+    if not run.pending:
+        return
+    parsed = pl.concat(run.pending) if len(run.pending) > 1 else run.pending[0]
+    run.pending = []
+    detected = run.detector.detect(parsed, run.resolver.primary)
+    tag = pl.lit(run.upload_id).alias("upload_id")
+    ledger.insert_arrow("fetches", detected.fetches.with_columns(tag).to_arrow())
+    ledger.insert_arrow("referrals", detected.referrals.with_columns(tag).to_arrow())
+    run.traffic.append(detected.traffic)
     run.fetches += detected.fetches.height
     run.ai_fetches += int(detected.fetches["ai"].sum() or 0)
     run.referrals += detected.referrals.height
-    if run.parsed + run.rejected != run.lines:  # pragma: no cover - an invariant, not a branch
-        raise AssertionError(f"line accounting broke at line {batch.first_line}")
 
 
 def _with_outlets(run: _Run, parsed: pl.DataFrame, batch: Batch) -> tuple[pl.DataFrame, pl.DataFrame]:
