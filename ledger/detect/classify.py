@@ -19,11 +19,10 @@ import polars as pl
 
 from ledger.detect.addresses import resolve_addresses
 from ledger.detect.iplists import (
+    V4_PATTERN,
     IpLists,
-    in_ranges,
-    ipv4_numbers,
-    ipv4_ranges,
-    ipv6_numbers,
+    address_prefilter,
+    addresses_to_int,
     load_ip_lists,
     match_lists,
     partitions,
@@ -90,8 +89,8 @@ class Detector:
         self._attribution_lists = self._undeclared_lists()
         self._referrer_hosts = sorted({h.lower() for p in self.referrers.products for h in p.hosts})
         attribution = self.ip_lists.intervals.filter(pl.col("list_id").is_in(self._attribution_lists["list_id"]))
-        self._attribution_v4 = ipv4_ranges(attribution)
         self._attribution_all = partitions(attribution)
+        self._attribution_prefilter = address_prefilter(attribution)
 
     @property
     def version(self) -> str:
@@ -173,22 +172,29 @@ class Detector:
         return quiet & plain_outside
 
     def _outside_attribution(self, clients: pl.Series) -> pl.Series:
-        """Whether each logged address is one plain address outside every AI-only list (IPv4 by a sorted
-        search, IPv6 by the as-of join of distinct values); false for chains, ports and junk."""
-        numbers = ipv4_numbers(clients)
-        outside = numbers.is_not_null() & ~in_ranges(numbers, self._attribution_v4)
-        six = numbers.is_null() & clients.str.contains(":", literal=True).fill_null(False)
-        if six.any():
-            rows = six.arg_true()
+        """Whether each logged address is one plain address (dotted-quad IPv4, or IPv6 text) outside every
+        AI-only list; false for chains, ports and anything else the full path would reshape first.
+
+        A text prefilter rules most addresses out at the cost of a scan; only the few it cannot rule out
+        get their number and an exact lookup. Junk that merely looks plain has no number, which makes it
+        human in the full path too.
+        """
+        text = pl.DataFrame({"client": clients}).select(
+            pl.col("client").str.contains(V4_PATTERN).fill_null(False).alias("v4"),
+            pl.col("client").str.contains(r"^[0-9A-Fa-f]*:[0-9A-Fa-f:]*$").fill_null(False).alias("v6"),
+            pl.col("client").str.contains(self._attribution_prefilter).fill_null(False).alias("maybe"),
+        )
+        plain = text["v4"] | text["v6"]
+        outside = plain & ~text["maybe"]
+        doubtful = plain & text["maybe"]
+        if doubtful.any():
+            rows = doubtful.arg_true()
             logged = pl.DataFrame({"client": clients.gather(rows)})
             distinct = logged.unique()
-            distinct = distinct.with_columns(ipv6_numbers(distinct["client"]).alias("n"))
-            listed = match_lists(distinct["n"], self._attribution_all)["n"]
-            distinct = distinct.with_columns(
-                (pl.col("n").is_not_null() & ~pl.col("n").is_in(listed.implode())).alias("ok")
-            )
-            ok = logged.join(distinct, on="client", how="left", maintain_order="left")["ok"]
-            outside = outside.scatter(rows, ok)
+            numbers = addresses_to_int(distinct["client"])
+            listed = match_lists(numbers, self._attribution_all)["n"]
+            distinct = distinct.with_columns((~numbers.is_in(listed.implode()).fill_null(False)).alias("ok"))
+            outside = outside.scatter(rows, logged.join(distinct, on="client", how="left", maintain_order="left")["ok"])
         return outside
 
     def detect(self, parsed: pl.DataFrame, primary_hosts: dict[str, str]) -> Detected:

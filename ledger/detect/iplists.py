@@ -15,9 +15,9 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from ledger.errors import RegistryError
@@ -26,7 +26,7 @@ _V4_MAPPED = 0xFFFF << 32
 _LIST_KEYS = {"operator", "authority", "source_url", "sources"}
 _AUTHORITIES = ("published", "asn")
 _FORMATS = ("prefixes", "ipverse", "keyed")
-_V4_RE = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
+V4_PATTERN = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def ipv4_numbers(addresses: pl.Series) -> pl.Series:
     frame = pl.DataFrame({"ip": addresses.cast(pl.String)})
     frame = frame.with_columns(pl.col("ip").str.split_exact(".", 3).alias("_octets"))  # computed once
     octets = [pl.col("_octets").struct.field(f"field_{i}").cast(pl.Int64, strict=False) for i in range(4)]
-    valid = pl.col("ip").str.contains(_V4_RE).fill_null(False) & pl.all_horizontal(o <= 255 for o in octets)
+    valid = pl.col("ip").str.contains(V4_PATTERN).fill_null(False) & pl.all_horizontal(o <= 255 for o in octets)
     number = octets[0] * (1 << 24) + octets[1] * (1 << 16) + octets[2] * (1 << 8) + octets[3]
     return frame.select(pl.when(valid.fill_null(False)).then(number).otherwise(None).alias("n")).to_series()
 
@@ -188,29 +188,35 @@ def ipv6_numbers(addresses: pl.Series) -> pl.Series:
     return numbers
 
 
-def ipv4_ranges(intervals: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The IPv4 part of some intervals (UInt128, IPv4-mapped) as merged, sorted (starts, ends) of 32-bit
-    numbers, for ``np.searchsorted``."""
+def address_prefilter(intervals: pl.DataFrame) -> str:
+    """A regex that matches every logged address (dotted-quad IPv4 or plain IPv6 text) that can lie in the
+    intervals, and few others: a text test as cheap as a scan, so only those few need their number.
+
+    IPv4 by the first two octets (leading zeros allowed, as ``V4_PATTERN`` allows them), IPv6 by the first
+    group (any case, leading zeros); an IPv6 text whose first group is zero (``::``, IPv4-mapped forms)
+    always matches.
+    """
     low, high = _V4_MAPPED, _V4_MAPPED + (1 << 32) - 1
-    spans = merge_intervals(
-        [
-            (max(start, low) - low, min(end, high) - low)
-            for start, end in zip(intervals["start"].to_list(), intervals["end"].to_list(), strict=True)
-            if start <= high and end >= low
-        ]
-    )
-    return np.array([s for s, _ in spans], dtype=np.int64), np.array([e for _, e in spans], dtype=np.int64)
-
-
-def in_ranges(numbers: pl.Series, ranges: tuple[np.ndarray, np.ndarray]) -> pl.Series:
-    """Whether each number (Int64, nulls allowed: never inside) lies in one of the sorted disjoint ranges."""
-    starts, ends = ranges
-    values = numbers.fill_null(-1).to_numpy()
-    if not len(starts):
-        return pl.Series(numbers.name, np.zeros(len(values), dtype=bool))
-    slot = np.searchsorted(starts, values, side="right") - 1
-    inside = (slot >= 0) & (values >= 0) & (values <= ends[np.clip(slot, 0, None)])
-    return pl.Series(numbers.name, inside)
+    sixteens: set[int] = set()
+    groups: set[int] = set()
+    every_group = False
+    for start, end in zip(intervals["start"].to_list(), intervals["end"].to_list(), strict=True):
+        if start <= high and end >= low:
+            first, last = max(start, low) - low, min(end, high) - low
+            sixteens.update(range(first >> 16, (last >> 16) + 1))
+        if end > high or start < low:
+            every_group |= (end >> 112) - (start >> 112) > 4096
+            groups.update(range(start >> 112, min(end >> 112, (start >> 112) + 4096) + 1))
+    by_octet: dict[int, list[int]] = {}
+    for value in sorted(sixteens):
+        by_octet.setdefault(value >> 8, []).append(value & 255)
+    v4 = []
+    for octet, seconds in by_octet.items():
+        second = r"\d{1,3}" if len(seconds) == 256 else "0*(?:" + "|".join(map(str, seconds)) + ")"
+        v4.append(rf"0*{octet}\.{second}\.")
+    v6 = ["0*:"]  # a zero first group: "::1", "::ffff:1.2.3.4", "0:0::"
+    v6 += ["[0-9a-f]*:"] if every_group else [f"0*{group:x}:" for group in sorted(groups - {0})]
+    return "(?i)^(?:" + "|".join(v4 + v6) + ")"
 
 
 def _groups(half: pl.Expr) -> pl.Expr:
@@ -294,7 +300,7 @@ def partitions(intervals: pl.DataFrame) -> Partitions:
     active: dict[str, int] = {}
     rows: list[tuple[int, int, list[str]]] = []
     points = sorted(events)
-    for here, following in zip(points, points[1:], strict=False):
+    for here, following in pairwise(points):
         for step, list_id in events[here]:
             active[list_id] = active.get(list_id, 0) + step
         covering = sorted(list_id for list_id, depth in active.items() if depth > 0)

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.detect.addresses import resolve_addresses
-from ledger.detect.iplists import address_to_int, addresses_to_int, match_lists, partitions
+from ledger.detect.iplists import (
+    address_prefilter,
+    address_to_int,
+    addresses_to_int,
+    cidr_interval,
+    match_lists,
+    partitions,
+)
 
 
 def resolved(client: str | None, forwarded: str | None) -> str | None:
@@ -80,3 +87,36 @@ def test_an_address_in_two_lists_matches_both() -> None:
         (21, "user"),
         (40, "user"),
     ]
+
+
+def spellings(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[str]:
+    """The ways a log writes one address: as printed, zero-padded, upper case, IPv4-mapped."""
+    if address.version == 4:
+        return [str(address), ".".join(f"{octet:03d}" for octet in address.packed), f"::ffff:{address}"]
+    return [str(address), address.exploded, str(address).upper(), address.exploded.upper()]
+
+
+networks = st.tuples(st.ip_addresses(), st.integers(0, 128)).map(
+    lambda pair: ipaddress.ip_network(f"{pair[0]}/{min(pair[1], pair[0].max_prefixlen)}", strict=False)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(networks, min_size=1, max_size=4), st.lists(st.ip_addresses(), max_size=10), st.data())
+def test_the_address_prefilter_never_rules_out_a_listed_address(
+    listed: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
+    others: list[ipaddress.IPv4Address | ipaddress.IPv6Address],
+    data: st.DataObject,
+) -> None:
+    spans = [cidr_interval(str(network), "test") for network in listed]
+    table = pl.DataFrame(
+        {"start": [s for s, _ in spans], "end": [e for _, e in spans]},
+        schema={"start": pl.UInt128, "end": pl.UInt128},
+    )
+    inside = [data.draw(st.sampled_from([n.network_address, n.broadcast_address])) for n in listed]
+    texts = [text for address in [*inside, *others] for text in spellings(address)]
+    numbers = addresses_to_int(pl.Series(texts))
+    in_lists = [any(s <= n <= e for s, e in spans) if n is not None else False for n in numbers.to_list()]
+    matched = pl.Series(texts).str.contains(address_prefilter(table)).to_list()
+    assert [text for text, hit, ok in zip(texts, in_lists, matched, strict=True) if hit and not ok] == []
+    assert all(in_lists[: len(spellings(inside[0]))])  # the drawn addresses are inside: not vacuous
