@@ -13,28 +13,31 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 import polars as pl
 
-from ledger.detect.classify import Detector
+from ledger.detect.classify import Detected, Detector
 from ledger.errors import ConfigError, FormatDetectionError, InputError
 from ledger.formats import SNIFF_ORDER, LogFormat, custom_layout, get_format
 from ledger.inputs import expand_inputs
 from ledger.iplist_refresh import latest_ip_lists
 from ledger.outlets import DomainResolver, require_outlet
 from ledger.overlap import OVERLAP_CHOICES, OverlapError, covered_windows, find_overlap, inside_covered
-from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, ParsedBatch, Parser, sniff_format
+from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, Parser, sniff_format
 from ledger.robots import compute_verdicts, has_snapshots
 from ledger.sources import Batch, Source, prefetch
 from ledger.store.db import Ledger, now
 
 SNIFF_LINES = 1000
 COMMIT_EVERY = 4  # batches per transaction (4 x 16 MiB of input)
-DETECT_ROWS = 50_000  # detection runs on lines gathered over batches: its cost is mostly per call, not per row
+WORKERS = 2  # batches parsed and detected at once
 INGEST_DUCKDB_MEMORY = "256MB"  # DuckDB's share while ingesting; the batches in flight take the rest of 1 GB
 Progress = Callable[[int, int], None]  # called with (lines done, raw bytes read) after each batch
 
@@ -102,7 +105,6 @@ class _Run:
     referrals: int = 0
     traffic: list[pl.DataFrame] = field(default_factory=list)
     windows: list[pl.DataFrame] = field(default_factory=list)
-    pending: list[pl.DataFrame] = field(default_factory=list)  # parsed lines waiting for detection
 
 
 def ingest_paths(
@@ -207,14 +209,12 @@ def ingest_source(
         # Committed every few batches: one transaction per file would make DuckDB hold it all in RAM,
         # one per batch spends its time in commits.
         with ledger.transaction():
-            for number, (batch, result) in enumerate(prefetch(_parsed(source, run), depth=1), start=1):
-                _ingest_batch(ledger, run, batch, result)
+            for number, done in enumerate(prefetch(_processed(source, run), depth=1), start=1):
+                _write(ledger, run, done)
                 if number % COMMIT_EVERY == 0:
-                    _detect_pending(ledger, run)
                     ledger.commit_and_continue()
                 if progress is not None:
                     progress(run.lines, source.bytes_read)
-            _detect_pending(ledger, run)
         if run.fmt is None:
             raise InputError("the file is empty; nothing to ingest", path=source.name)
         with ledger.transaction():
@@ -282,64 +282,93 @@ def choose_format(name: str, batch: Batch, options: IngestOptions) -> LogFormat:
     return chosen
 
 
-def _parsed(source: Source, run: _Run) -> Iterator[tuple[Batch, ParsedBatch]]:
-    """Batches with their parse, in order. Run through ``prefetch``, this is a pipeline of three threads:
-    reading and decompressing, parsing, and (in the caller) detection and writing; polars and the codecs
-    release the GIL, so the stages overlap on several cores."""
+@dataclass(frozen=True)
+class _Done:
+    """One batch through parsing, outlet resolution and detection: what is left is writing it."""
+
+    first_line: int
+    lines: int
+    parsed: int  # parsed lines kept (detected or quiet)
+    rejects: pl.DataFrame
+    detected: Detected
+    traffic: list[pl.DataFrame]
+    windows: list[pl.DataFrame]
+
+
+def _processed(source: Source, run: _Run) -> Iterator[_Done]:
+    """Batches parsed and detected, in order. Run through ``prefetch``, this is a pipeline: reading and
+    decompressing (a thread), parsing and detection (``WORKERS`` batches at once: most polars string
+    operations use one core per call), and (in the caller) writing; polars, DuckDB and the codecs release
+    the GIL, so the stages overlap on several cores. W3C logs go one batch after the other: their
+    ``#Fields`` carry over."""
     reader = prefetch(source.batches())
     try:
-        for batch in reader:
-            if run.parser is None:
-                run.fmt = choose_format(source.name, batch, run.options)
-                run.parser = Parser(run.fmt)
-            yield batch, run.parser.parse(batch.lines, batch.first_line, triage=run.detector if run.triage else None)
+        first = next(reader, None)
+        if first is None:
+            return
+        run.fmt = choose_format(source.name, first, run.options)
+        run.parser = Parser(run.fmt)
+        workers = 1 if run.fmt.kind == "w3c" else WORKERS
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="royalty-parse") as pool:
+            waiting: deque[Future[_Done]] = deque()
+            for batch in chain([first], reader):
+                waiting.append(pool.submit(_process, run, batch))
+                if len(waiting) >= workers:
+                    yield waiting.popleft().result()
+            while waiting:
+                yield waiting.popleft().result()
     finally:
         reader.close()
 
 
-def _ingest_batch(ledger: Ledger, run: _Run, batch: Batch, result: ParsedBatch) -> None:
+def _process(run: _Run, batch: Batch) -> _Done:
+    """Parse, outlets and detection of one batch (in a worker thread: it only reads ``run``)."""
+    assert run.parser is not None
+    result = run.parser.parse(batch.lines, batch.first_line, triage=run.detector if run.triage else None)
     parsed, moved = _with_outlets(run, result.parsed, batch)
     quiet, moved_quiet = _with_outlets(run, result.quiet, batch)
     rejects = pl.concat([result.rejects, moved, moved_quiet]) if moved.height or moved_quiet.height else result.rejects
-    tag = pl.lit(run.upload_id).alias("upload_id")
-    ledger.insert_arrow("rejects", rejects.sort("line_no").with_columns(tag).to_arrow())
-    run.pending.append(parsed)
-    if sum(frame.height for frame in run.pending) >= DETECT_ROWS:
-        _detect_pending(ledger, run)
+    detected = run.detector.detect(parsed, run.resolver.primary)
+    traffic = [detected.traffic]
     if quiet.height:  # lines the triage let through uninspected: human traffic, counted
-        run.traffic.append(
+        traffic.append(
             quiet.group_by("outlet", pl.col("ts").dt.date().alias("day")).agg(
                 pl.lit("human").alias("class"), pl.len().cast(pl.Int64).alias("requests")
             )
         )
-    for counted in (parsed, quiet):
-        if counted.height:
-            run.windows.append(
-                counted.group_by("outlet").agg(
-                    pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"), pl.len().alias("lines")
-                )
-            )
-    run.lines += batch.lines.len()
-    run.parsed += parsed.height + quiet.height
-    run.rejected += rejects.height
-    if run.parsed + run.rejected != run.lines:  # pragma: no cover - an invariant, not a branch
-        raise AssertionError(f"line accounting broke at line {batch.first_line}")
+    windows = [
+        counted.group_by("outlet").agg(
+            pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"), pl.len().alias("lines")
+        )
+        for counted in (parsed, quiet)
+        if counted.height
+    ]
+    return _Done(
+        batch.first_line,
+        batch.lines.len(),
+        parsed.height + quiet.height,
+        rejects.sort("line_no"),
+        detected,
+        traffic,
+        windows,
+    )
 
 
-def _detect_pending(ledger: Ledger, run: _Run) -> None:
-    """Detection and the detailed rows for the parsed lines gathered so far."""
-    if not run.pending:
-        return
-    parsed = pl.concat(run.pending) if len(run.pending) > 1 else run.pending[0]
-    run.pending = []
-    detected = run.detector.detect(parsed, run.resolver.primary)
+def _write(ledger: Ledger, run: _Run, done: _Done) -> None:
     tag = pl.lit(run.upload_id).alias("upload_id")
-    ledger.insert_arrow("fetches", detected.fetches.with_columns(tag).to_arrow())
-    ledger.insert_arrow("referrals", detected.referrals.with_columns(tag).to_arrow())
-    run.traffic.append(detected.traffic)
-    run.fetches += detected.fetches.height
-    run.ai_fetches += int(detected.fetches["ai"].sum() or 0)
-    run.referrals += detected.referrals.height
+    ledger.insert_arrow("fetches", done.detected.fetches.with_columns(tag).to_arrow())
+    ledger.insert_arrow("referrals", done.detected.referrals.with_columns(tag).to_arrow())
+    ledger.insert_arrow("rejects", done.rejects.with_columns(tag).to_arrow())
+    run.traffic += done.traffic
+    run.windows += done.windows
+    run.lines += done.lines
+    run.parsed += done.parsed
+    run.rejected += done.rejects.height
+    run.fetches += done.detected.fetches.height
+    run.ai_fetches += int(done.detected.fetches["ai"].sum() or 0)
+    run.referrals += done.detected.referrals.height
+    if run.parsed + run.rejected != run.lines:  # pragma: no cover - an invariant, not a branch
+        raise AssertionError(f"line accounting broke at line {done.first_line}")
 
 
 def _with_outlets(run: _Run, parsed: pl.DataFrame, batch: Batch) -> tuple[pl.DataFrame, pl.DataFrame]:
