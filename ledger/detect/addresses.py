@@ -39,18 +39,15 @@ def resolve_addresses(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _pick(rows: pl.DataFrame) -> pl.Series:
     """The right-most public element of forwarded_for + address field, else the right-most element."""
-    chain = (
-        pl.concat_list(
-            pl.col("forwarded_for").fill_null("").str.split(","), pl.col("client_ip").fill_null("").str.split(",")
-        )
-        .list.eval(pl.element().str.strip_chars().str.strip_chars('"'))
-        .list.eval(pl.element().filter(~pl.element().is_in(["", "-", "unknown"])))
+    chain = pl.concat_list(
+        pl.col("forwarded_for").fill_null("").str.split(","), pl.col("client_ip").fill_null("").str.split(",")
     )
     exploded = (
         rows.select("line_no", chain.alias("address"))
         .with_columns(pl.int_ranges(pl.col("address").list.len()).alias("position"))
         .explode("address", "position")
-        .drop_nulls("address")
+        .with_columns(pl.col("address").str.strip_chars().str.strip_chars('"'))
+        .filter(pl.col("address").is_not_null() & ~pl.col("address").is_in(["", "-", "unknown"]))
     )
     numbers = _numbers(exploded["address"])
     ranked = exploded.join(numbers, on="address", how="left").with_columns(

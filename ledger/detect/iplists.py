@@ -219,36 +219,39 @@ def address_prefilter(intervals: pl.DataFrame) -> str:
     return "(?i)^(?:" + "|".join(v4 + v6) + ")"
 
 
-def _groups(half: pl.Expr) -> pl.Expr:
-    """The ':'-separated hex groups of one side of '::' (none for an empty side)."""
-    empty = pl.lit([], dtype=pl.List(pl.String))
-    return pl.when(half.is_null() | (half == "")).then(empty).otherwise(half.str.split(":"))
+_ZEROS = "0:" * 8
+_FULL_V6 = r"^[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){7}$"
 
 
 def _ipv6_to_int(addresses: pl.Series) -> pl.Series:
-    """Plain IPv6 text (hex groups, at most one '::') -> UInt128; null for anything else."""
+    """Plain IPv6 text (hex groups, at most one '::') -> UInt128; null for anything else.
+
+    String operations only (no per-row lists): '::' is expanded to the zero groups it stands for, then
+    the eight groups are read as hex numbers.
+    """
     frame = pl.DataFrame({"ip": addresses.str.strip_chars().str.strip_chars("[]").str.to_lowercase()})
     halves = pl.col("ip").str.split_exact("::", 1)
-    left, right = halves.struct.field("field_0"), halves.struct.field("field_1")
-    frame = frame.with_columns(_groups(left).alias("l"), _groups(right).alias("r"), right.is_not_null().alias("gap"))
-    count = pl.col("l").list.len() + pl.col("r").list.len()
-    zeros = pl.when(pl.col("gap")).then(8 - count).otherwise(0).clip(0, 8)
+    frame = frame.with_columns(halves.struct.field("field_0").alias("l"), halves.struct.field("field_1").alias("r"))
+    left, right, gap = pl.col("l"), pl.col("r"), pl.col("r").is_not_null()
+
+    def groups(half: pl.Expr) -> pl.Expr:
+        return pl.when(half.is_null() | (half == "")).then(0).otherwise(half.str.count_matches(":", literal=True) + 1)
+
+    missing = 8 - groups(left) - groups(right)
+    filler = pl.lit(_ZEROS).str.slice(0, (2 * missing).clip(0, 16))
+    head = pl.when(left == "").then(pl.lit("")).otherwise(left + ":")
+    expanded = pl.when(gap).then((head + filler + right.fill_null("")).str.strip_suffix(":")).otherwise(left)
     frame = frame.with_columns(
-        pl.concat_list("l", pl.lit("0").repeat_by(zeros), "r").alias("g"),
-        ((pl.col("gap") & (count < 8)) | (~pl.col("gap") & (count == 8))).alias("shape"),
+        expanded.alias("full"),
+        ((~gap | (missing >= 1)) & (pl.col("ip").str.count_matches("::", literal=True) <= 1)).alias("shape"),
     )
-    hexes = pl.col("g").list.eval(pl.element().str.to_integer(base=16, strict=False))
-    valid = (
-        pl.col("shape")
-        & pl.col("g").list.eval(pl.element().str.len_chars().is_between(1, 4)).list.all()
-        & ~pl.col("ip").str.contains(".", literal=True)
-        & (pl.col("ip").str.count_matches("::", literal=True) <= 1)
-    )
-    frame = frame.with_columns(hexes.alias("h"), valid.alias("ok"))
+    valid = pl.col("shape") & pl.col("full").str.contains(_FULL_V6).fill_null(False)
+    parts = pl.col("full").str.split_exact(":", 7)
     value = pl.lit(0, dtype=pl.UInt128)
     for i in range(8):
-        value = value + pl.col("h").list.get(i, null_on_oob=True).cast(pl.UInt128) * (1 << (16 * (7 - i)))
-    return frame.select(pl.when(pl.col("ok")).then(value).otherwise(None)).to_series()
+        group = parts.struct.field(f"field_{i}").str.to_integer(base=16, strict=False).cast(pl.UInt128)
+        value = value + group * (1 << (16 * (7 - i)))
+    return frame.select(pl.when(valid).then(value).otherwise(None)).to_series()
 
 
 # Addresses that never identify a client on the internet: a load balancer, a proxy, loopback, link-local.
