@@ -38,6 +38,7 @@ from ledger.store.db import Ledger, now
 SNIFF_LINES = 1000
 COMMIT_EVERY = 4  # batches per transaction (4 x 16 MiB of input)
 WORKERS = 2  # batches parsed and detected at once
+COMPACT_AFTER = 64  # per-batch traffic counts and windows are summed up when this many pile up
 INGEST_DUCKDB_MEMORY = "256MB"  # DuckDB's share while ingesting; the batches in flight take the rest of 1 GB
 Progress = Callable[[int, int], None]  # called with (lines done, raw bytes read) after each batch
 
@@ -338,7 +339,9 @@ def _process(run: _Run, batch: Batch) -> _Done:
         )
     windows = [
         counted.group_by("outlet").agg(
-            pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"), pl.len().alias("lines")
+            pl.col("ts").min().alias("first_ts"),
+            pl.col("ts").max().alias("last_ts"),
+            pl.len().cast(pl.Int64).alias("lines"),
         )
         for counted in (parsed, quiet)
         if counted.height
@@ -361,6 +364,10 @@ def _write(ledger: Ledger, run: _Run, done: _Done) -> None:
     ledger.insert_arrow("rejects", done.rejects.with_columns(tag).to_arrow())
     run.traffic += done.traffic
     run.windows += done.windows
+    if len(run.traffic) > COMPACT_AFTER:  # a long upload keeps a few small frames, not thousands
+        run.traffic = [_daily(run.traffic)]
+    if len(run.windows) > COMPACT_AFTER:
+        run.windows = [_window(run.windows)]
     run.lines += done.lines
     run.parsed += done.parsed
     run.rejected += done.rejects.height
@@ -406,19 +413,25 @@ def _with_outlets(run: _Run, parsed: pl.DataFrame, batch: Batch) -> tuple[pl.Dat
     return parsed.filter(~moved).drop("_covered", strict=False), rejects
 
 
+def _daily(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    return pl.concat(frames).group_by("outlet", "day", "class").agg(pl.col("requests").sum())
+
+
+def _window(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    return (
+        pl.concat(frames)
+        .group_by("outlet")
+        .agg(pl.col("first_ts").min(), pl.col("last_ts").max(), pl.col("lines").sum().cast(pl.Int64))
+    )
+
+
 def _finish(ledger: Ledger, run: _Run, source: Source) -> None:
     assert run.fmt is not None
     tag = pl.lit(run.upload_id).alias("upload_id")
     if run.traffic:
-        daily = pl.concat(run.traffic).group_by("outlet", "day", "class").agg(pl.col("requests").sum())
-        ledger.insert_arrow("traffic_daily", daily.with_columns(tag).to_arrow())
+        ledger.insert_arrow("traffic_daily", _daily(run.traffic).with_columns(tag).to_arrow())
     if run.windows:
-        windows = (
-            pl.concat(run.windows)
-            .group_by("outlet")
-            .agg(pl.col("first_ts").min(), pl.col("last_ts").max(), pl.col("lines").sum().cast(pl.Int64))
-        )
-        ledger.insert_arrow("upload_windows", windows.with_columns(tag).to_arrow())
+        ledger.insert_arrow("upload_windows", _window(run.windows).with_columns(tag).to_arrow())
     detector = run.detector
     ledger.execute(
         "INSERT OR IGNORE INTO registry_versions VALUES (?, ?, ?, ?, ?, ?, ?)",

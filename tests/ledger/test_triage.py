@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ledger.detect.classify import Detector
 from ledger.errors import LedgerError
 from ledger.formats import get_format
-from ledger.ingest import ingest_paths
+from ledger.ingest import COMPACT_AFTER, ingest_paths
 from ledger.outlets import save_outlets
 from ledger.parse import Parser
 from ledger.sample import generate
@@ -209,3 +209,18 @@ def test_quiet_lines_keep_their_time_and_host() -> None:
         {"line_no": 41, "ts": pl.Series(["2026-10-14T20:30:00+00:00"]).str.to_datetime()[0], "host": "www.site.example"}
     ]
     assert parsed.parsed.height == 0
+
+
+def test_small_blocks_give_the_same_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of batches (per-batch counts summed up along the way, two workers out of step) or one."""
+    snapshots = []
+    original = Source.batches
+    for block_size in (None, 4_000):
+        if block_size:
+            monkeypatch.setattr(Source, "batches", lambda self, block_size=0: original(self, block_size=4_000))
+        with Ledger(tmp_path / f"blocks-{block_size}.duckdb") as ledger:
+            add_outlet(ledger, "websitec", "websitec.com")
+            [result] = ingest_paths(ledger, [str(IMC)], outlet="websitec")
+            snapshots.append(snapshot(ledger))
+    assert snapshots[0] == snapshots[1]
+    assert result.lines == 4141 and IMC.stat().st_size // 4_000 > 2 * COMPACT_AFTER
