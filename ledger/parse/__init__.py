@@ -62,7 +62,11 @@ class ParsedBatch:
 
 class Triage(Protocol):
     def quiet(self, raw: pl.DataFrame) -> pl.Series:
-        """For well-formed lines with their raw fields: which ones need no detection."""
+        """For well-formed lines of a text layout, with their fields as logged: which need no detection."""
+        ...
+
+    def quiet_parsed(self, parsed: pl.DataFrame) -> pl.Series:
+        """The same for typed lines (PARSED_SCHEMA)."""
         ...
 
 
@@ -92,10 +96,14 @@ class Parser:
         raw = raw.with_columns(bad.alias("_bad"))
         good = raw.filter(~pl.col("_bad"))
         rejects = rejects_of(self._with_reasons(raw.filter(pl.col("_bad"))))
-        if triage is None or self.fmt.kind != "text" or good.height == 0:
+        if triage is None or good.height == 0:
             return ParsedBatch(typed(good, self.fmt), rejects)
-        quiet = triage.quiet(good)
-        return ParsedBatch(typed(good.filter(~quiet), self.fmt), rejects, quiet_rows(good.filter(quiet)))
+        if self.fmt.kind == "text":  # fields as logged are fields as parsed: decide before typing
+            quiet = triage.quiet(good)
+            return ParsedBatch(typed(good.filter(~quiet), self.fmt), rejects, quiet_rows(good.filter(quiet)))
+        parsed = typed(good, self.fmt)  # JSON and W3C fields are encoded: decide on the typed ones
+        quiet = triage.quiet_parsed(parsed)
+        return ParsedBatch(parsed.filter(~quiet), rejects, quiet_rows(parsed.filter(quiet), normalise=False))
 
     def _with_reasons(self, bad: pl.DataFrame) -> pl.DataFrame:
         generic = reasons(self.fmt, pl.col("_matched"))

@@ -202,9 +202,11 @@ def normal_host(host: pl.Expr) -> pl.Expr:
     return host.str.to_lowercase().str.replace(r":\d+$", "").str.strip_suffix(".")
 
 
-def quiet_rows(frame: pl.DataFrame) -> pl.DataFrame:
-    """Lines that need no detection: only what counting them takes (QUIET_SCHEMA)."""
-    return frame.select(pl.col("line_no"), pl.col("ts"), normal_host(pl.col("host")).alias("host")).cast(
+def quiet_rows(frame: pl.DataFrame, *, normalise: bool = True) -> pl.DataFrame:
+    """Lines that need no detection: only what counting them takes (QUIET_SCHEMA). ``frame`` holds raw
+    fields (``normalise``) or typed ones, whose host is already normalised."""
+    host = normal_host(pl.col("host")) if normalise else pl.col("host")
+    return frame.select(pl.col("line_no"), pl.col("ts"), host.alias("host")).cast(
         QUIET_SCHEMA  # type: ignore[arg-type]
     )
 

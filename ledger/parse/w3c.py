@@ -116,24 +116,30 @@ class W3cParser:
             .fill_null(False)
             .alias("_columns_ok"),
         )
+        # Cut at the separator; only lines with a double quote take the regex (slow with many groups,
+        # and a when/then would run it on every line).
+        has_quote = data.select(quoted.fill_null(False)).to_series()
+        by_regex = bool(needed) and bool(has_quote.any())
         split = pl.col("line").str.split_exact(sep, max(needed - 1, 0))
-        groups = pl.col("line").str.extract_groups(pattern) if needed else None
-        columns = {}
-        for field, index in wanted.items():
-            plain = split.struct.field(f"field_{index}")
-            columns[field] = (
-                pl.when(quoted).then(groups.struct.field(str(index + 1))).otherwise(plain)
-                if groups is not None
-                else plain
-            )
-        data = data.with_columns(expr.str.strip_chars('"').alias(field) for field, expr in columns.items())
-        if quoted is not None and groups is not None:
-            data = data.with_columns(
-                (pl.col("_columns_ok") & (~quoted | groups.struct.field("1").is_not_null())).alias("_columns_ok")
-            )
-        if "date" not in columns:
+        plain = (data.filter(~has_quote) if by_regex else data).with_columns(
+            split.struct.field(f"field_{index}").str.strip_chars('"').alias(field) for field, index in wanted.items()
+        )
+        parts = [plain]
+        if by_regex:
+            groups = pl.col("line").str.extract_groups(pattern)
+            with_quotes = data.filter(has_quote).with_columns(groups.alias("_groups"))
+            with_quotes = with_quotes.with_columns(
+                *(
+                    pl.col("_groups").struct.field(str(index + 1)).str.strip_chars('"').alias(field)
+                    for field, index in wanted.items()
+                ),
+                (pl.col("_columns_ok") & pl.col("_groups").struct.field("1").is_not_null()).alias("_columns_ok"),
+            ).drop("_groups")
+            parts.append(with_quotes)
+        data = pl.concat(parts).sort("line_no") if len(parts) > 1 else plain
+        if "date" not in wanted:
             data = data.with_columns(pl.col("_date").alias("date"))
-        if "time" not in columns:
+        if "time" not in wanted:
             data = data.with_columns(pl.lit(None, dtype=pl.String).alias("time"))
         offset = pl.coalesce(pl.col("_offset"), pl.lit(self.offset))
         data = data.with_columns(

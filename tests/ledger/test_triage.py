@@ -224,3 +224,22 @@ def test_small_blocks_give_the_same_ledger(tmp_path: Path, monkeypatch: pytest.M
             snapshots.append(snapshot(ledger))
     assert snapshots[0] == snapshots[1]
     assert result.lines == 4141 and IMC.stat().st_size // 4_000 > 2 * COMPACT_AFTER
+
+
+def test_encoded_formats_decide_on_the_parsed_fields() -> None:
+    """CloudFront URL-encodes its user agents: the decision is made on the decoded ones."""
+    row = (FIXTURES / "aws-cloudfront-logs__aws-cloudfront-logs.log").read_text().splitlines()[0].split("\t")
+    lines = []
+    for agent, client in [
+        (CHROME, "203.0.113.9"),
+        (GPTBOT, "203.0.113.9"),
+        (CHROME, first_address("openai-gptbot")),
+        ("curl/7.81.0", "203.0.113.9"),
+    ]:
+        fields = list(row)
+        fields[4], fields[10] = client, agent.replace(" ", "%20").replace(";", "%3B")
+        lines.append("\t".join(fields))
+    parsed = Parser(get_format("cloudfront")).parse(pl.Series("line", lines), 1, triage=Detector())
+    assert parsed.quiet["line_no"].to_list() == [1]
+    assert parsed.parsed["line_no"].to_list() == [2, 3, 4]
+    assert parsed.parsed["user_agent"][0] == GPTBOT  # decoded before the decision
