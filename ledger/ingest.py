@@ -300,8 +300,8 @@ def _processed(source: Source, run: _Run) -> Iterator[_Done]:
     """Batches parsed and detected, in order. Run through ``prefetch``, this is a pipeline: reading and
     decompressing (a thread), parsing and detection (``WORKERS`` batches at once: most polars string
     operations use one core per call), and (in the caller) writing; polars, DuckDB and the codecs release
-    the GIL, so the stages overlap on several cores. W3C logs go one batch after the other: their
-    ``#Fields`` carry over."""
+    the GIL, so the stages overlap on several cores. W3C parsers carry ``#Fields`` from batch to batch:
+    each batch gets the state at its start (``Parser.fork``), so they too are parsed in parallel."""
     reader = prefetch(source.batches())
     try:
         first = next(reader, None)
@@ -309,12 +309,11 @@ def _processed(source: Source, run: _Run) -> Iterator[_Done]:
             return
         run.fmt = choose_format(source.name, first, run.options)
         run.parser = Parser(run.fmt)
-        workers = 1 if run.fmt.kind == "w3c" else WORKERS
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="royalty-parse") as pool:
+        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="royalty-parse") as pool:
             waiting: deque[Future[_Done]] = deque()
             for batch in chain([first], reader):
-                waiting.append(pool.submit(_process, run, batch))
-                if len(waiting) >= workers:
+                waiting.append(pool.submit(_process, run, run.parser.fork(batch.lines), batch))
+                if len(waiting) >= WORKERS:
                     yield waiting.popleft().result()
             while waiting:
                 yield waiting.popleft().result()
@@ -322,10 +321,9 @@ def _processed(source: Source, run: _Run) -> Iterator[_Done]:
         reader.close()
 
 
-def _process(run: _Run, batch: Batch) -> _Done:
+def _process(run: _Run, parser: Parser, batch: Batch) -> _Done:
     """Parse, outlets and detection of one batch (in a worker thread: it only reads ``run``)."""
-    assert run.parser is not None
-    result = run.parser.parse(batch.lines, batch.first_line, triage=run.detector if run.triage else None)
+    result = parser.parse(batch.lines, batch.first_line, triage=run.detector if run.triage else None)
     parsed, moved = _with_outlets(run, result.parsed, batch)
     quiet, moved_quiet = _with_outlets(run, result.quiet, batch)
     rejects = pl.concat([result.rejects, moved, moved_quiet]) if moved.height or moved_quiet.height else result.rejects

@@ -83,6 +83,15 @@ class Parser:
             JsonParser(fmt) if fmt.kind == "json" else W3cParser(fmt) if fmt.kind == "w3c" else TextParser(fmt)
         )
 
+    def fork(self, lines: pl.Series) -> Parser:
+        """A parser for the batch ``lines``, so that batches can be parsed in parallel: this parser itself
+        when it is stateless; for W3C, one with the state at the start of ``lines`` (this one moves on)."""
+        if not isinstance(self._raw, W3cParser):
+            return self
+        forked = Parser(self.fmt)
+        forked._raw = self._raw.fork(lines)
+        return forked
+
     def parse(self, lines: pl.Series, first_line: int, triage: Triage | None = None) -> ParsedBatch:
         frame = pl.DataFrame({"line": lines}).with_row_index("line_no", offset=first_line)
         frame = frame.with_columns(pl.col("line_no").cast(pl.Int64))

@@ -7,6 +7,8 @@ accounting still adds up.
 
 from __future__ import annotations
 
+import copy
+import re
 from urllib.parse import unquote
 
 import polars as pl
@@ -38,7 +40,14 @@ COLUMNS = (
     ("cs-protocol-version", "protocol"),
     ("cs-version", "protocol"),
 )
+_DATE_PATTERN = r"^#Date:\s*(\d{4}-\d\d-\d\d)"
+_OFFSET_PATTERN = r"^#GMT-Offset:\s*([+-]\d\d):?(\d\d)"
+_DATE, _OFFSET = re.compile(_DATE_PATTERN), re.compile(_OFFSET_PATTERN)
 REASON_DIRECTIVE = "W3C directive line (#Fields, #Version, ...): not a request"
+
+
+def _field_names(header: str) -> list[str]:
+    return header.split(":", 1)[1].split()
 
 
 def _unquote_twice(text: str | None) -> str | None:
@@ -64,15 +73,15 @@ class W3cParser:
             directive.alias("_directive"),
             pl.col("line").str.starts_with("#Fields:").cum_sum().alias("_segment"),
             pl.when(pl.col("line").str.starts_with("#Date:"))
-            .then(pl.col("line").str.extract(r"^#Date:\s*(\d{4}-\d\d-\d\d)", 1))
+            .then(pl.col("line").str.extract(_DATE_PATTERN, 1))
             .otherwise(None)
             .forward_fill()
             .alias("_date"),
             pl.when(pl.col("line").str.starts_with("#GMT-Offset:"))
             .then(
-                pl.col("line").str.extract(r"^#GMT-Offset:\s*([+-]\d\d):?(\d\d)", 1)
+                pl.col("line").str.extract(_OFFSET_PATTERN, 1)
                 + pl.lit(":")
-                + pl.col("line").str.extract(r"^#GMT-Offset:\s*([+-]\d\d):?(\d\d)", 2)
+                + pl.col("line").str.extract(_OFFSET_PATTERN, 2)
             )
             .otherwise(None)
             .forward_fill()
@@ -87,17 +96,29 @@ class W3cParser:
                 .alias("line")
             )
         headers = frame.filter(pl.col("line").str.starts_with("#Fields:"))["line"].to_list()
-        segments = [self.names] + [h.split(":", 1)[1].split() for h in headers]
+        segments = [self.names] + [_field_names(h) for h in headers]
         parts = [self._segment(frame.filter(pl.col("_segment") == n), names) for n, names in enumerate(segments)]
-        self.names = segments[-1]
-        last_date, last_offset = frame["_date"].drop_nulls(), frame["_offset"].drop_nulls()
-        if len(last_date):
-            self.date = last_date[-1]
-        if len(last_offset):
-            self.offset = last_offset[-1]
+        self._advance(frame.filter(pl.col("_directive"))["line"].to_list())
         raw = pl.concat(parts, how="diagonal_relaxed").sort("line_no")
         why = pl.when(pl.col("_directive")).then(pl.lit(REASON_DIRECTIVE)).otherwise(pl.col("_why"))
         return raw.with_columns(why.alias("_why")), ~pl.col("_directive") & pl.col("_columns_ok")
+
+    def fork(self, lines: pl.Series) -> W3cParser:
+        """A parser for ``lines`` (with the state at their start), this one moved past them: batches can
+        then be parsed in parallel, since only directive lines change the state."""
+        start = copy.copy(self)
+        self._advance(lines.filter(lines.str.starts_with("#")).to_list())
+        return start
+
+    def _advance(self, directives: list[str]) -> None:
+        """The state after these directive lines: the last #Fields, #Date and #GMT-Offset that read."""
+        for line in directives:
+            if line.startswith("#Fields:"):
+                self.names = _field_names(line)
+            elif line.startswith("#Date:") and (date := _DATE.match(line)):
+                self.date = date.group(1)
+            elif line.startswith("#GMT-Offset:") and (offset := _OFFSET.match(line)):
+                self.offset = f"{offset.group(1)}:{offset.group(2)}"
 
     def _segment(self, frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
         """Columns of one #Fields stretch. Lines without a double quote are split; quoted values (IIS

@@ -4,6 +4,8 @@ exact parsed/rejected counts, the fields that matter, and a clear failure for fo
 from __future__ import annotations
 
 import gzip
+import itertools
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -232,6 +234,50 @@ def test_w3c_fields_carry_over_from_one_batch_to_the_next() -> None:
     )
     second = parser.parse(pl.Series(["10:00:00 203.0.113.9 GET /a 200"]), 3)
     assert first.parsed.height == 0 and second.parsed.to_dicts()[0]["ts"] == datetime(2026, 10, 1, 10, tzinfo=UTC)
+
+
+W3C_DIRECTIVES = [
+    "#Date: 2026-10-01 00:00:00",
+    "#Fields: time c-ip cs-method cs-uri-stem sc-status",
+    "#GMT-Offset: +0500",
+    "#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(User-Agent)",
+    "#Date: malformed",
+    "#GMT-Offset: -03:30",
+    "#Date: 2026-10-02 00:00:00",
+    "#Fields: time c-ip cs-method cs-uri-stem sc-status",
+]
+
+
+def w3c_log(lines: int, seed: int) -> list[str]:
+    """Requests interleaved with directives that change the columns, the date and the offset."""
+    rnd = random.Random(seed)
+    out: list[str] = []
+    names = ""
+    while len(out) < lines:
+        if rnd.random() < 0.1:
+            out.append(rnd.choice(W3C_DIRECTIVES))
+            if out[-1].startswith("#Fields:"):
+                names = out[-1]
+            continue
+        n = rnd.randrange(1, 250)
+        if "date" in names:
+            out.append(f"2026-10-03 10:00:{n % 60:02d} 203.0.113.{n} GET /p{n} 200 Mozilla/5.0+(X11)")
+        else:
+            out.append(f"10:00:{n % 60:02d} 203.0.113.{n} GET /p{n} 200")
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_w3c_batches_parsed_apart_give_what_one_pass_gives(seed: int) -> None:
+    lines = pl.Series(w3c_log(400, seed))
+    whole = Parser(PRESETS["w3c"]).parse(lines, 1)
+    parser = Parser(PRESETS["w3c"])
+    cuts = [0, 37, 38, 120, 121, 250, 400]
+    forks = [(parser.fork(lines[a:b]), a) for a, b in itertools.pairwise(cuts)]  # state handed out in order
+    parts = [fork.parse(lines[a:b], a + 1) for (fork, a), b in reversed(list(zip(forks, cuts[1:], strict=True)))]
+    assert pl.concat([p.parsed for p in parts]).sort("line_no").equals(whole.parsed)
+    assert pl.concat([p.rejects for p in parts]).sort("line_no").equals(whole.rejects)
+    assert whole.parsed.height > 200 and whole.parsed["ts"].n_unique() > 50
 
 
 @pytest.mark.parametrize(
