@@ -3,10 +3,12 @@
     python bench/run.py [--lines 5000000] [--out bench/out] [--doc docs/benchmarks.md]
 
 1. Generates the seeded sample month (ledger.sample) with --lines lines and turns its vhost file into one
-   plain combined log (the vhost column dropped), plus a gzip copy of it.
+   plain combined log (the vhost column dropped), a gzip copy of it, and the same requests as an AWS
+   CloudFront standard log (tab-separated W3C, URL-encoded user agents and referers).
 2. Times, each in a fresh process under /usr/bin/time: `cat` and `zcat` of the input (the disk and
    decompression floors), GoAccess 1.7 producing its JSON report (the tool an outlet would otherwise
-   use), and `royalty ingest` into a new DuckDB ledger, plain and gzip (parse + detect + verify + write).
+   use), and `royalty ingest` into a new DuckDB ledger, plain and gzip (parse + detect + verify + write);
+   then GoAccess and `royalty ingest` on the CloudFront log.
 3. Writes the figures to docs/benchmarks.md (the measured table between the BEGIN/END markers).
 
 Timings are wall-clock seconds of one run each on whatever machine runs this; peak RSS is the maximum
@@ -39,9 +41,18 @@ class Measure:
     command: str
     seconds: float
     peak_mb: float
+    input: str = "combined"
 
 
-def timed(name: str, argv: list[str], stdout: Path | None = None) -> Measure:
+@dataclass(frozen=True)
+class Input:
+    name: str
+    path: Path
+    lines: int
+    size: int
+
+
+def timed(name: str, argv: list[str], stdout: Path | None = None, input: str = "combined") -> Measure:
     """Run ``argv`` under GNU time; returns wall seconds and peak RSS."""
     sink = stdout.open("wb") if stdout else subprocess.DEVNULL
     started = time.perf_counter()
@@ -53,7 +64,7 @@ def timed(name: str, argv: list[str], stdout: Path | None = None) -> Measure:
         sys.exit(f"{name} failed ({done.returncode}):\n{done.stderr.decode(errors='replace')[-2000:]}")
     last = done.stderr.decode().strip().splitlines()[-1].split()
     print(f"  {name}: {elapsed:.2f} s, {int(last[1]) / 1024:.0f} MB", flush=True)
-    return Measure(name, " ".join(argv), elapsed, int(last[1]) / 1024)
+    return Measure(name, " ".join(argv), elapsed, int(last[1]) / 1024, input)
 
 
 def prepare(out: Path, lines: int) -> tuple[Path, Path, int]:
@@ -77,6 +88,53 @@ def prepare(out: Path, lines: int) -> tuple[Path, Path, int]:
     return plain, packed, combined.len()
 
 
+def to_cloudfront(plain: Path, out: Path) -> Path:
+    """The combined log's requests as a CloudFront standard log (the fields CloudFront writes, in its
+    order; user agent and referer URL-encoded). Lines that do not read as combined are left out."""
+    target = out / "bench-cloudfront.log"
+    if target.exists() and target.stat().st_mtime >= plain.stat().st_mtime:
+        return target
+    frame = pl.read_csv(plain, has_header=False, separator="\t", quote_char=None, new_columns=["line"])
+    pattern = r'^(\S+) \S+ \S+ \[([^\]]+)\] "(\S+) (\S+) \S+" (\d{3}) (\d+|-) "([^"]*)" "([^"]*)"$'
+    fields = frame.select(pl.col("line").str.extract_groups(pattern).alias("f")).unnest("f")
+    fields.columns = ["ip", "time", "method", "target", "status", "bytes", "referer", "agent"]
+    fields = fields.with_columns(
+        pl.col("time").str.to_datetime("%d/%b/%Y:%H:%M:%S %z", strict=False).dt.convert_time_zone("UTC").alias("ts")
+    ).drop_nulls()
+    encode = [(r"%", "%25"), (" ", "%20"), ('"', "%22"), ("\t", "%09")]
+
+    def encoded(name: str) -> pl.Expr:
+        value = pl.col(name)
+        for char, code in encode:
+            value = value.str.replace_all(char, code, literal=True)
+        return value
+
+    target_parts = pl.col("target").str.splitn("?", 2)
+    rest = "-\tHit\tbench==\tbench.kz\thttps\t300\t0.010\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tHit\tHTTP/2.0\t-\t-\t443"
+    rest += "\t0.010\tHit\ttext/html\t-\t-\t-"
+    lines = fields.select(
+        pl.concat_str(
+            [
+                pl.col("ts").dt.strftime("%Y-%m-%d\t%H:%M:%S"),
+                pl.lit("FRA56-P1"),
+                pl.col("bytes").str.replace("^-$", "0"),
+                pl.col("ip"),
+                pl.col("method"),
+                pl.lit("d111111abcdef8.cloudfront.net"),
+                target_parts.struct.field("field_0"),
+                pl.col("status"),
+                encoded("referer"),
+                encoded("agent"),
+                target_parts.struct.field("field_1").fill_null("-"),
+                pl.lit(rest),
+            ],
+            separator="\t",
+        )
+    )
+    lines.write_csv(target, include_header=False, quote_style="never")
+    return target
+
+
 def goaccess_version() -> str:
     found = shutil.which("goaccess")
     if not found:
@@ -85,20 +143,27 @@ def goaccess_version() -> str:
     return first.strip()
 
 
-def ingest(name: str, source: Path, out: Path) -> Measure:
+def ingest(name: str, source: Path, out: Path, fmt: str = "combined") -> Measure:
     db = out / f"{name}.duckdb"
     for stale in (db, Path(f"{db}.wal")):
         stale.unlink(missing_ok=True)
     setup = [ROYALTY, "--db", str(db), "outlets", "add", "bench", "--name", "Bench", "--domain", "bench.kz"]
     subprocess.run(setup, check=True, capture_output=True)
-    return timed(name, [ROYALTY, "--db", str(db), "ingest", str(source), "--outlet", "bench", "--format", "combined"])
+    argv = [ROYALTY, "--db", str(db), "ingest", str(source), "--outlet", "bench", "--format", fmt]
+    return timed(name, argv, input=fmt)
 
 
-def run(lines: int, out: Path) -> tuple[list[Measure], int, int, str]:
+def run(lines: int, out: Path) -> tuple[list[Measure], dict[str, Input], str]:
     plain, packed, count = prepare(out, lines)
+    cloudfront = to_cloudfront(plain, out)
     version = goaccess_version()
-    size = plain.stat().st_size
-    print(f"input: {count:,} lines, {size / 1e6:.0f} MB plain, {packed.stat().st_size / 1e6:.0f} MB gzip", flush=True)
+    inputs = {
+        "combined": Input("combined", plain, count, plain.stat().st_size),
+        "cloudfront": Input("cloudfront", cloudfront, sum(1 for _ in cloudfront.open("rb")), cloudfront.stat().st_size),
+    }
+    for item in inputs.values():
+        print(f"input {item.name}: {item.lines:,} lines, {item.size / 1e6:.0f} MB", flush=True)
+    print(f"  (combined gzip: {packed.stat().st_size / 1e6:.0f} MB)", flush=True)
     measures = [
         timed("cat (plain)", ["cat", str(plain)]),
         timed("zcat (gzip)", ["zcat", str(packed)]),
@@ -108,27 +173,42 @@ def run(lines: int, out: Path) -> tuple[list[Measure], int, int, str]:
         ),
         ingest("royalty ingest (plain)", plain, out),
         ingest("royalty ingest (gzip)", packed, out),
+        timed(
+            "GoAccess JSON report",
+            [
+                "goaccess",
+                str(cloudfront),
+                "--log-format=CLOUDFRONT",
+                "--no-progress",
+                "-o",
+                str(out / "goaccess-cloudfront.json"),
+            ],
+            input="cloudfront",
+        ),
+        ingest("royalty ingest", cloudfront, out, fmt="cloudfront"),
     ]
-    return measures, count, size, version
+    return measures, inputs, version
 
 
-def render(measures: list[Measure], lines: int, size: int, version: str) -> str:
-    goaccess = next(m for m in measures if m.name.startswith("GoAccess"))
+def render(measures: list[Measure], inputs: dict[str, Input], version: str) -> str:
     rows = [
-        "| step | seconds | lines/s | MB/s | peak RSS | speed vs GoAccess |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| input | step | seconds | lines/s | MB/s | peak RSS | speed vs GoAccess |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for m in measures:
+        item = inputs[m.input]
+        goaccess = next(g for g in measures if g.name.startswith("GoAccess") and g.input == m.input)
         rows.append(
-            f"| {m.name} | {m.seconds:.2f} | {lines / m.seconds:,.0f} | {size / 1e6 / m.seconds:,.0f} | "
-            f"{m.peak_mb:,.0f} MB | {goaccess.seconds / m.seconds:.1f}x |"
+            f"| {m.input} | {m.name} | {m.seconds:.2f} | {item.lines / m.seconds:,.0f} | "
+            f"{item.size / 1e6 / m.seconds:,.0f} | {m.peak_mb:,.0f} MB | {goaccess.seconds / m.seconds:.1f}x |"
         )
-    cpu = _cpu()
+    combined, cloudfront = inputs["combined"], inputs["cloudfront"]
     return "\n".join(
         [
-            f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {cpu}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, {version}; input {lines:,} lines ({size / 1e6:,.0f} MB) "
-            "of the seeded sample in combined format; one run each.",
+            f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {_cpu()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {version}; inputs: the seeded sample as a combined log "
+            f"({combined.lines:,} lines, {combined.size / 1e6:,.0f} MB) and the same requests as a CloudFront "
+            f"log ({cloudfront.lines:,} lines, {cloudfront.size / 1e6:,.0f} MB); one run each.",
             "",
             *rows,
         ]
@@ -158,8 +238,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
-    measures, lines, size, version = run(args.lines, args.out)
-    table = render(measures, lines, size, version)
+    measures, inputs, version = run(args.lines, args.out)
+    table = render(measures, inputs, version)
     print()
     print(table)
     write_doc(args.doc, table)
