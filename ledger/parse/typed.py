@@ -115,56 +115,102 @@ def _strip_port(value: pl.Expr) -> pl.Expr:
 def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     """Raw string fields (plus ``line_no`` and ``ts``) -> PARSED_SCHEMA columns.
 
-    Most lines are plain: no backslash escape, a request of exactly "METHOD /path HTTP/x", a bare address.
-    They take cheap expressions; the rest take the general ones. Both give the same result for a plain line.
+    Most lines are plain: no backslash escape, a bare address, and either a request of exactly
+    "METHOD /path HTTP/x" (text layouts) or a path and query in fields of their own (JSON, W3C). They take
+    cheap expressions; the rest take the general ones. Each cheap path gives what the general one gives
+    for its lines (tests/ledger/test_parse.py checks it on generated rows).
     """
-    frame = with_missing(frame)
-    plain = _plain_rows()
-    frame = frame.with_columns(plain.alias("_plain"))
+    frame = with_missing(frame).with_columns(_plain_rows().alias("_plain"), _target_rows().alias("_target"))
     quick = frame.filter(pl.col("_plain"))
-    general = frame.filter(~pl.col("_plain"))
-    parts = [_typed_plain(quick)] if quick.height else []
-    if general.height:
-        parts.append(_typed_general(general))
+    target = frame.filter(~pl.col("_plain") & pl.col("_target"))
+    general = frame.filter(~pl.col("_plain") & ~pl.col("_target"))
+    parts = [
+        build(rows)
+        for build, rows in ((_typed_plain, quick), (_typed_target, target), (_typed_general, general))
+        if rows.height
+    ]
     if not parts:
         return pl.DataFrame(schema=PARSED_SCHEMA)
     return pl.concat(parts).sort("line_no") if len(parts) > 1 else parts[0]
 
 
+_BARE_CLIENT = r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
+
+
+def _no_escape(*columns: str) -> pl.Expr:
+    return ~pl.any_horizontal([pl.col(c).str.contains("\\", literal=True).fill_null(False) for c in columns])
+
+
 def _plain_rows() -> pl.Expr:
-    request = pl.col("request")
-    no_escape = ~pl.any_horizontal(
-        [pl.col(c).str.contains("\\", literal=True).fill_null(False) for c in ("request", "referer", "user_agent")]
-    )
-    simple_request = request.str.contains(r"^[A-Z]+ /\S* HTTP/\d(?:\.\d)?$").fill_null(False)
-    bare_client = pl.col("client").str.contains(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$")
+    """A text layout's line: one request field "METHOD /path HTTP/x", a bare address, no escapes."""
+    simple_request = pl.col("request").str.contains(r"^[A-Z]+ /\S* HTTP/\d(?:\.\d)?$").fill_null(False)
     return (
-        no_escape
+        _no_escape("request", "referer", "user_agent")
         & simple_request
-        & bare_client.fill_null(False)
+        & pl.col("client").str.contains(_BARE_CLIENT).fill_null(False)
         & pl.col("forwarded_for").is_null()
         & pl.col("path").is_null()
         & pl.col("query").is_null()
     )
 
 
+def _target_rows() -> pl.Expr:
+    """A JSON or W3C line: no request field, a path from the root, a bare address, no escapes."""
+    return (
+        pl.col("request").is_null()
+        & pl.col("path").str.starts_with("/").fill_null(False)
+        & pl.col("client").str.contains(_BARE_CLIENT).fill_null(False)
+        & (pl.col("forwarded_for").is_null() | (pl.col("forwarded_for") == "-"))
+        & _no_escape("referer", "user_agent")
+    )
+
+
 def _typed_plain(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(pl.col("request").str.split_exact(" ", 2).alias("_request"))  # computed once
     parts = pl.col("_request")
-    host = pl.col("host")
     return frame.with_columns(
         parts.struct.field("field_0").alias("method"),
         parts.struct.field("field_1").alias("path"),
         parts.struct.field("field_2").alias("protocol"),
-        pl.col("status").cast(pl.Int16, strict=False).alias("status"),
-        pl.col("bytes").cast(pl.Int64, strict=False).fill_null(0).alias("bytes"),
-        normal_host(host).alias("host"),
+        _status(),
+        _bytes(),
+        normal_host(_dash_to_null(pl.col("host"))).alias("host"),
         pl.col("client").alias("client_ip"),
         pl.lit(None, dtype=pl.String).alias("forwarded_for"),
         _dash_to_null(pl.col("referer")).alias("referer"),
         _dash_to_null(pl.col("user_agent")).alias("user_agent"),
         _dash_to_null(pl.col("content_type")).alias("content_type"),
     ).select([pl.col(name).cast(dtype) for name, dtype in PARSED_SCHEMA.items()])
+
+
+def _typed_target(frame: pl.DataFrame) -> pl.DataFrame:
+    query = pl.col("query")
+    with_query = (
+        pl.when(query.is_not_null() & ~query.is_in(["-", ""]))
+        .then(pl.col("path") + pl.lit("?") + query)
+        .otherwise(pl.col("path"))
+    )
+    return frame.with_columns(
+        _dash_to_null(pl.col("method")).str.to_uppercase().alias("method"),
+        with_query.alias("path"),
+        _dash_to_null(pl.col("protocol")).alias("protocol"),
+        _status(),
+        _bytes(),
+        normal_host(_dash_to_null(pl.col("host"))).alias("host"),
+        pl.col("client").alias("client_ip"),
+        pl.lit(None, dtype=pl.String).alias("forwarded_for"),
+        _dash_to_null(pl.col("referer")).alias("referer"),
+        _dash_to_null(pl.col("user_agent")).alias("user_agent"),
+        _dash_to_null(pl.col("content_type")).alias("content_type"),
+    ).select([pl.col(name).cast(dtype) for name, dtype in PARSED_SCHEMA.items()])
+
+
+def _status() -> pl.Expr:
+    return pl.col("status").cast(pl.String).str.strip_chars().cast(pl.Int16, strict=False).alias("status")
+
+
+def _bytes() -> pl.Expr:
+    return pl.col("bytes").cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False).fill_null(0).alias("bytes")
 
 
 def _typed_general(frame: pl.DataFrame) -> pl.DataFrame:
@@ -186,8 +232,8 @@ def _typed_general(frame: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce(parts.struct.field("1"), _dash_to_null(pl.col("method"))).str.to_uppercase().alias("method"),
         _dash_to_null(path).alias("path"),
         pl.coalesce(parts.struct.field("3"), _dash_to_null(pl.col("protocol"))).alias("protocol"),
-        pl.col("status").cast(pl.String).str.strip_chars().cast(pl.Int16, strict=False).alias("status"),
-        pl.col("bytes").cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False).fill_null(0).alias("bytes"),
+        _status(),
+        _bytes(),
         normal_host(host).alias("host"),
         client.alias("client_ip"),
         forwarded.alias("forwarded_for"),

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from ledger.errors import ConfigError
 from ledger.formats import PRESETS, compile_layout, get_format
 from ledger.parse import parse_batch, sniff_format
+from ledger.parse.typed import _typed_general, typed
 from ledger.sources import split_lines
 
 COMBINED = get_format("combined")
@@ -203,3 +204,48 @@ def test_arbitrary_bytes_never_crash_and_every_line_is_accounted_for(data: bytes
 def test_lines_of_arbitrary_text_round_trip_through_split(lines: list[str]) -> None:
     data = "".join(line + "\n" for line in lines).encode()
     assert split_lines(data).to_list() == lines
+
+
+# The cheap typing paths against the general one: raw fields as the parsers hand them over.
+FIELD_VALUES = {
+    "client": ["203.0.113.9", "2001:db8::1", "203.0.113.9:443", "[2001:db8::1]:80", " 203.0.113.9", "-", "a, b", None],
+    "forwarded_for": [None, "-", "198.51.100.4", "198.51.100.4, 10.0.0.1", '"1.2.3.4"'],
+    "request": [None, "GET /a HTTP/1.1", "get /a?b=1 HTTP/2.0", "GET http://x.kz/a HTTP/1.1", "-", "\\x16\\x03"],
+    "path": [None, "/a", "/a b", "http://X.kz:80/p", "-", "", "relative"],
+    "query": [None, "-", "", "x=1&utm_source=chatgpt.com"],
+    "method": [None, "get", "-", "POST"],
+    "protocol": [None, "HTTP/1.1", "-"],
+    "status": ["200", " 404", "-", "abc", None],
+    "bytes": ["12", "-", " 7 ", None],
+    "host": [None, "News.KZ:443", "-", "", "news.kz."],
+    "referer": [None, "-", "https://chatgpt.com/", 'a \\"q\\"', "\\\\x"],
+    "user_agent": [None, "-", "Mozilla/5.0", 'UA \\"x\\"'],
+    "content_type": [None, "-", "text/html"],
+}
+
+
+def _rows(**fixed: list[str | None]) -> st.SearchStrategy[dict[str, str | None]]:
+    return st.fixed_dictionaries({k: st.sampled_from(fixed.get(k, v)) for k, v in FIELD_VALUES.items()})
+
+
+# Text-layout-like rows (a request, no path) and JSON/W3C-like rows (a path, no request) are drawn often,
+# so both cheap paths see many rows; anything goes otherwise.
+raw_rows = st.lists(
+    st.one_of(
+        _rows(request=["GET /a HTTP/1.1", "GET /a?b=1 HTTP/2.0"], path=[None], query=[None], forwarded_for=[None]),
+        _rows(request=[None], path=["/a", "/a b", "/"], client=["203.0.113.9", "2001:db8::1"]),
+        _rows(),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw_rows)
+def test_cheap_typing_paths_give_what_the_general_one_gives(rows: list[dict[str, str | None]]) -> None:
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(FIELD_VALUES, pl.String)).with_row_index("line_no")
+    frame = frame.with_columns(
+        pl.col("line_no").cast(pl.Int64), pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts")
+    )
+    fmt = PRESETS["combined"]
+    assert typed(frame, fmt).equals(_typed_general(frame).sort("line_no"))
