@@ -39,7 +39,7 @@ SNIFF_LINES = 1000
 COMMIT_EVERY = 4  # batches per transaction (4 x 16 MiB of input)
 WORKERS = 2  # batches parsed and detected at once
 COMPACT_AFTER = 64  # per-batch traffic counts and windows are summed up when this many pile up
-INGEST_DUCKDB_MEMORY = "256MB"  # DuckDB's share while ingesting; the batches in flight take the rest of 1 GB
+INGEST_DUCKDB_MEMORY = "128MB"  # DuckDB's share while ingesting; the batches in flight take the rest of 1 GB
 Progress = Callable[[int, int], None]  # called with (lines done, raw bytes read) after each batch
 
 

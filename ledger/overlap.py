@@ -68,7 +68,12 @@ def inside_covered(parsed: pl.DataFrame, windows: pl.DataFrame) -> pl.Series:
 
 
 def find_overlap(ledger: Ledger, upload_id: str) -> Overlap | None:
-    """The most repeated earlier upload overlapping ``upload_id`` (its rows already written), if any."""
+    """The most repeated earlier upload overlapping ``upload_id`` (its rows already written), if any.
+
+    The windows are compared first: the request-for-request comparison, whose joins grow with the
+    upload, runs only when some earlier upload's window of the same outlet intersects this one's."""
+    if not ledger.rows(named_query("overlap_windows"), {"upload_id": upload_id}):
+        return None
     rows = ledger.rows(named_query("overlap_check"), {"upload_id": upload_id})
     for row in rows:
         if row["compared"] and row["repeated"] >= THRESHOLD * row["compared"]:
