@@ -141,10 +141,13 @@ class W3cParser:
         # and a when/then would run it on every line).
         has_quote = data.select(quoted.fill_null(False)).to_series()
         by_regex = bool(needed) and bool(has_quote.any())
-        split = pl.col("line").str.split_exact(sep, max(needed - 1, 0))
-        plain = (data.filter(~has_quote) if by_regex else data).with_columns(
-            split.struct.field(f"field_{index}").str.strip_chars('"').alias(field) for field, index in wanted.items()
+        plain = (data.filter(~has_quote) if by_regex else data).with_columns(  # the split computed once
+            pl.col("line").str.split(sep).alias("_cut")
         )
+        plain = plain.with_columns(
+            pl.col("_cut").list.get(index, null_on_oob=True).str.strip_chars('"').alias(field)
+            for field, index in wanted.items()
+        ).drop("_cut")
         parts = [plain]
         if by_regex:
             groups = pl.col("line").str.extract_groups(pattern)
