@@ -15,6 +15,7 @@ from ledger.store.db import Ledger, now
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+NUMBER_SCALE = {"fte": (12, 2), "regional_fte": (12, 2), "rpm": (18, 4)}  # DECIMAL(digits, places) in the ledger
 CSV_COLUMNS = ("slug", "name", "domains", "country", "language", "fte", "regional_fte", "group", "rpm")
 GROUP_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _REQUIRED = ("slug", "name", "domains")
@@ -59,8 +60,16 @@ def validate_outlet(outlet: Outlet, where: str = "") -> Outlet:
             f" (e.g. 'broadcaster', 'public_broadcaster'; outlet '{outlet.slug}')"
         )
     for label, value in (("fte", outlet.fte), ("regional_fte", outlet.regional_fte), ("rpm", outlet.rpm)):
-        if value is not None and value < 0:
+        if value is None:
+            continue
+        if value < 0:
             raise ConfigError(f"{prefix}{label} must be zero or more, got {value} (outlet '{outlet.slug}')")
+        digits, places = NUMBER_SCALE[label]
+        if value != value.quantize(Decimal(1).scaleb(-places)) or value >= Decimal(10) ** (digits - places):
+            raise ConfigError(
+                f"{prefix}{label} {value} does not fit the ledger's {places} decimal places and {digits} digits"
+                f" (outlet '{outlet.slug}'); round it"
+            )
     return Outlet(
         outlet.slug,
         outlet.name.strip(),

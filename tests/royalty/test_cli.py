@@ -124,6 +124,8 @@ def test_compare_json_has_payouts_and_metrics(cli, loaded) -> None:  # type: ign
         (["ingest", "{garbage}", "--outlet", "websitec"], EXIT_INPUT, "no known log format matches line 1"),
         (["ingest", IMC, "--outlet", "nope"], EXIT_NOT_FOUND, "unknown outlet 'nope'"),
         (["outlets", "add", "Bad Slug", "--name", "x", "--domain", "x.kz"], EXIT_CONFIG, "slug 'Bad Slug' must be"),
+        (["outlets", "add", "x", "--name", "x", "--domain", "x.kz", "--rpm", "2,40"], EXIT_CONFIG, "--rpm must be a"),
+        (["outlets", "add", "x", "--name", "x", "--domain", "x.kz", "--fte", "-1"], EXIT_CONFIG, "fte must be zero"),
     ],
 )
 def test_errors_are_one_line_with_an_exit_code(cli, loaded, tmp_path: Path, args, code, message) -> None:  # type: ignore[no-untyped-def]
@@ -134,6 +136,16 @@ def test_errors_are_one_line_with_an_exit_code(cli, loaded, tmp_path: Path, args
     assert result.code == code, result.err
     assert message in result.err
     assert "Traceback" not in result.err
+
+
+def test_outlet_numbers_are_stored_exactly_or_refused(cli) -> None:  # type: ignore[no-untyped-def]
+    added = cli("outlets", "add", "q", "--name", "Q", "--domain", "q.kz", "--fte", "12.5", "--rpm", "0.1")
+    assert added.code == 0, added.err
+    listed = cli("outlets", "list", "--format", "json")
+    [row] = json.loads(listed.out)
+    assert (row["fte"], row["rpm"], row["regional_fte"]) == ("12.50", "0.1000", None)  # at the ledger's scale
+    too_fine = cli("outlets", "add", "r", "--name", "R", "--domain", "r.kz", "--rpm", "0.00001")
+    assert too_fine.code == EXIT_CONFIG and "rpm 0.00001 does not fit the ledger's 4 decimal places" in too_fine.err
 
 
 def test_reading_a_missing_ledger_is_an_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
