@@ -2,8 +2,8 @@
 
     python bench/run.py [--lines 5000000] [--out bench/out] [--doc docs/benchmarks.md]
 
-1. Generates the seeded sample month (ledger.sample) with --lines lines and turns its vhost file into one
-   plain combined log (the vhost column dropped), a gzip copy of it, and the same requests as an AWS
+1. Generates the seeded sample month (ledger.sample) with --lines lines and turns its files into one
+   plain combined log (the vhost file's host column dropped), a gzip copy of it, and the same requests as an AWS
    CloudFront standard log (tab-separated W3C, URL-encoded user agents and referers).
 2. Times, each in a fresh process under /usr/bin/time: `cat` and `zcat` of the input (the disk and
    decompression floors), GoAccess 1.7 producing its JSON report (the tool an outlet would otherwise
@@ -68,23 +68,27 @@ def timed(name: str, argv: list[str], stdout: Path | None = None, input: str = "
 
 
 def prepare(out: Path, lines: int) -> tuple[Path, Path, int]:
-    """The seeded sample as one plain combined log and its gzip copy."""
+    """The seeded sample as one plain combined log (all its files, every line) and its gzip copy."""
     from ledger.sample import generate
 
     plain, packed = out / "bench-combined.log", out / "bench-combined.log.gz"
-    if plain.exists() and packed.exists() and (out / f".lines-{lines}").exists():
+    marker = out / f".lines-{lines}-all-files"
+    if plain.exists() and packed.exists() and marker.exists():
         return plain, packed, sum(1 for _ in plain.open("rb"))
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     print(f"generating {lines:,} lines ...", flush=True)
     sample = generate(out / "sample", lines=lines)
-    vhost = next(f.path for f in sample.files if f.outlet is None)
-    with gzip.open(vhost, "rb") as handle:
-        text = pl.Series(handle.read().decode().splitlines())
-    combined = text.str.replace(r"^\S+ ", "")  # drop the vhost column: combined format
+    parts = []
+    for file in sample.files:
+        opener = gzip.open if file.path.suffix == ".gz" else open
+        with opener(file.path, "rb") as handle:
+            text = pl.Series(handle.read().decode().splitlines())
+        parts.append(text.str.replace(r"^\S+ ", "") if file.outlet is None else text)  # vhost column dropped
+    combined = pl.concat(parts)
     plain.write_text("\n".join(combined.to_list()) + "\n")
     subprocess.run(["gzip", "-k", "-6", "-f", str(plain)], check=True)
-    (out / f".lines-{lines}").touch()
+    marker.touch()
     return plain, packed, combined.len()
 
 
