@@ -168,19 +168,9 @@ def _target_rows() -> pl.Expr:
 def _typed_plain(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(pl.col("request").str.split_exact(" ", 2).alias("_request"))  # computed once
     parts = pl.col("_request")
-    return frame.with_columns(
-        parts.struct.field("field_0").alias("method"),
-        parts.struct.field("field_1").alias("path"),
-        parts.struct.field("field_2").alias("protocol"),
-        _status(),
-        _bytes(),
-        normal_host(_dash_to_null(pl.col("host"))).alias("host"),
-        pl.col("client").alias("client_ip"),
-        pl.lit(None, dtype=pl.String).alias("forwarded_for"),
-        _dash_to_null(pl.col("referer")).alias("referer"),
-        _dash_to_null(pl.col("user_agent")).alias("user_agent"),
-        _dash_to_null(pl.col("content_type")).alias("content_type"),
-    ).select([pl.col(name).cast(dtype) for name, dtype in PARSED_SCHEMA.items()])
+    return _typed_simple(
+        frame, parts.struct.field("field_0"), parts.struct.field("field_1"), parts.struct.field("field_2")
+    )
 
 
 def _typed_target(frame: pl.DataFrame) -> pl.DataFrame:
@@ -190,19 +180,31 @@ def _typed_target(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.col("path") + pl.lit("?") + query)
         .otherwise(pl.col("path"))
     )
-    return frame.with_columns(
-        _dash_to_null(pl.col("method")).str.to_uppercase().alias("method"),
-        with_query.alias("path"),
-        _dash_to_null(pl.col("protocol")).alias("protocol"),
-        _status(),
-        _bytes(),
-        normal_host(_dash_to_null(pl.col("host"))).alias("host"),
-        pl.col("client").alias("client_ip"),
-        pl.lit(None, dtype=pl.String).alias("forwarded_for"),
-        _dash_to_null(pl.col("referer")).alias("referer"),
-        _dash_to_null(pl.col("user_agent")).alias("user_agent"),
-        _dash_to_null(pl.col("content_type")).alias("content_type"),
-    ).select([pl.col(name).cast(dtype) for name, dtype in PARSED_SCHEMA.items()])
+    method = _dash_to_null(pl.col("method")).str.to_uppercase()
+    return _typed_simple(frame, method, with_query, _dash_to_null(pl.col("protocol")))
+
+
+def _typed_simple(frame: pl.DataFrame, method: pl.Expr, path: pl.Expr, protocol: pl.Expr) -> pl.DataFrame:
+    """What both cheap paths read the same way: a bare address, no forwarded chain, no escapes."""
+    return _as_parsed(
+        frame.with_columns(
+            method.alias("method"),
+            path.alias("path"),
+            protocol.alias("protocol"),
+            _status(),
+            _bytes(),
+            normal_host(_dash_to_null(pl.col("host"))).alias("host"),
+            pl.col("client").alias("client_ip"),
+            pl.lit(None, dtype=pl.String).alias("forwarded_for"),
+            _dash_to_null(pl.col("referer")).alias("referer"),
+            _dash_to_null(pl.col("user_agent")).alias("user_agent"),
+            _dash_to_null(pl.col("content_type")).alias("content_type"),
+        )
+    )
+
+
+def _as_parsed(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in PARSED_SCHEMA.items()])
 
 
 def _status() -> pl.Expr:
@@ -228,7 +230,7 @@ def _typed_general(frame: pl.DataFrame) -> pl.DataFrame:
     client = _address(pl.col("client"))
     forwarded = _address(_unescape(pl.col("forwarded_for")))
     host = pl.coalesce(_dash_to_null(pl.col("host")), url_host)
-    return frame.with_columns(
+    typed_frame = frame.with_columns(
         pl.coalesce(parts.struct.field("1"), _dash_to_null(pl.col("method"))).str.to_uppercase().alias("method"),
         _dash_to_null(path).alias("path"),
         pl.coalesce(parts.struct.field("3"), _dash_to_null(pl.col("protocol"))).alias("protocol"),
@@ -240,7 +242,8 @@ def _typed_general(frame: pl.DataFrame) -> pl.DataFrame:
         _dash_to_null(_unescape(pl.col("referer"))).alias("referer"),
         _dash_to_null(_unescape(pl.col("user_agent"))).alias("user_agent"),
         _dash_to_null(pl.col("content_type")).alias("content_type"),
-    ).select([pl.col(name).cast(dtype) for name, dtype in PARSED_SCHEMA.items()])
+    )
+    return _as_parsed(typed_frame)
 
 
 def normal_host(host: pl.Expr) -> pl.Expr:
