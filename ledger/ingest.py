@@ -1,12 +1,14 @@
-"""Ingest: one source -> one upload, in one transaction, with every line accounted for.
+"""Ingest: one source -> one upload, all or nothing, with every line accounted for.
 
-read (sources) -> parse (formats/parse) -> outlet resolution -> detect -> write (store), batch by batch,
-so memory stays flat whatever the file size; the next block is read and decompressed in a background
-thread while the current one is processed. Each batch is committed (one transaction for a whole file
-makes DuckDB hold it all in memory), and the upload is marked in progress until its final transaction:
-a failure or Ctrl-C removes every row it wrote, and a killed process's rows are removed the next time
-the ledger is opened. The same content again is a no-op reported as a duplicate; an overlap with an
-earlier upload is handled as the user chose (ledger.overlap).
+read (sources) -> parse and triage (formats/parse) -> outlet resolution -> detect -> write (store),
+batch by batch, so memory stays flat whatever the file size: a reader thread reads, decompresses and
+hashes the next blocks, two workers parse and detect whole batches, and the calling thread writes the
+results in order. Lines the detector's triage calls plain human traffic are only counted. Batches are
+committed every few (one transaction for a whole file makes DuckDB hold it all in memory), and the
+upload is marked in progress until its final transaction: a failure or Ctrl-C removes every row it
+wrote, and a killed process's rows are removed the next time the ledger is opened. The same content
+again is a no-op reported as a duplicate; an overlap with an earlier upload is handled as the user
+chose (ledger.overlap).
 """
 
 from __future__ import annotations
