@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ledger.compare import Comparison, compare
 from ledger.ingest import IngestResult, ingest_paths
 from ledger.outlets import save_outlets
 from ledger.period import Period
@@ -26,6 +25,7 @@ from ledger.store.db import Ledger
 from ledger.usage import referrals, usage
 
 if TYPE_CHECKING:
+    from ledger.compare import Comparison
     from ledger.sample import GroundTruth
 
 DEMO_LINES = 1_000_000
@@ -82,6 +82,8 @@ def run_demo(
         seconds["ingest"] = time.perf_counter() - clock
         clock = time.perf_counter()
         step("settling and comparing the schemes")
+        from ledger.compare import compare  # imported here: the CLI loads this module for every command
+
         comparison = compare(ledger, load_schemes(schemes_path), period)
         seconds["settle+compare"] = time.perf_counter() - clock
         usage_table = usage(ledger, period, ["operator", "purpose"])

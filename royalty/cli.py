@@ -90,8 +90,10 @@ def run(argv: list[str]) -> int:
             raise
         err.print(
             Text("internal error: ", style="bold red")
-            + Text(f"{type(exc).__name__}: {exc}. The step in progress was rolled back. Please report this with the"
-                   " command you ran; set ROYALTY_DEBUG=1 to see the traceback."),
+            + Text(
+                f"{type(exc).__name__}: {exc}. The step in progress was rolled back. Please report this with the"
+                " command you ran; set ROYALTY_DEBUG=1 to see the traceback."
+            ),
             soft_wrap=True,
         )
         return EXIT_INTERNAL

@@ -17,7 +17,6 @@ def formats(fmt: FormatOpt = None, output: OutputOpt = None) -> None:
     Example: royalty formats --format json
     """
     rows = [
-        {"format": f.name, "kind": f.kind, "description": f.description, "example": f.example}
-        for f in PRESETS.values()
+        {"format": f.name, "kind": f.kind, "description": f.description, "example": f.example} for f in PRESETS.values()
     ]
     emit(pa.Table.from_pylist(rows), choose(fmt, output), output, title="log formats")

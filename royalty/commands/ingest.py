@@ -79,8 +79,14 @@ def ingest(
         return
     with open_ledger(ctx) as ledger, _progress(paths) as tick:
         ingest_paths(
-            ledger, paths, outlet=outlet, fmt=fmt.value, log_format=log_format, overlap=overlap.value,
-            progress=tick, each=_reporter(as_json),
+            ledger,
+            paths,
+            outlet=outlet,
+            fmt=fmt.value,
+            log_format=log_format,
+            overlap=overlap.value,
+            progress=tick,
+            each=_reporter(as_json),
         )
 
 
@@ -119,7 +125,11 @@ def _progress(paths: list[str]) -> Iterator[Callable[[int, int], None] | None]:
         return
     total = sum(Path(p).stat().st_size for p in expand_inputs(paths) if p != "-") or None
     columns = (
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
         TimeElapsedColumn(),
     )
     with Progress(*columns, transient=True, console=err) as progress:

@@ -6,17 +6,18 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ledger.errors import ConfigError
 from ledger.period import Period
 from ledger.schemes import load_schemes
-from ledger.sweep import Axis
-from reports.publish import Published, publish
 from royalty.commands.common import FromOpt, PeriodOpt, ToOpt, open_ledger, period_of
 from royalty.output import err
+
+if TYPE_CHECKING:
+    from reports.publish import Published
 
 app = typer.Typer(
     help="Reports people read: one self-contained HTML page (charts, tables; works offline and prints), "
@@ -96,6 +97,8 @@ def regulator(
     window = _period(period, first, last)
     clock = _clock(generated_at)
     with open_ledger(ctx, must_exist=True) as ledger:
+        from reports.publish import publish  # rendering modules load only for a report
+
         result = publish(
             ledger, "regulator", window, generated_at=clock, lang=lang.value, output=output, data_dir=data_dir
         )
@@ -127,6 +130,8 @@ def outlet(
     clock = _clock(generated_at)
     scheme_file = load_schemes(schemes) if schemes else None
     with open_ledger(ctx, must_exist=True) as ledger:
+        from reports.publish import publish  # rendering modules load only for a report
+
         result = publish(
             ledger,
             "outlet",
@@ -174,9 +179,13 @@ def compare(
     """
     window = _period(period, first, last)
     clock = _clock(generated_at)
+    from ledger.sweep import Axis
+
     axis = Axis.parse(param) if param else None
     scheme_file = load_schemes(schemes)
     with open_ledger(ctx, must_exist=True) as ledger:
+        from reports.publish import publish  # rendering modules load only for a report
+
         result = publish(
             ledger,
             "compare",

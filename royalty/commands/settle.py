@@ -1,4 +1,8 @@
-"""`royalty settle`, `royalty compare`, `royalty sweep` and `royalty statement`: what the schemes would pay."""
+"""`royalty settle`, `royalty compare`, `royalty sweep` and `royalty statement`: what the schemes would pay.
+
+The settlement modules are imported inside each command: the CLI loads every command module at start,
+and most invocations (ingest, usage, ...) never need them.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,9 @@ from typing import Annotated, Any
 import pyarrow as pa
 import typer
 
-from ledger.compare import compare as compare_schemes
 from ledger.errors import ConfigError
 from ledger.period import Period, resolve_period
 from ledger.schemes import load_schemes
-from ledger.settle import settle as settle_scheme
-from ledger.statement import statement as open_statement
-from ledger.sweep import Axis
-from ledger.sweep import sweep as sweep_scheme
 from reports.export import to_records
 from royalty.commands.common import FormatOpt, FromOpt, OutputOpt, ToOpt, open_ledger
 from royalty.output import OutputFormat, choose, emit, err
@@ -75,6 +74,8 @@ def settle(
     chosen = load_schemes(schemes).get(scheme)
     span = period_required(period, first, last)
     with open_ledger(ctx, must_exist=True) as ledger:
+        from ledger.settle import settle as settle_scheme
+
         run = settle_scheme(ledger, chosen, span)
     state = "reused stored run" if run.reused else "new run"
     err.print(
@@ -110,6 +111,8 @@ def compare(
     scheme_file = load_schemes(schemes)
     span = period_required(period, first, last)
     with open_ledger(ctx, must_exist=True) as ledger:
+        from ledger.compare import compare as compare_schemes
+
         result = compare_schemes(ledger, scheme_file, span, names=only, lorenz_points=lorenz_points)
     tables = result.tables()
     chosen = choose(fmt, output)
@@ -144,6 +147,9 @@ def sweep(
 
     Example: royalty sweep schemes.toml pool --param admin_fee=0:0.2:0.01 --period 2026-10
     """
+    from ledger.sweep import Axis
+    from ledger.sweep import sweep as sweep_scheme
+
     axes = [Axis.parse(p) for p in param]
     scheme_file = load_schemes(file)
     span = period_required(period, first, last)
@@ -175,6 +181,8 @@ def statement(
     Example: royalty statement 3f2a9c1e5b7d4a60c8e1 --outlet tengrinews
     """
     with open_ledger(ctx, must_exist=True) as ledger:
+        from ledger.statement import statement as open_statement
+
         result = open_statement(ledger, run_id, outlet)
     if result.verified is False:
         err.print("[yellow]the outlet's fetches recounted from the ledger differ from what the run counted[/]")
