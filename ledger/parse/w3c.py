@@ -69,24 +69,31 @@ class W3cParser:
 
     def raw(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
         directive = pl.col("line").str.starts_with("#")
-        frame = frame.with_columns(
-            directive.alias("_directive"),
-            pl.col("line").str.starts_with("#Fields:").cum_sum().alias("_segment"),
-            pl.when(pl.col("line").str.starts_with("#Date:"))
-            .then(pl.col("line").str.extract(_DATE_PATTERN, 1))
-            .otherwise(None)
-            .forward_fill()
-            .alias("_date"),
-            pl.when(pl.col("line").str.starts_with("#GMT-Offset:"))
-            .then(
-                pl.col("line").str.extract(_OFFSET_PATTERN, 1)
-                + pl.lit(":")
-                + pl.col("line").str.extract(_OFFSET_PATTERN, 2)
+        frame = frame.with_columns(directive.alias("_directive"))
+        if frame["_directive"].any():
+            frame = frame.with_columns(
+                pl.col("line").str.starts_with("#Fields:").cum_sum().alias("_segment"),
+                pl.when(pl.col("line").str.starts_with("#Date:"))
+                .then(pl.col("line").str.extract(_DATE_PATTERN, 1))
+                .otherwise(None)
+                .forward_fill()
+                .alias("_date"),
+                pl.when(pl.col("line").str.starts_with("#GMT-Offset:"))
+                .then(
+                    pl.col("line").str.extract(_OFFSET_PATTERN, 1)
+                    + pl.lit(":")
+                    + pl.col("line").str.extract(_OFFSET_PATTERN, 2)
+                )
+                .otherwise(None)
+                .forward_fill()
+                .alias("_offset"),
             )
-            .otherwise(None)
-            .forward_fill()
-            .alias("_offset"),
-        )
+        else:  # most batches of a big file: no directive, so no per-line regex for them
+            frame = frame.with_columns(
+                pl.lit(0, dtype=pl.UInt32).alias("_segment"),
+                pl.lit(None, dtype=pl.String).alias("_date"),
+                pl.lit(None, dtype=pl.String).alias("_offset"),
+            )
         if self.fmt.separator == " ":  # some writers pad columns with runs of spaces
             frame = frame.with_columns(
                 pl.when(directive)
@@ -131,27 +138,25 @@ class W3cParser:
         value = '"[^"]*"|[^"' + ("\t" if sep == "\t" else " ") + "]*"
         pattern = "^" + (("\t" if sep == "\t" else " ").join(f"({value})" for _ in range(needed))) + "(?:[\t ].*)?$"
         quoted = pl.col("line").str.contains('"', literal=True)
-        data = frame.with_columns(
-            pl.coalesce(pl.col("_date"), pl.lit(self.date, dtype=pl.String)).alias("_date"),
-            ((pl.col("line").str.count_matches(sep, literal=True) >= needed - 1) & pl.lit(bool(names)))
-            .fill_null(False)
-            .alias("_columns_ok"),
-        )
+        data = frame.with_columns(pl.coalesce(pl.col("_date"), pl.lit(self.date, dtype=pl.String)).alias("_date"))
         # Cut at the separator; only lines with a double quote take the regex (slow with many groups,
-        # and a when/then would run it on every line).
+        # and a when/then would run it on every line). Lines without a quote need no quote stripping.
         has_quote = data.select(quoted.fill_null(False)).to_series()
         by_regex = bool(needed) and bool(has_quote.any())
         plain = (data.filter(~has_quote) if by_regex else data).with_columns(  # the split computed once
             pl.col("line").str.split(sep).alias("_cut")
         )
         plain = plain.with_columns(
-            pl.col("_cut").list.get(index, null_on_oob=True).str.strip_chars('"').alias(field)
-            for field, index in wanted.items()
+            *(pl.col("_cut").list.get(index, null_on_oob=True).alias(field) for field, index in wanted.items()),
+            ((pl.col("_cut").list.len() >= needed) & pl.lit(bool(names))).fill_null(False).alias("_columns_ok"),
         ).drop("_cut")
         parts = [plain]
         if by_regex:
             groups = pl.col("line").str.extract_groups(pattern)
-            with_quotes = data.filter(has_quote).with_columns(groups.alias("_groups"))
+            count_ok = pl.col("line").str.count_matches(sep, literal=True) >= needed - 1
+            with_quotes = data.filter(has_quote).with_columns(
+                groups.alias("_groups"), (count_ok & pl.lit(bool(names))).fill_null(False).alias("_columns_ok")
+            )
             with_quotes = with_quotes.with_columns(
                 *(
                     pl.col("_groups").struct.field(str(index + 1)).str.strip_chars('"').alias(field)
@@ -160,7 +165,7 @@ class W3cParser:
                 (pl.col("_columns_ok") & pl.col("_groups").struct.field("1").is_not_null()).alias("_columns_ok"),
             ).drop("_groups")
             parts.append(with_quotes)
-        data = pl.concat(parts).sort("line_no") if len(parts) > 1 else plain
+        data = pl.concat(parts, how="diagonal").sort("line_no") if len(parts) > 1 else plain
         if "date" not in wanted:
             data = data.with_columns(pl.col("_date").alias("date"))
         if "time" not in wanted:
