@@ -79,7 +79,7 @@ class Detector:
         self.referrers = referrers or load_referrers()
         self.fetchers = self.registry.fetchers
         self._ua_cache = pl.DataFrame(schema={"user_agent": pl.String, "bot_index": pl.UInt32, "generic": pl.Boolean})
-        self._ua_lock = threading.Lock()  # the parse thread (``quiet``) and detection both classify
+        self._ua_lock = threading.Lock()  # ingest's workers classify concurrently (``quiet`` and ``detect``)
         self._bots = self._bot_table()
         self._bot_lists = pl.DataFrame(
             [(i, lid) for i, b in enumerate(self.fetchers) if b.verification == "ip" for lid in b.ip_lists],
@@ -142,9 +142,9 @@ class Detector:
 
         ``raw`` holds well-formed lines of a text layout with their fields as logged (``line``, ``client``,
         ``forwarded_for``, ``host``, ``user_agent``, ``referer``). A line is quiet when its user agent is a
-        known non-bot one, its address a plain IPv4 outside every AI-only published list, it names no AI
-        product in its Referer and has no ``utm_source``, and it has no backslash (so the logged fields are
-        what parsing would make of them). Anything else, rare by design, takes the full path; the test
+        known non-bot one, its address a plain IPv4 or IPv6 outside every AI-only published list, it names
+        no AI product in its Referer and has no ``utm_source``, and it has no backslash (so the logged fields
+        are what parsing would make of them). Anything else, rare by design, takes the full path; the test
         suite checks that both ways give the same ledger.
         """
         if raw.height == 0:
