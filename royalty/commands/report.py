@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,9 +15,6 @@ from ledger.period import Period
 from ledger.schemes import load_schemes
 from royalty.commands.common import FromOpt, PeriodOpt, ToOpt, open_ledger, period_of
 from royalty.output import err
-
-if TYPE_CHECKING:
-    from reports.publish import Published
 
 app = typer.Typer(
     help="Reports people read: one self-contained HTML page (charts, tables; works offline and prints), "
@@ -69,7 +66,12 @@ def _clock(text: str | None) -> datetime:
     return value.astimezone(UTC)
 
 
-def _done(result: Published) -> None:
+def _publish(ctx: typer.Context, kind: str, window: Period, clock: datetime, **options: Any) -> None:
+    """Render one report and say where it went (the page on stdout when no -o)."""
+    from reports.publish import publish  # the rendering modules load only when a report is made
+
+    with open_ledger(ctx, must_exist=True) as ledger:
+        result = publish(ledger, kind, window, generated_at=clock, **options)
     if result.html is None and result.page is not None:
         sys.stdout.write(result.page)
     elif result.html is not None:
@@ -96,13 +98,7 @@ def regulator(
     """
     window = _period(period, first, last)
     clock = _clock(generated_at)
-    with open_ledger(ctx, must_exist=True) as ledger:
-        from reports.publish import publish  # rendering modules load only for a report
-
-        result = publish(
-            ledger, "regulator", window, generated_at=clock, lang=lang.value, output=output, data_dir=data_dir
-        )
-    _done(result)
+    _publish(ctx, "regulator", window, clock, lang=lang.value, output=output, data_dir=data_dir)
 
 
 @app.command("outlet")
@@ -129,21 +125,17 @@ def outlet(
     window = _period(period, first, last)
     clock = _clock(generated_at)
     scheme_file = load_schemes(schemes) if schemes else None
-    with open_ledger(ctx, must_exist=True) as ledger:
-        from reports.publish import publish  # rendering modules load only for a report
-
-        result = publish(
-            ledger,
-            "outlet",
-            window,
-            generated_at=clock,
-            lang=lang.value,
-            output=output,
-            data_dir=data_dir,
-            outlet=slug,
-            schemes=scheme_file,
-        )
-    _done(result)
+    _publish(
+        ctx,
+        "outlet",
+        window,
+        clock,
+        lang=lang.value,
+        output=output,
+        data_dir=data_dir,
+        outlet=slug,
+        schemes=scheme_file,
+    )
 
 
 @app.command("compare")
@@ -183,21 +175,17 @@ def compare(
 
     axis = Axis.parse(param) if param else None
     scheme_file = load_schemes(schemes)
-    with open_ledger(ctx, must_exist=True) as ledger:
-        from reports.publish import publish  # rendering modules load only for a report
-
-        result = publish(
-            ledger,
-            "compare",
-            window,
-            generated_at=clock,
-            lang=lang.value,
-            output=output,
-            data_dir=data_dir,
-            schemes=scheme_file,
-            scheme_a=scheme_a,
-            scheme_b=scheme_b,
-            sweep=sweep,
-            param=axis,
-        )
-    _done(result)
+    _publish(
+        ctx,
+        "compare",
+        window,
+        clock,
+        lang=lang.value,
+        output=output,
+        data_dir=data_dir,
+        schemes=scheme_file,
+        scheme_a=scheme_a,
+        scheme_b=scheme_b,
+        sweep=sweep,
+        param=axis,
+    )
