@@ -6,12 +6,13 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test chromium lint bench clean
+.PHONY: help setup demo test chromium compiler lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# The native split plan (ledger/parse/_native.c) is built by pip; it needs a C compiler and Python's headers.
+$(STAMP): pyproject.toml ledger/parse/_native.c | compiler
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -27,6 +28,11 @@ test: $(STAMP) chromium ## lint, type-check and run the test suite (this is what
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
+
+compiler: ## gcc and Python's headers from Debian, for the C extension (skipped when both are there)
+	@command -v cc >/dev/null && $(PYTHON) -c "import os, sysconfig; \
+		assert os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h'))" 2>/dev/null || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq gcc libc6-dev python3-dev; }
 
 chromium: ## Debian's headless Chromium for the report page tests (skipped when /usr/bin/chromium exists)
 	@test -x /usr/bin/chromium || \

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ledger.errors import ConfigError
-from ledger.formats.spec import CLF, LogFormat, Piece, SplitPlan
+from ledger.formats.spec import CLF, LogFormat, Piece, SplitPlan, Step
 
 QUOTED_BODY = r'(?:[^"\\]|\\.)*'
 TOKEN = r"\S+"
@@ -208,12 +208,28 @@ def split_plan(items: list[Item]) -> SplitPlan | None:
                 seen.append(field)
             continue
         before = len(seen)
-        body = "".join(_literal(i) if isinstance(i, str) else _group(i, False, seen, quick=True) for i in stretch)
+        steps: list[Step] = []
+        body = ""
+        for item in stretch:
+            steps += _steps(item, seen)
+            body += _literal(item) if isinstance(item, str) else _group(item, False, seen, quick=True)
         last = position == len(stretches) - 1
-        pieces.append(Piece("^" + body + (TRAILING if last else "") + "$", tuple(seen[before:])))
+        if last:
+            steps.append(("trail", "", None))
+        pieces.append(Piece("^" + body + (TRAILING if last else "") + "$", tuple(seen[before:]), tuple(steps)))
     if len(stretches) % 2 == 0:
         return None  # an unbalanced quote in the format string
     return SplitPlan(quotes=len(stretches) - 1, pieces=tuple(pieces), values=tuple(values))
+
+
+def _steps(item: Item, seen: list[str]) -> list[Step]:
+    """The steps of one item of a piece, before ``_group`` records its field as seen."""
+    if isinstance(item, str):
+        return [("lit", char, None) for char in item]
+    value = TOKEN if item.value == CLIENT else item.value  # as in the quick pieces
+    field = item.field if item.field is not None and item.field not in seen else None
+    step: Step = ("val", value, field)
+    return [("lit", "[", None), step, ("lit", "]", None)] if item.bracketed else [step]
 
 
 def compile_layout(

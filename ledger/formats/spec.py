@@ -39,12 +39,17 @@ CANONICAL = (
 CLF = "%d/%b/%Y:%H:%M:%S %z"
 
 
+# One item of a piece: ("lit", one character, None) | ("val", value regex, field or None) | ("trail", "", None)
+Step = tuple[str, str, str | None]
+
+
 @dataclass(frozen=True)
 class Piece:
     """An unquoted stretch of a text layout, between two double quotes (or the line's ends)."""
 
     regex: str  # anchored; named groups for the canonical fields it holds
     fields: tuple[str, ...]
+    steps: tuple[Step, ...] = ()  # the same pattern item by item, for the native splitter (ledger.parse.native)
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,14 @@ class _Raw(Protocol):
 class Parser:
     """Parses the batches of one upload in the given format."""
 
-    def __init__(self, fmt: LogFormat) -> None:
+    def __init__(self, fmt: LogFormat, *, use_native: bool = True) -> None:
         self.fmt = fmt
         self._raw: _Raw = (
-            JsonParser(fmt) if fmt.kind == "json" else W3cParser(fmt) if fmt.kind == "w3c" else TextParser(fmt)
+            JsonParser(fmt)
+            if fmt.kind == "json"
+            else W3cParser(fmt)
+            if fmt.kind == "w3c"
+            else TextParser(fmt, use_native=use_native)
         )
 
     def fork(self, lines: pl.Series) -> Parser:
@@ -99,7 +103,9 @@ class Parser:
         raw = with_missing(raw)
         if "_why" not in raw.columns:
             raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("_why"))
-        raw = raw.with_columns(parse_time(self.fmt).alias("ts"), matched.fill_null(False).alias("_matched"))
+        if "ts" not in raw.columns:  # else the native splitter read the times
+            raw = raw.with_columns(parse_time(self.fmt).alias("ts"))
+        raw = raw.with_columns(matched.fill_null(False).alias("_matched"))
         # The reasons are strings: built for the bad lines only (a when/then computes every branch for all).
         bad = (pl.col("line").str.strip_chars() == "") | ~pl.col("_matched") | pl.col("ts").is_null()
         raw = raw.with_columns(bad.alias("_bad"))

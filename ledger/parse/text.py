@@ -2,7 +2,9 @@
 
 The split plan is an optimisation with the same result as the regex: a line goes the fast way only when
 it has no escaped quote and every unquoted piece matches its own small regex; anything else takes the
-full regex, which alone decides whether the line is parsed or rejected.
+full regex, which alone decides whether the line is parsed or rejected. The plan runs natively
+(``ledger.parse.native``) when the extension is built and the layout allows it, else as polars
+expressions; the native splitter also reads CLF times.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import polars as pl
 
 from ledger.formats.spec import LogFormat, SplitPlan
+from ledger.parse import native
+from ledger.parse.typed import parse_time
 
 
 def _raw_frame(frame: pl.DataFrame, plan: SplitPlan) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -48,20 +52,29 @@ def _by_regex(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
 class TextParser:
     """Parses text-layout lines; stateless."""
 
-    def __init__(self, fmt: LogFormat) -> None:
+    def __init__(self, fmt: LogFormat, *, use_native: bool = True) -> None:
         self.fmt = fmt
+        self.program = native.program_for(fmt) if use_native else None
 
     def raw(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
-        """Raw fields for every line, and the expression telling which lines matched the layout."""
+        """Raw fields for every line (and ``ts`` when the native splitter read the times), and the
+        expression telling which lines matched the layout."""
         if self.fmt.plan is None:
             return _by_regex(frame, self.fmt), pl.col("time").is_not_null()
-        split, rest = _raw_frame(frame, self.fmt.plan)
+        if self.program is not None:
+            split, taken = native.split(frame, self.program)
+            rest = frame.filter(~taken)
+        else:
+            split, rest = _raw_frame(frame, self.fmt.plan)
+            split = split.drop("_ok")
         if rest.height:  # the few lines the plan could not take: their fields from the full regex, in place
             slow = _by_regex(rest, self.fmt)
+            if "ts" in split.columns:
+                slow = slow.with_columns(parse_time(self.fmt).alias("ts"))
             rows = (rest["line_no"] - frame["line_no"][0]).cast(pl.UInt32)
             split = split.with_columns(
                 split[name].scatter(rows, slow[name])
                 for name in split.columns
-                if name in slow.columns and name != "line"
+                if name in slow.columns and name not in ("line", "line_no")
             )
-        return split.drop("_ok"), pl.col("time").is_not_null()
+        return split, pl.col("time").is_not_null()

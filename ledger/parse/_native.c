@@ -1,0 +1,350 @@
+/* One pass over a batch of text-layout lines: the split plan of ledger/formats (cut at the double quotes,
+ * small anchored patterns for the unquoted pieces) run as a tiny program instead of polars expressions,
+ * plus the Apache/nginx time (%d/%b/%Y:%H:%M:%S %z) read into UTC microseconds.
+ *
+ * It only ever says "ok" for a line when the first choice at every step of the plan's regexes matches
+ * (greedy repeats, first alternative): then the regexes capture exactly the same text. Anything it is
+ * not sure of (a non-ASCII byte in an unquoted piece, an escaped quote, an unusual timestamp) is
+ * "not ok" and goes to the full regex in Python, which decides. Fields come out as Arrow string views
+ * (values up to 12 bytes inline), over the line data itself or over a packed buffer of their own.
+ *
+ * split(data, offsets, program, quotes, nfields, time_field)
+ *   -> (ok: bytearray[n], ts: bytearray[8n] int64, views: [bytearray[16n]] per field,
+ *       buffers: [bytearray, or None for the line data] per field)
+ * data: the lines' bytes; offsets: n + 1 int64 (Arrow large_string offsets).
+ * program: 3-byte ops, one run per quote-split segment, each run ended by OP_END:
+ *   OP_LIT c 0        the byte c
+ *   OP_VAL class cap  a value of the class (cap: field index + 1, 0 for none)
+ *   OP_TRAIL 0 0      (?:\s.*)?$ : the end, or whitespace and anything up to the end
+ *   OP_QUOTED cap 0   an odd segment: everything between two quotes
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { OP_LIT = 1, OP_VAL = 2, OP_TRAIL = 3, OP_END = 4, OP_QUOTED = 5 };
+enum {
+    C_NONSPACE_PLUS = 1,   /* \S+ */
+    C_NONSPACE_STAR,       /* \S* */
+    C_NOT_RBRACKET_PLUS,   /* [^\]]+ */
+    C_DIGIT3,              /* \d{3} */
+    C_DIGITS_OR_DASH,      /* \d+|- */
+    C_DIGITS_PLUS,         /* \d+ */
+    C_ALPHA_OR_DASH,       /* [A-Za-z]+|- */
+    C_HOST,                /* [^\s:"]+(?::\d+)? */
+    C_DECIMAL_OR_DASH,     /* [\d.]+|- */
+    C_XCHAR,               /* [-+X] */
+    C_EPOCH,               /* \d+(?:\.\d+)? */
+    C_NOT_SPACE_QUOTE_PLUS /* [^\s"]+ */
+};
+
+#define MAX_FIELDS 32
+#define MAX_SEGMENTS 64
+
+static inline int is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline int is_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+/* Greedy run of bytes in a class from p; -1 when a non-ASCII byte is met (the caller gives up). */
+#define RUN(cond)                                         \
+    do {                                                  \
+        while (p < end && !(*p & 0x80) && (cond)) p++;    \
+        if (p < end && (*p & 0x80)) return NULL;          \
+    } while (0)
+
+/* The end of a value of `cls` starting at p, or NULL when none starts there. */
+static const unsigned char *match_class(int cls, const unsigned char *p, const unsigned char *end) {
+    const unsigned char *start = p;
+    switch (cls) {
+    case C_NONSPACE_PLUS:
+        RUN(!is_space(*p));
+        return p > start ? p : NULL;
+    case C_NONSPACE_STAR:
+        RUN(!is_space(*p));
+        return p;
+    case C_NOT_RBRACKET_PLUS:
+        RUN(*p != ']');
+        return p > start ? p : NULL;
+    case C_DIGIT3:
+        if (end - p >= 3 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2])) return p + 3;
+        return NULL;
+    case C_DIGITS_OR_DASH:
+        RUN(is_digit(*p));
+        if (p > start) return p;
+        return (p < end && *p == '-') ? p + 1 : NULL;
+    case C_DIGITS_PLUS:
+        RUN(is_digit(*p));
+        return p > start ? p : NULL;
+    case C_ALPHA_OR_DASH:
+        RUN(is_alpha(*p));
+        if (p > start) return p;
+        return (p < end && *p == '-') ? p + 1 : NULL;
+    case C_HOST:
+        RUN(!is_space(*p) && *p != ':' && *p != '"');
+        if (p == start) return NULL;
+        if (p < end && *p == ':') {
+            const unsigned char *colon = p++;
+            const unsigned char *digits = p;
+            RUN(is_digit(*p));
+            if (p == digits) return colon; /* the optional port is not there: the host ends at the colon */
+        }
+        return p;
+    case C_DECIMAL_OR_DASH:
+        RUN(is_digit(*p) || *p == '.');
+        if (p > start) return p;
+        return (p < end && *p == '-') ? p + 1 : NULL;
+    case C_XCHAR:
+        return (p < end && (*p == '-' || *p == '+' || *p == 'X')) ? p + 1 : NULL;
+    case C_EPOCH:
+        RUN(is_digit(*p));
+        if (p == start) return NULL;
+        if (p < end && *p == '.') {
+            const unsigned char *dot = p++;
+            const unsigned char *digits = p;
+            RUN(is_digit(*p));
+            if (p == digits) return dot;
+        }
+        return p;
+    case C_NOT_SPACE_QUOTE_PLUS:
+        RUN(!is_space(*p) && *p != '"');
+        return p > start ? p : NULL;
+    }
+    return NULL;
+}
+
+static const char MONTHS[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+static int64_t days_from_civil(int64_t y, int m, int d) {
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const int64_t yoe = y - era * 400;
+    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static inline int two(const unsigned char *p) {
+    return (is_digit(p[0]) && is_digit(p[1])) ? (p[0] - '0') * 10 + (p[1] - '0') : -1;
+}
+
+/* "10/Oct/2000:13:55:36 -0700" exactly, with a real date and an offset under a day; UTC microseconds. */
+static int parse_clf(const unsigned char *p, Py_ssize_t len, int64_t *out) {
+    if (len != 26 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' || p[17] != ':' || p[20] != ' ')
+        return 0;
+    int day = two(p), hour = two(p + 12), minute = two(p + 15), second = two(p + 18);
+    int y1 = two(p + 7), y2 = two(p + 9), oh = two(p + 22), om = two(p + 24);
+    if (day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || y1 < 19
+        || y2 < 0 || oh < 0 || oh > 23 || om < 0 || om > 59 || (p[21] != '+' && p[21] != '-'))
+        return 0;
+    int month = 0;
+    for (int m = 0; m < 12 && !month; m++)
+        if (p[3] == MONTHS[3 * m] && p[4] == MONTHS[3 * m + 1] && p[5] == MONTHS[3 * m + 2]) month = m + 1;
+    if (!month) return 0;
+    int year = y1 * 100 + y2;
+    static const int DAYS[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > DAYS[month - 1] + (month == 2 && leap)) return 0;
+    int64_t offset = (int64_t)(oh * 60 + om) * 60 * (p[21] == '-' ? -1 : 1);
+    int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+    *out = seconds * 1000000;
+    return 1;
+}
+
+typedef struct {
+    const unsigned char *start;
+    Py_ssize_t len;
+} Span;
+
+/* Runs the program on one line; 1 and the captured spans when the plan takes it. */
+static int run_line(const unsigned char *line, Py_ssize_t len, const unsigned char *program, Py_ssize_t plen,
+                    int quotes, Span *spans) {
+    const unsigned char *end = line + len;
+    const unsigned char *cuts[MAX_SEGMENTS + 1];
+    /* The first `quotes` double quotes cut the line; an escaped quote anywhere sends it to the regex. */
+    int found = 0;
+    const unsigned char *p = line;
+    while ((p = memchr(p, '"', end - p)) != NULL) {
+        if (p > line && p[-1] == '\\') return 0;
+        if (found < quotes) cuts[found++] = p;
+        p++;
+    }
+    if (found < quotes) return 0;
+    int segment = 0;
+    const unsigned char *seg_start = line;
+    const unsigned char *seg_end = quotes ? cuts[0] : end;
+    p = seg_start;
+    for (Py_ssize_t pc = 0; pc + 2 < plen; pc += 3) {
+        int op = program[pc], a = program[pc + 1], b = program[pc + 2];
+        switch (op) {
+        case OP_LIT:
+            if (p >= seg_end || *p != a) return 0;
+            p++;
+            break;
+        case OP_VAL: {
+            const unsigned char *q = match_class(a, p, seg_end);
+            if (q == NULL) return 0;
+            if (b) {
+                spans[b - 1].start = p;
+                spans[b - 1].len = q - p;
+            }
+            p = q;
+            break;
+        }
+        case OP_TRAIL:
+            if (p < seg_end) {
+                if (!is_space(*p)) return 0;
+                p = seg_end;
+            }
+            break;
+        case OP_QUOTED:
+            if (a) {
+                spans[a - 1].start = seg_start;
+                spans[a - 1].len = seg_end - seg_start;
+            }
+            p = seg_end;
+            break;
+        case OP_END:
+            if (p != seg_end) return 0;
+            segment++;
+            if (segment > quotes) return 1;
+            seg_start = cuts[segment - 1] + 1;
+            seg_end = segment < quotes ? cuts[segment] : end;
+            p = seg_start;
+            break;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* An Arrow string view of a span: inline when it fits 12 bytes, else its prefix and where it starts in
+ * the line data (the second pass moves it to the field's own buffer). */
+static inline void write_view(unsigned char *view, const unsigned char *start, Py_ssize_t length,
+                              const unsigned char *data) {
+    unsigned char out[16] = {0};
+    int32_t len = (int32_t)length;
+    memcpy(out, &len, 4);
+    if (len <= 12) {
+        for (int32_t k = 0; k < len; k++) out[4 + k] = start[k];
+    } else {
+        int32_t offset = (int32_t)(start - data);
+        memcpy(out + 4, start, 4);
+        memcpy(out + 12, &offset, 4);
+    }
+    memcpy(view, out, 16);
+}
+
+static PyObject *split(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer data, offsets, program;
+    int quotes, nfields, time_field;
+    if (!PyArg_ParseTuple(args, "y*y*y*iii", &data, &offsets, &program, &quotes, &nfields, &time_field))
+        return NULL;
+    PyObject *result = NULL, *ok = NULL, *ts = NULL, *views = NULL, *buffers = NULL;
+    if (nfields < 0 || nfields > MAX_FIELDS || quotes < 0 || quotes > MAX_SEGMENTS || time_field >= nfields
+        || offsets.len % 8 != 0 || offsets.len < 8 || data.len > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "split: bad arguments");
+        goto done;
+    }
+    Py_ssize_t n = offsets.len / 8 - 1;
+    const int64_t *off = (const int64_t *)offsets.buf;
+    const unsigned char *bytes = (const unsigned char *)data.buf;
+    if (off[0] < 0 || off[n] > data.len) {
+        PyErr_SetString(PyExc_ValueError, "split: offsets outside the data");
+        goto done;
+    }
+    ok = PyByteArray_FromStringAndSize(NULL, n);
+    ts = PyByteArray_FromStringAndSize(NULL, n * 8);
+    views = PyList_New(nfields);
+    buffers = PyList_New(nfields);
+    if (!ok || !ts || !views || !buffers) goto done;
+    unsigned char *view_bufs[MAX_FIELDS], *data_bufs[MAX_FIELDS];
+    for (int f = 0; f < nfields; f++) {
+        PyObject *view = PyByteArray_FromStringAndSize(NULL, n * 16);
+        if (!view) goto done;
+        PyList_SET_ITEM(views, f, view);
+        view_bufs[f] = (unsigned char *)PyByteArray_AS_STRING(view);
+    }
+    char *ok_out = PyByteArray_AS_STRING(ok);
+    int64_t *ts_out = (int64_t *)PyByteArray_AS_STRING(ts);
+    const unsigned char *prog = (const unsigned char *)program.buf;
+    Py_ssize_t plen = program.len;
+    int64_t sizes[MAX_FIELDS] = {0};
+    /* First pass: cut every line; views point into the line data; count each field's long values. */
+    Py_BEGIN_ALLOW_THREADS
+    Span spans[MAX_FIELDS];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *line = bytes + off[i];
+        Py_ssize_t len = off[i + 1] - off[i];
+        int good = len > 0 && run_line(line, len, prog, plen, quotes, spans);
+        int64_t micros = 0;
+        if (good && time_field >= 0) good = parse_clf(spans[time_field].start, spans[time_field].len, &micros);
+        ok_out[i] = (char)good;
+        ts_out[i] = micros;
+        for (int f = 0; f < nfields; f++) {
+            unsigned char *view = view_bufs[f] + 16 * i;
+            if (!good) {
+                memset(view, 0, 16);
+                continue;
+            }
+            write_view(view, spans[f].start, spans[f].len, bytes);
+            if (spans[f].len > 12) sizes[f] += spans[f].len;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    /* A field that fills a good part of the lines (a user agent, a request) keeps pointing into the line
+     * data; a short one (an address, the time) gets its own buffer, or polars would copy the whole data
+     * buffer's worth of it at every filter (it compacts a view array four times larger than its strings). */
+    for (int f = 0; f < nfields; f++) {
+        data_bufs[f] = NULL;
+        if (16 * (int64_t)n + (int64_t)data.len < 2 * (16 * (int64_t)n + sizes[f])) {
+            Py_INCREF(Py_None);
+            PyList_SET_ITEM(buffers, f, Py_None);
+            continue;
+        }
+        PyObject *buffer = PyByteArray_FromStringAndSize(NULL, sizes[f]);
+        if (!buffer) goto done;
+        PyList_SET_ITEM(buffers, f, buffer);
+        data_bufs[f] = (unsigned char *)PyByteArray_AS_STRING(buffer);
+    }
+    /* Second pass: the short fields' long values packed in their own buffers. */
+    Py_BEGIN_ALLOW_THREADS
+    for (int f = 0; f < nfields; f++) {
+        if (data_bufs[f] == NULL) continue;
+        int32_t used = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            unsigned char *view = view_bufs[f] + 16 * i;
+            int32_t len, offset;
+            memcpy(&len, view, 4);
+            if (len <= 12) continue;
+            memcpy(&offset, view + 12, 4);
+            memcpy(data_bufs[f] + used, bytes + offset, len);
+            memcpy(view + 12, &used, 4);
+            used += len;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(OOOO)", ok, ts, views, buffers);
+done:
+    Py_XDECREF(ok);
+    Py_XDECREF(ts);
+    Py_XDECREF(views);
+    Py_XDECREF(buffers);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&program);
+    return result;
+}
+
+static PyMethodDef METHODS[] = {
+    {"split", split, METH_VARARGS, "Run a split-plan program over a batch of lines (see the module source)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef MODULE = {
+    PyModuleDef_HEAD_INIT, "_native", "Native split plan for text layouts.", -1, METHODS, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&MODULE); }

@@ -1,0 +1,141 @@
+"""The split plan of a text layout run natively (``_native.c``): one pass per batch instead of a dozen
+polars expressions, with the CLF time read in the same pass.
+
+The native splitter takes a line only when the plan's regexes, taking the first choice at every step,
+match it; their captures are then exactly what it cut, so the result is the polars plan's. Every other
+line (escaped quotes, non-ASCII bytes outside quotes, odd timestamps, lines the plan rejects) is left to
+the full regex. A layout whose pieces use a value it does not know, or whose values would need the
+regex to backtrack, keeps the polars plan; so does an installation where the extension was not built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from ledger.formats.layout import HOST, TOKEN
+from ledger.formats.spec import CLF, LogFormat, Step
+
+try:
+    from ledger.parse import _native  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - the extension is optional; the polars plan does the same work
+    _native = None
+
+OP_LIT, OP_VAL, OP_TRAIL, OP_END, OP_QUOTED = 1, 2, 3, 4, 5
+_DIGITS = set("0123456789")
+_SPACE = set(" \t\n\v\f\r")
+_ASCII = {chr(c) for c in range(128)}
+# value regex -> (class code in _native.c, the ASCII characters its greedy run consumes)
+CLASSES: dict[str, tuple[int, set[str]]] = {
+    TOKEN: (1, _ASCII - _SPACE),
+    r"\S*": (2, _ASCII - _SPACE),
+    r"[^\]]+": (3, _ASCII - {"]"}),
+    r"\d{3}": (4, _DIGITS),
+    r"\d+|-": (5, _DIGITS | {"-"}),
+    r"\d+": (6, _DIGITS),
+    r"[A-Za-z]+|-": (7, {chr(c) for c in range(65, 91)} | {chr(c) for c in range(97, 123)} | {"-"}),
+    HOST: (8, (_ASCII - _SPACE - {'"'}) | _DIGITS),  # the colon too, when a port follows
+    r"[\d.]+|-": (9, _DIGITS | {".", "-"}),
+    r"[-+X]": (10, {"-", "+", "X"}),
+    r"\d+(?:\.\d+)?": (11, _DIGITS | {"."}),
+    r"[^\s\"]+": (12, _ASCII - _SPACE - {'"'}),
+    r"\S+(?:,\s*\S+)*": (1, _ASCII - _SPACE),  # after a greedy \S+ the next is a space: no more items
+}
+
+
+@dataclass(frozen=True)
+class Program:
+    code: bytes
+    quotes: int
+    fields: tuple[str, ...]  # field of each capture, in capture order
+    time_field: int  # capture index of a CLF time read natively, -1 when the time is not CLF
+
+
+def available() -> bool:
+    return _native is not None
+
+
+@cache
+def program_for(fmt: LogFormat) -> Program | None:
+    """The native program of a text layout's split plan, or None when it has to stay with polars."""
+    plan = fmt.plan
+    if _native is None or plan is None or len(plan.values) != plan.quotes // 2:
+        return None
+    fields: list[str] = []
+    code = bytearray()
+
+    def capture(field: str | None) -> int:
+        if field is None:
+            return 0
+        fields.append(field)
+        return len(fields)
+
+    for n, piece in enumerate(plan.pieces):
+        steps = piece.steps
+        if not steps and piece.regex != "^$":
+            return None  # a plan built without steps
+        for position, (kind, text, field) in enumerate(steps):
+            if kind == "lit":
+                code += b"".join(bytes((OP_LIT, byte, 0)) for byte in text.encode())
+            elif kind == "val":
+                if text not in CLASSES or not _greedy_is_safe(text, steps[position + 1 :]):
+                    return None
+                code += bytes((OP_VAL, CLASSES[text][0], capture(field)))
+            else:
+                code += bytes((OP_TRAIL, 0, 0))
+        code += bytes((OP_END, 0, 0))
+        if n < len(plan.values):
+            code += bytes((OP_QUOTED, capture(plan.values[n]), 0, OP_END, 0, 0))
+    time_field = fields.index("time") if fmt.time_kind == CLF and "time" in fields else -1
+    return Program(bytes(code), plan.quotes, tuple(fields), time_field)
+
+
+def _greedy_is_safe(value: str, rest: tuple[Step, ...]) -> bool:
+    """Whether a greedy run of ``value`` can only stop where the regex would end it: the next step is a
+    literal the value cannot contain, the end of the piece, or (for values without spaces) the trailer."""
+    consumed = CLASSES[value][1]
+    if not rest:
+        return True
+    kind, text, _ = rest[0]
+    if kind == "lit":
+        return text not in consumed
+    if kind == "trail":
+        return not (consumed & _SPACE)
+    return False
+
+
+def split(frame: pl.DataFrame, program: Program) -> tuple[pl.DataFrame, pl.Series]:
+    """(``line_no``, ``line``, the plan's fields, and ``ts`` when the time is CLF, null where the native
+    splitter did not take the line; which lines it took)."""
+    assert _native is not None
+    lines = frame["line"].to_arrow()
+    if not isinstance(lines, pa.LargeStringArray):
+        lines = lines.cast(pa.large_string())
+    _, offsets, data = lines.buffers()
+    n = len(lines)
+    start = lines.offset
+    offsets_view = memoryview(offsets).cast("B")[8 * start : 8 * (start + n + 1)]
+    ok, ts, views, buffers = _native.split(
+        data, offsets_view, program.code, program.quotes, len(program.fields), program.time_field
+    )
+    taken = np.frombuffer(ok, dtype=np.bool_)
+    validity = pa.py_buffer(np.packbits(taken, bitorder="little"))
+    columns = [
+        pl.Series(
+            name,
+            pa.StringViewArray.from_buffers(
+                pa.string_view(), n, [validity, pa.py_buffer(view), data if buffer is None else pa.py_buffer(buffer)]
+            ),
+        )
+        for name, view, buffer in zip(program.fields, views, buffers, strict=True)
+    ]
+    out = frame.select("line_no", "line").with_columns(columns)
+    if program.time_field >= 0:
+        micros = pl.Series("ts", np.frombuffer(ts, dtype=np.int64))
+        stamps = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        out = out.with_columns(pl.when(pl.Series(taken)).then(stamps).alias("ts"))
+    return out, pl.Series("_taken", taken)

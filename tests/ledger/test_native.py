@@ -1,0 +1,228 @@
+"""The native split plan (ledger/parse/_native.c) against the polars plan and against the full regex.
+
+It is an optimisation only: every test parses the same lines three ways (native plan, polars plan, full
+regex alone) and requires identical parsed rows and rejects, with their reasons and raw text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from ledger.formats import PRESETS, LogFormat, custom_layout
+from ledger.ingest import ingest_paths
+from ledger.outlets import save_outlets
+from ledger.parse import ParsedBatch, Parser, native
+from ledger.sample import generate
+from ledger.sources import Source
+from ledger.store.db import Ledger
+from tests.conftest import DATA, IMC
+from tests.ledger.test_triage import snapshot
+
+NATIVE_PRESETS = ("combined", "common", "vhost_combined", "combined_xff")
+NGINX_CUSTOM = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+    '"$http_user_agent" $host $request_time'
+)
+
+
+def three_ways(fmt: LogFormat, lines: list[str]) -> list[ParsedBatch]:
+    series = pl.Series("line", lines, dtype=pl.String)
+    regex_only = dataclasses.replace(fmt, plan=None)
+    return [
+        Parser(fmt).parse(series, 1),
+        Parser(fmt, use_native=False).parse(series, 1),
+        Parser(regex_only).parse(series, 1),
+    ]
+
+
+def assert_same(batches: list[ParsedBatch]) -> None:
+    first, *others = batches
+    for other in others:
+        assert_frame_equal(first.parsed, other.parsed)
+        assert_frame_equal(first.rejects, other.rejects)
+
+
+def test_the_extension_is_built() -> None:
+    # `make` builds it (the Makefile installs a C compiler); without it every test below would compare
+    # the polars plan with itself.
+    assert native.available(), "ledger/parse/_native.c is not built: run `make` (or pip install -e .) with gcc"
+
+
+@pytest.mark.parametrize("name", NATIVE_PRESETS)
+def test_the_common_layouts_run_natively(name: str) -> None:
+    program = native.program_for(PRESETS[name])
+    assert program is not None
+    assert program.time_field == program.fields.index("time")
+
+
+def test_layouts_that_need_backtracking_keep_the_polars_plan() -> None:
+    # \S+ then a colon: the regex gives back characters to find the colon, the native splitter would not.
+    assert native.program_for(custom_layout('$remote_addr:$remote_port [$time_local] "$request" $status')) is None
+    # nginx proxy manager's "[Client \S+]" likewise
+    assert native.program_for(PRESETS["nginx_proxy_manager"]) is None
+    # a layout with an ISO time is split natively, its time read by polars
+    program = native.program_for(custom_layout('$remote_addr $time_iso8601 "$request" $status'))
+    assert program is not None and program.time_field == -1
+
+
+def test_a_plain_line_is_split_natively_with_its_time() -> None:
+    line = '203.0.113.9 - frank [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.1" 200 2326 "-" "Mozilla/5.0 (X11)"'
+    frame = pl.DataFrame({"line_no": [1], "line": [line]})
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    split, taken = native.split(frame, program)
+    assert taken.to_list() == [True]
+    row = split.row(0, named=True)
+    assert row["client"] == "203.0.113.9" and row["request"] == "GET /a HTTP/1.1"
+    assert row["status"] == "200" and row["bytes"] == "2326" and row["user_agent"] == "Mozilla/5.0 (X11)"
+    assert row["ts"].isoformat() == "2000-10-10T20:55:36+00:00"
+
+
+TIMES = [
+    "10/Oct/2000:13:55:36 -0700",
+    "29/Feb/2024:00:00:00 +0000",
+    "29/Feb/2023:00:00:00 +0000",
+    "31/Apr/2026:10:00:00 +0000",
+    "31/Dec/1999:23:59:59 -1200",
+    "01/Jan/2000:00:00:00 +1400",
+    "01/Jan/1970:00:00:00 +0000",
+    "01/Jan/1899:00:00:00 +0000",
+    "1/Oct/2000:13:55:36 -0700",
+    "10/oct/2000:13:55:36 -0700",
+    "10/OCT/2000:13:55:36 -0700",
+    "10/окт/2000:13:55:36 +0500",
+    "10/Oct/2000:24:00:00 +0000",
+    "10/Oct/2000:23:60:00 +0000",
+    "10/Oct/2000:23:59:60 +0000",
+    "10/Oct/2000:13:55:36 +0330",
+    "10/Oct/2000:13:55:36 +2400",
+    "10/Oct/2000:13:55:36 +0560",
+    "10/Oct/2000:13:55:36 +05:00",
+    "10/Oct/2000:13:55:36",
+    "10/Oct/2000:13:55:36.123 +0000",
+    "00/Oct/2000:13:55:36 +0000",
+    "10/Oct/20x0:13:55:36 +0000",
+    "10/Oct/2000 13:55:36 +0000",
+    "10/Oct/2000:13:55:36 *0000",
+]
+
+
+@pytest.mark.parametrize("name", NATIVE_PRESETS)
+def test_times_read_natively_are_the_times_polars_reads(name: str) -> None:
+    lines = [
+        f'203.0.113.9 - - [{t}] "GET / HTTP/1.1" 200 1 "-" "ua" "1.2.3.4"'
+        if name != "vhost_combined"
+        else f'news.kz:443 203.0.113.9 - - [{t}] "GET / HTTP/1.1" 200 1 "-" "ua"'
+        for t in TIMES
+    ]
+    batches = three_ways(PRESETS[name], lines)
+    assert_same(batches)
+    assert 0 < batches[0].parsed.height < len(TIMES)  # some times read, some rejected
+
+
+def test_escaped_quotes_are_left_to_the_regex() -> None:
+    line = '203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "GET /a\\" 200 1 \\"b HTTP/1.1" 404 5'
+    batches = three_ways(PRESETS["common"], [line])
+    assert_same(batches)
+    assert batches[0].parsed.row(0, named=True)["status"] == 404
+
+
+# Lines built from the parts a log line really has, with the quirks that decide which way a line goes.
+CLIENTS = ["203.0.113.9", "2001:db8::1", "10.0.0.1, 203.0.113.9", "-", "ä.example", "203.0.113.9\u00a0", ""]
+IDENTS = ["-", "frank", "ü", "a\tb"]
+TIME_PARTS = [*TIMES[:8], "10/Oct/2000:13:55:36 -0700", "10/окт/2000:13:55:36 +0500", "10/Oct/2000:24:00:00 +0000"]
+REQUESTS = [
+    "GET / HTTP/1.1",
+    "GET /news/a?utm_source=chatgpt.com HTTP/2.0",
+    "",
+    "-",
+    "\\x16\\x03\\x01\\x00",
+    'GET /a\\"b HTTP/1.1',
+    'GET /a\\" 200 1 \\"b HTTP/1.1',  # escaped quotes around what looks like the status and size
+    "GET /ä HTTP/1.1",
+    "GET /a]b HTTP/1.1",
+]
+STATUSES = ["200", "404", "20", "2000", "-", "ok", "२००"]
+BYTES = ["512", "-", "0", "", "12a", "१२"]
+QUOTED = ["-", "", "https://chatgpt.com/", "Mozilla/5.0 (X11; Linux x86_64)", "ü agent", 'x\\"y', "a\\\\", "[1]"]
+HOSTS = ["news.kz", "news.kz:443", "NEWS.kz:80", "-", "news.kz:", "ä.kz", "a:b:1"]
+TRAILERS = ["", " 0.123", ' "1.2.3.4"', "\t9", "x", "\u00a0rest", " ", ' "a" "b"']
+SEPARATORS = [" ", " ", " ", "  ", "\t", "\u00a0"]
+
+
+@st.composite
+def log_lines(draw: st.DrawFn) -> str:
+    def part(options: list[str]) -> str:
+        return draw(st.sampled_from(options))
+
+    sep = [part(SEPARATORS) for _ in range(9)]
+    line = (
+        f"{part(HOSTS)}{sep[0]}" * draw(st.booleans())
+        + f"{part(CLIENTS)}{sep[1]}{part(IDENTS)}{sep[2]}{part(IDENTS)}{sep[3]}[{part(TIME_PARTS)}]{sep[4]}"
+        + f'"{part(REQUESTS)}"{sep[5]}{part(STATUSES)}{sep[6]}{part(BYTES)}'
+        + f'{sep[7]}"{part(QUOTED)}"{sep[8]}"{part(QUOTED)}"' * draw(st.booleans())
+        + part(TRAILERS)
+    )
+    cut = draw(st.one_of(st.none(), st.integers(0, len(line))))
+    return line if cut is None else line[:cut]
+
+
+any_lines = st.lists(
+    st.one_of(
+        log_lines(),
+        log_lines(),
+        log_lines(),
+        st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"), max_size=60),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=any_lines, name=st.sampled_from([*NATIVE_PRESETS, "custom nginx"]))
+def test_native_polars_and_regex_agree_on_any_lines(lines: list[str], name: str) -> None:
+    fmt = custom_layout(NGINX_CUSTOM) if name == "custom nginx" else PRESETS[name]
+    assert_same(three_ways(fmt, lines))
+
+
+TEXT_FIXTURES = sorted(p for p in (DATA / "fixtures").iterdir() if p.suffix != ".md")
+
+
+@pytest.mark.parametrize("name", NATIVE_PRESETS)
+def test_real_fixtures_and_the_sample_parse_the_same_three_ways(tmp_path: Path, name: str) -> None:
+    sample = generate(tmp_path, lines=6_000, seed=2)  # its vhost_combined file, with the sample's quirks
+    paths = [*TEXT_FIXTURES, IMC, *(file.path for file in sample.files)]
+    lines = [line for path in paths for line in _lines(path)]
+    if name == "combined_xff":  # real lines with a forwarded-for list appended, as nginx writes it
+        lines = [f'{line} "198.51.100.7, 10.0.0.{n % 250}"' for n, line in enumerate(lines)]
+    batches = three_ways(PRESETS[name], lines)
+    assert_same(batches)
+    assert batches[0].parsed.height > 1_000
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for batch in Source.open(str(path)).batches() for line in batch.lines.to_list()]
+
+
+def test_the_seeded_sample_gives_the_same_ledger_natively_and_with_polars(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sample = generate(tmp_path / "logs", lines=20_000, seed=11)
+    snapshots = []
+    for use_native in (True, False):
+        if not use_native:
+            monkeypatch.setattr(native, "program_for", lambda fmt: None)
+        with Ledger(tmp_path / f"sample-{use_native}.duckdb") as ledger:
+            save_outlets(ledger, list(sample.outlets))
+            for file in sample.files:
+                ingest_paths(ledger, [str(file.path)], outlet=file.outlet)
+            snapshots.append(snapshot(ledger))
+    assert snapshots[0] == snapshots[1]
+    assert len(snapshots[0]["fetches"]) > 500
