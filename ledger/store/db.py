@@ -91,14 +91,22 @@ class Ledger:
         self.execute("BEGIN TRANSACTION")
 
     @contextmanager
-    def memory_limit(self, limit: str) -> Iterator[None]:
-        """DuckDB's memory limit for a block of work (e.g. '256MB'), then back to what it was."""
-        [(before,)] = self.execute("SELECT current_setting('memory_limit')").fetchall()
-        self.execute(f"SET memory_limit = '{int(limit.removesuffix('MB'))}MB'")
+    def limits(self, *, memory: str, threads: int) -> Iterator[None]:
+        """DuckDB's memory limit (e.g. '256MB') and thread count for a block of work, then back to what
+        they were (DuckDB's defaults unless set otherwise: its memory limit reads back rounded)."""
+        current = "SELECT current_setting('memory_limit'), current_setting('threads')"
+        [before] = self.execute(current).fetchall()
+        self.execute(f"SET memory_limit = '{int(memory.removesuffix('MB'))}MB'")
+        self.execute(f"SET threads = {int(threads)}")
         try:
             yield
         finally:
-            self.execute(f"SET memory_limit = '{before}'")
+            self.execute("RESET memory_limit")
+            self.execute("RESET threads")
+            [defaults] = self.execute(current).fetchall()
+            if defaults != before:
+                self.execute(f"SET memory_limit = '{before[0]}'")
+                self.execute(f"SET threads = {int(before[1])}")
 
     def begin_upload(self, upload_id: str, source: str) -> None:
         """Mark an upload as in progress (committed), before its rows are written batch by batch."""

@@ -217,6 +217,19 @@ def test_same_content_again_is_a_no_op_even_recompressed(ledger: Ledger, tmp_pat
     assert counts(ledger) == before
 
 
+def test_ingest_gives_duckdb_its_limits_back_also_after_a_failure(ledger: Ledger, tmp_path: Path) -> None:
+    add_outlet(ledger, "websitec", "websitec.com")
+    settings = "SELECT current_setting('memory_limit') AS memory, current_setting('threads') AS threads"
+    before = ledger.rows(settings)
+    ingest_paths(ledger, [str(IMC)], outlet="websitec")
+    assert ledger.rows(settings) == before
+    junk = tmp_path / "junk.log"
+    junk.write_text("not a log line\n")
+    with pytest.raises(FormatDetectionError):
+        ingest_paths(ledger, [str(junk)], outlet="websitec")
+    assert ledger.rows(settings) == before
+
+
 def test_malformed_file_fails_clearly_and_writes_nothing(ledger: Ledger, tmp_path: Path) -> None:
     add_outlet(ledger, "dala", "dala.kz")
     path = tmp_path / "error.log"
