@@ -11,8 +11,8 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-# The native split plan (ledger/parse/_native.c) is built by pip; it needs a C compiler and Python's headers.
-$(STAMP): pyproject.toml ledger/parse/_native.c | compiler
+# The native line splitting and split plan (ledger/_native.c) are built by pip; it needs a C compiler and Python's headers.
+$(STAMP): pyproject.toml ledger/_native.c | compiler
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -1,9 +1,10 @@
 """Reading uploads: files or stdin, compression by magic bytes, hashing, and batches of lines.
 
 A source is read once, as a stream, in large blocks; each block is cut at its last newline and turned
-into a polars String column without a Python object per line (newline offsets from numpy, an Arrow array
-over the block's own buffer). Bytes that are not UTF-8 are kept visible as ``\\xHH`` escapes, the way
-Apache and nginx log them, so nothing is dropped and nothing crashes the parser.
+into a polars String column without a Python object per line (Arrow views over the block's own buffer,
+made by the native module, or newline offsets from numpy without it). Bytes that are not UTF-8 are kept
+visible as ``\\xHH`` escapes, the way Apache and nginx log them, so nothing is dropped and nothing
+crashes the parser.
 
 Two SHA-256 digests are kept: of the bytes as uploaded, and of the decompressed content; the ledger
 treats the same content (even recompressed or renamed) as the same upload.
@@ -28,6 +29,11 @@ import polars as pl
 import pyarrow as pa
 
 from ledger.errors import InputError
+
+try:
+    from ledger import _native  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - the extension is optional; numpy finds the newlines instead
+    _native = None
 
 BLOCK_SIZE = 16 * 1024 * 1024  # with two blocks read ahead, ~10 blocks of working memory stay well under 1 GB
 _MAGIC = (
@@ -136,7 +142,7 @@ class Source:
                 cut = data.rfind(b"\n") + 1
                 carry = data[cut:]
                 if cut:
-                    lines = split_lines(data[:cut])
+                    lines = split_lines(data, cut)
                     yield Batch(line_no, lines)
                     line_no += len(lines)
             if carry:
@@ -242,22 +248,30 @@ def prefetch(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
         thread.join(timeout=5)
 
 
-def split_lines(data: bytes) -> pl.Series:
-    """Newline-terminated bytes -> one String value per line (without ``\\n`` or a trailing ``\\r``).
+def split_lines(data: bytes, end: int | None = None) -> pl.Series:
+    """The newline-terminated bytes ``data[:end]`` -> one String value per line (without ``\\n`` or a
+    trailing ``\\r``).
 
     UTF-8 is validated by polars in one vectorised cast; only a block that holds invalid bytes takes the
     slow path, where they become ``\\xHH`` escapes (which never contain a newline, so lines stay lines).
     """
+    end = len(data) if end is None else end
     try:
-        text = _lines_of(data).cast(pl.String)
+        return _lines_of(data, end)
     except pl.exceptions.ComputeError:  # polars' error for invalid UTF-8
-        text = _lines_of(data.decode("utf-8", errors="backslashreplace").encode("utf-8")).cast(pl.String)
-    return text.str.strip_suffix("\n").str.strip_suffix("\r")
+        fixed = data[:end].decode("utf-8", errors="backslashreplace").encode("utf-8")
+        return _lines_of(fixed, len(fixed))
 
 
-def _lines_of(data: bytes) -> pl.Series:
-    """A Binary column over ``data``'s own buffer, one value per newline-terminated line."""
-    buffer = np.frombuffer(data, dtype=np.uint8)
+def _lines_of(data: bytes, end: int) -> pl.Series:
+    """A String column over ``data``'s own buffer, one value per newline-terminated line of ``data[:end]``."""
+    if _native is not None:
+        count, views = _native.lines(data, end)
+        array = pa.BinaryViewArray.from_buffers(
+            pa.binary_view(), count, [None, pa.py_buffer(views), pa.py_buffer(data)]
+        )
+        return pl.Series("line", array).cast(pl.String)
+    buffer = np.frombuffer(data, dtype=np.uint8, count=end)
     ends = np.flatnonzero(buffer == 10)
     offsets = np.empty(len(ends) + 1, dtype=np.int64)
     offsets[0] = 0
@@ -265,4 +279,4 @@ def _lines_of(data: bytes) -> pl.Series:
     array = pa.LargeBinaryArray.from_buffers(
         pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
-    return pl.Series("line", array)
+    return pl.Series("line", array).cast(pl.String).str.strip_suffix("\n").str.strip_suffix("\r")

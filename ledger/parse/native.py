@@ -21,7 +21,7 @@ from ledger.formats.layout import HOST, TOKEN
 from ledger.formats.spec import CLF, LogFormat, Step
 
 try:
-    from ledger.parse import _native  # type: ignore[attr-defined]
+    from ledger import _native  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - the extension is optional; the polars plan does the same work
     _native = None
 

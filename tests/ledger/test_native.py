@@ -52,7 +52,7 @@ def assert_same(batches: list[ParsedBatch]) -> None:
 def test_the_extension_is_built() -> None:
     # `make` builds it (the Makefile installs a C compiler); without it every test below would compare
     # the polars plan with itself.
-    assert native.available(), "ledger/parse/_native.c is not built: run `make` (or pip install -e .) with gcc"
+    assert native.available(), "ledger/_native.c is not built: run `make` (or pip install -e .) with gcc"
 
 
 @pytest.mark.parametrize("name", NATIVE_PRESETS)

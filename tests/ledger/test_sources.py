@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import ledger.sources
 from ledger.errors import InputError
 from ledger.sources import Source, split_lines
 
@@ -65,6 +68,25 @@ def test_small_blocks_keep_line_numbers_and_lines_whole(tmp_path: Path) -> None:
 def test_non_utf8_bytes_become_visible_escapes() -> None:
     lines = split_lines(b"caf\xe9 \xff\xfe ok\nnext\n")
     assert lines.to_list() == ["caf\\xe9 \\xff\\xfe ok", "next"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=20), st.binary(max_size=5))
+def test_native_and_numpy_line_splitting_agree(lines: list[bytes], tail: bytes) -> None:
+    # CR LF endings, lone CRs, empty lines, invalid UTF-8, and a tail after the last newline (not a line)
+    data = b"".join(line + (b"\r\n" if n % 3 == 0 else b"\n") for n, line in enumerate(lines)) + tail
+    end = len(data) - len(tail)
+    native = split_lines(data, end).to_list()
+    saved, ledger.sources._native = ledger.sources._native, None
+    try:
+        assert split_lines(data, end).to_list() == native
+    finally:
+        ledger.sources._native = saved
+    assert len(native) == len(lines)
+
+
+def test_the_native_line_splitter_is_built() -> None:
+    assert ledger.sources._native is not None, "ledger/_native.c is not built: run `make` with gcc"
 
 
 def test_empty_file_has_no_lines(tmp_path: Path) -> None:

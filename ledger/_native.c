@@ -338,8 +338,46 @@ done:
     return result;
 }
 
+/* lines(data, end) -> (count, views): Arrow binary views of the newline-terminated lines in data[:end],
+ * without their "\n" or a "\r" before it, over data itself (buffer 0). */
+static PyObject *lines(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer data;
+    Py_ssize_t end;
+    if (!PyArg_ParseTuple(args, "y*n", &data, &end)) return NULL;
+    PyObject *views = NULL, *result = NULL;
+    if (end < 0 || end > data.len || data.len > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "lines: end outside the data");
+        goto done;
+    }
+    const unsigned char *bytes = (const unsigned char *)data.buf;
+    Py_ssize_t count = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (const unsigned char *p = bytes; (p = memchr(p, '\n', bytes + end - p)) != NULL; p++) count++;
+    Py_END_ALLOW_THREADS
+    views = PyByteArray_FromStringAndSize(NULL, count * 16);
+    if (!views) goto done;
+    unsigned char *out = (unsigned char *)PyByteArray_AS_STRING(views);
+    Py_BEGIN_ALLOW_THREADS
+    const unsigned char *start = bytes;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const unsigned char *newline = memchr(start, '\n', bytes + end - start);
+        Py_ssize_t len = newline - start;
+        if (len > 0 && start[len - 1] == '\r') len--;
+        write_view(out + 16 * i, start, len, bytes);
+        start = newline + 1;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(nO)", count, views);
+done:
+    Py_XDECREF(views);
+    PyBuffer_Release(&data);
+    return result;
+}
+
 static PyMethodDef METHODS[] = {
     {"split", split, METH_VARARGS, "Run a split-plan program over a batch of lines (see the module source)."},
+    {"lines", lines, METH_VARARGS, "Binary views of the newline-terminated lines of a block."},
     {NULL, NULL, 0, NULL},
 };
 
