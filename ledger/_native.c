@@ -8,9 +8,11 @@
  * "not ok" and goes to the full regex in Python, which decides. Fields come out as Arrow string views
  * (values up to 12 bytes inline), over the line data itself or over a packed buffer of their own.
  *
- * split(data, offsets, program, quotes, nfields, time_field)
+ * split(data, offsets, program, quotes, nfields, time_field, triage=None)
  *   -> (ok: bytearray[n], ts: bytearray[8n] int64, views: [bytearray[16n]] per field,
  *       buffers: [bytearray, or None for the line data] per field)
+ * ok: bit 0 when the line was taken, bit 1 when the triage's tests (see quiet_candidate) pass on it.
+ * triage: (range starts, ends as (high, low) uint64 pairs, needles, client, referer, agent, host, forwarded).
  * data: the lines' bytes; offsets: n + 1 int64 (Arrow large_string offsets).
  * program: 3-byte ops, one run per quote-split segment, each run ended by OP_END:
  *   OP_LIT c 0        the byte c
@@ -219,6 +221,164 @@ static int run_line(const unsigned char *line, Py_ssize_t len, const unsigned ch
     return 0;
 }
 
+/* The triage's tests on one line (ledger.detect.classify.Detector.quiet): whether it may be plain human
+ * traffic, before its user agent is looked up. Conservative: an address that is not a dotted quad or
+ * plain IPv6 text (no port, no embedded IPv4, no zone), or anything unusual says no, and the line takes
+ * the full path. */
+typedef unsigned __int128 u128;
+
+typedef struct {
+    int on;
+    const uint64_t *starts, *ends; /* the AI-only lists' ranges as 128-bit numbers (IPv4 mapped into
+                                    * ::ffff:0:0/96), each as (high, low) words: sorted, disjoint, inclusive */
+    Py_ssize_t ranges;
+    const unsigned char *needles; /* AI products' hosts, lower case, each ended by '\0' */
+    Py_ssize_t needles_len;
+    unsigned char bigrams[8192];  /* bit set of the needles' first two characters */
+    int client, referer, agent, host, forwarded; /* capture indices, -1 when the layout has none */
+} Triage;
+
+static inline unsigned char lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+static int parse_v4(const unsigned char *p, Py_ssize_t len, uint32_t *out) {
+    const unsigned char *end = p + len;
+    uint32_t value = 0;
+    for (int octet = 0; octet < 4; octet++) {
+        if (octet && (p >= end || *p++ != '.')) return 0;
+        int digits = 0, number = 0;
+        while (p < end && is_digit(*p) && digits < 4) number = number * 10 + (*p++ - '0'), digits++;
+        if (digits == 0 || digits > 3 || number > 255) return 0;
+        value = value << 8 | (uint32_t)number;
+    }
+    if (p != end) return 0;
+    *out = value;
+    return 1;
+}
+
+static inline int hex_value(unsigned char c) {
+    if (is_digit(c)) return c - '0';
+    c = lower(c);
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/* Plain IPv6 text: groups of 1-4 hex digits, at most one "::" standing for at least one zero group. */
+static int parse_v6(const unsigned char *p, Py_ssize_t len, u128 *out) {
+    unsigned int head[8], tail[8];
+    int heads = 0, tails = 0, gap = 0;
+    Py_ssize_t i = 0;
+    if (len >= 2 && p[0] == ':' && p[1] == ':') gap = 1, i = 2;
+    else if (len == 0 || p[0] == ':') return 0;
+    while (i < len) {
+        unsigned int value = 0;
+        int digits = 0, h;
+        while (i < len && (h = hex_value(p[i])) >= 0 && digits < 5) value = value * 16 + (unsigned)h, i++, digits++;
+        if (digits == 0 || digits > 4) return 0;
+        if (gap) {
+            if (tails == 8) return 0;
+            tail[tails++] = value;
+        } else {
+            if (heads == 8) return 0;
+            head[heads++] = value;
+        }
+        if (i == len) break;
+        if (p[i++] != ':' || i == len) return 0; /* a separator, and something after it */
+        if (p[i] == ':') {
+            if (gap) return 0;
+            gap = 1;
+            i++;
+        }
+    }
+    if (gap ? heads + tails > 7 : heads != 8) return 0;
+    u128 value = 0;
+    for (int k = 0; k < heads; k++) value = value << 16 | head[k];
+    for (int k = heads + tails; k < 8; k++) value <<= 16;
+    for (int k = 0; k < tails; k++) value = value << 16 | tail[k];
+    *out = value;
+    return 1;
+}
+
+static inline u128 range_word(const uint64_t *words, Py_ssize_t k) { return (u128)words[2 * k] << 64 | words[2 * k + 1]; }
+
+static int in_ranges(const Triage *t, u128 n) {
+    Py_ssize_t lo = 0, hi = t->ranges; /* the first range starting after n, then the one before it */
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (range_word(t->starts, mid) <= n) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo > 0 && n <= range_word(t->ends, lo - 1);
+}
+
+/* Whether text holds one of the needles, ASCII case-insensitively. */
+static int mentions(const Triage *t, const unsigned char *text, Py_ssize_t len) {
+    for (Py_ssize_t i = 0; i + 1 < len; i++) {
+        unsigned int pair = (unsigned int)lower(text[i]) << 8 | lower(text[i + 1]);
+        if (!(t->bigrams[pair >> 3] & (1 << (pair & 7)))) continue;
+        for (const unsigned char *needle = t->needles; needle < t->needles + t->needles_len;) {
+            size_t nlen = strlen((const char *)needle);
+            if ((Py_ssize_t)nlen <= len - i) {
+                size_t k = 0;
+                while (k < nlen && lower(text[i + k]) == needle[k]) k++;
+                if (k == nlen) return 1;
+            }
+            needle += nlen + 1;
+        }
+    }
+    return 0;
+}
+
+static inline int span_is(const Span *span, const char *text) {
+    size_t len = strlen(text);
+    return (size_t)span->len == len && memcmp(span->start, text, len) == 0;
+}
+
+static int quiet_candidate(const Triage *t, const unsigned char *line, Py_ssize_t len, const Span *spans) {
+    if (t->client < 0 || t->agent < 0) return 0;
+    if (memchr(line, '\\', len) || memmem(line, len, "utm_source=", 11)) return 0;
+    const Span *agent = &spans[t->agent];
+    if (agent->len == 0 || span_is(agent, "-")) return 0;
+    if (t->forwarded >= 0 && !span_is(&spans[t->forwarded], "-")) return 0;
+    if (t->host >= 0 && (spans[t->host].len == 0 || span_is(&spans[t->host], "-"))) return 0;
+    if (t->referer >= 0 && mentions(t, spans[t->referer].start, spans[t->referer].len)) return 0;
+    const Span *client = &spans[t->client];
+    uint32_t v4;
+    u128 address;
+    if (parse_v4(client->start, client->len, &v4)) address = (u128)0xFFFF << 32 | v4;
+    else if (!parse_v6(client->start, client->len, &address)) return 0;
+    return !in_ranges(t, address);
+}
+
+static int triage_from(PyObject *spec, Triage *t, Py_buffer *starts, Py_buffer *ends, Py_buffer *needles) {
+    t->on = 0;
+    if (spec == Py_None) return 1;
+    if (!PyArg_ParseTuple(spec, "y*y*y*iiiii", starts, ends, needles, &t->client, &t->referer, &t->agent,
+                          &t->host, &t->forwarded))
+        return 0;
+    const char *last = needles->len ? (const char *)needles->buf + needles->len - 1 : NULL;
+    if (starts->len != ends->len || starts->len % 16 || (last && *last)) {
+        PyErr_SetString(PyExc_ValueError, "split: bad triage arguments");
+        return 0;
+    }
+    t->on = 1;
+    t->starts = (const uint64_t *)starts->buf;
+    t->ends = (const uint64_t *)ends->buf;
+    t->ranges = starts->len / 16;
+    t->needles = (const unsigned char *)needles->buf;
+    t->needles_len = needles->len;
+    memset(t->bigrams, 0, sizeof t->bigrams);
+    for (const unsigned char *needle = t->needles; needle < t->needles + t->needles_len;) {
+        size_t nlen = strlen((const char *)needle);
+        if (nlen < 2) { /* a one-letter needle would match almost anything: no line is quiet */
+            memset(t->bigrams, 0xff, sizeof t->bigrams);
+        } else {
+            unsigned int pair = (unsigned int)needle[0] << 8 | needle[1];
+            t->bigrams[pair >> 3] |= (unsigned char)(1 << (pair & 7));
+        }
+        needle += nlen + 1;
+    }
+    return 1;
+}
+
 /* An Arrow string view of a span: inline when it fits 12 bytes, else its prefix and where it starts in
  * the line data (the second pass moves it to the field's own buffer). */
 static inline void write_view(unsigned char *view, const unsigned char *start, Py_ssize_t length,
@@ -238,11 +398,23 @@ static inline void write_view(unsigned char *view, const unsigned char *start, P
 
 static PyObject *split(PyObject *self, PyObject *args) {
     (void)self;
-    Py_buffer data, offsets, program;
+    Py_buffer data, offsets, program, starts = {0}, ends = {0}, needles = {0};
     int quotes, nfields, time_field;
-    if (!PyArg_ParseTuple(args, "y*y*y*iii", &data, &offsets, &program, &quotes, &nfields, &time_field))
+    PyObject *spec = Py_None;
+    if (!PyArg_ParseTuple(args, "y*y*y*iii|O", &data, &offsets, &program, &quotes, &nfields, &time_field, &spec))
         return NULL;
     PyObject *result = NULL, *ok = NULL, *ts = NULL, *views = NULL, *buffers = NULL;
+    Triage *triage = PyMem_Malloc(sizeof(Triage));
+    if (!triage) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (!triage_from(spec, triage, &starts, &ends, &needles)) goto done;
+    if (triage->on && (triage->client >= nfields || triage->referer >= nfields || triage->agent >= nfields
+                       || triage->host >= nfields || triage->forwarded >= nfields)) {
+        PyErr_SetString(PyExc_ValueError, "split: triage field outside the fields");
+        goto done;
+    }
     if (nfields < 0 || nfields > MAX_FIELDS || quotes < 0 || quotes > MAX_SEGMENTS || time_field >= nfields
         || offsets.len % 8 != 0 || offsets.len < 8 || data.len > INT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "split: bad arguments");
@@ -281,7 +453,7 @@ static PyObject *split(PyObject *self, PyObject *args) {
         int good = len > 0 && run_line(line, len, prog, plen, quotes, spans);
         int64_t micros = 0;
         if (good && time_field >= 0) good = parse_clf(spans[time_field].start, spans[time_field].len, &micros);
-        ok_out[i] = (char)good;
+        ok_out[i] = (char)(good ? 1 | (triage->on && quiet_candidate(triage, line, len, spans)) << 1 : 0);
         ts_out[i] = micros;
         for (int f = 0; f < nfields; f++) {
             unsigned char *view = view_bufs[f] + 16 * i;
@@ -328,6 +500,10 @@ static PyObject *split(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = Py_BuildValue("(OOOO)", ok, ts, views, buffers);
 done:
+    if (starts.obj) PyBuffer_Release(&starts);
+    if (ends.obj) PyBuffer_Release(&ends);
+    if (needles.obj) PyBuffer_Release(&needles);
+    PyMem_Free(triage);
     Py_XDECREF(ok);
     Py_XDECREF(ts);
     Py_XDECREF(views);

@@ -15,6 +15,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from ledger.detect.addresses import resolve_addresses
@@ -29,6 +30,7 @@ from ledger.detect.iplists import (
 )
 from ledger.detect.referrals import Referrers, load_referrers, referral_columns
 from ledger.detect.registry import AI_PURPOSES, Registry, load_registry
+from ledger.parse.native import Hints
 
 TRACKING_PARAMS = (
     r"(?i)(?:^|&)(?:utm_[^=&]*|fbclid|gclid|yclid|dclid|msclkid|_openstat|mc_cid|mc_eid|igshid|ref_src)(?:=[^&]*)?"
@@ -91,6 +93,7 @@ class Detector:
         attribution = self.ip_lists.intervals.filter(pl.col("list_id").is_in(self._attribution_lists["list_id"]))
         self._attribution_all = partitions(attribution)
         self._attribution_prefilter = address_prefilter(attribution)
+        self._split_hints = Hints(*_ranges(attribution), tuple(self._referrer_hosts))
 
     @property
     def version(self) -> str:
@@ -150,6 +153,17 @@ class Detector:
         if raw.height == 0:
             return pl.Series("quiet", [], dtype=pl.Boolean)
         agents = self.classify_agents(raw["user_agent"])
+        if "_candidate" in raw.columns:  # the native splitter ran every test but the user agent's
+            return (
+                raw.select("user_agent", "_candidate")
+                .join(agents, on="user_agent", how="left", maintain_order="left")
+                .select(
+                    (pl.col("_candidate") & pl.col("bot_index").is_null() & (pl.col("generic") == False))  # noqa: E712
+                    .fill_null(False)
+                    .alias("quiet")
+                )
+                .to_series()
+            )
         frame = raw.select("line", "user_agent", "referer", "host", "forwarded_for").join(
             agents, on="user_agent", how="left", maintain_order="left"
         )
@@ -170,6 +184,11 @@ class Detector:
             .alias("quiet")
         ).to_series()
         return quiet & plain_outside
+
+    def split_hints(self) -> Hints:
+        """The address ranges and Referer hosts the native splitter tests for ``quiet`` (the AI-only
+        lists, the AI products' hosts)."""
+        return self._split_hints
 
     def quiet_parsed(self, parsed: pl.DataFrame) -> pl.Series:
         """``quiet`` for typed lines (PARSED_SCHEMA), for formats whose logged fields are encoded (JSON,
@@ -297,6 +316,20 @@ class Detector:
             .str.to_lowercase()
             .alias("referer_host"),
         ).select(REFERRAL_COLUMNS)
+
+
+def _ranges(intervals: pl.DataFrame) -> tuple[bytes, bytes]:
+    """Intervals (128-bit numbers) merged and sorted, as start and end arrays of (high, low) uint64 pairs."""
+    merged: list[list[int]] = []
+    for start, end in sorted(zip(intervals["start"].to_list(), intervals["end"].to_list(), strict=True)):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    mask = (1 << 64) - 1
+    starts = np.array([(start >> 64, start & mask) for start, _ in merged], dtype=np.uint64).reshape(-1, 2)
+    ends = np.array([(end >> 64, end & mask) for _, end in merged], dtype=np.uint64).reshape(-1, 2)
+    return starts.tobytes(), ends.tobytes()
 
 
 def _with_urls(frame: pl.DataFrame, keep: pl.Expr, primary_hosts: dict[str, str]) -> pl.DataFrame:

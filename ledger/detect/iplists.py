@@ -22,7 +22,7 @@ import polars as pl
 
 from ledger.errors import RegistryError
 
-_V4_MAPPED = 0xFFFF << 32
+V4_MAPPED = 0xFFFF << 32
 _LIST_KEYS = {"operator", "authority", "source_url", "sources"}
 _AUTHORITIES = ("published", "asn")
 _FORMATS = ("prefixes", "ipverse", "keyed")
@@ -59,9 +59,9 @@ def address_to_int(text: str) -> int | None:
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv4Address):
-        return _V4_MAPPED | int(address)
+        return V4_MAPPED | int(address)
     if address.ipv4_mapped is not None:
-        return _V4_MAPPED | int(address.ipv4_mapped)
+        return V4_MAPPED | int(address.ipv4_mapped)
     return int(address)
 
 
@@ -72,7 +72,7 @@ def cidr_interval(cidr: str, where: str) -> tuple[int, int]:
         raise RegistryError(f"invalid CIDR '{cidr}'", key=where) from exc
     first, last = int(network.network_address), int(network.broadcast_address)
     if network.version == 4:
-        return _V4_MAPPED | first, _V4_MAPPED | last
+        return V4_MAPPED | first, V4_MAPPED | last
     return first, last
 
 
@@ -171,7 +171,7 @@ def addresses_to_int(addresses: pl.Series) -> pl.Series:
     """
     text = addresses.cast(pl.String)
     v4 = ipv4_numbers(text)
-    result = pl.select(pl.lit(v4).cast(pl.UInt128) + pl.lit(_V4_MAPPED, dtype=pl.UInt128)).to_series()
+    result = pl.select(pl.lit(v4).cast(pl.UInt128) + pl.lit(V4_MAPPED, dtype=pl.UInt128)).to_series()
     v6 = text.is_not_null() & result.is_null() & text.str.contains(":", literal=True)
     if v6.any():
         result = result.scatter(v6.arg_true(), ipv6_numbers(text.filter(v6)))
@@ -196,7 +196,7 @@ def address_prefilter(intervals: pl.DataFrame) -> str:
     group (any case, leading zeros); an IPv6 text whose first group is zero (``::``, IPv4-mapped forms)
     always matches.
     """
-    low, high = _V4_MAPPED, _V4_MAPPED + (1 << 32) - 1
+    low, high = V4_MAPPED, V4_MAPPED + (1 << 32) - 1
     sixteens: set[int] = set()
     groups: set[int] = set()
     every_group = False

@@ -16,6 +16,7 @@ import polars as pl
 
 from ledger.formats import PRESETS, SNIFF_ORDER, LogFormat
 from ledger.parse.jsonl import JsonParser
+from ledger.parse.native import Hints
 from ledger.parse.text import TextParser
 from ledger.parse.typed import (
     PARSED_SCHEMA,
@@ -62,7 +63,12 @@ class ParsedBatch:
 
 class Triage(Protocol):
     def quiet(self, raw: pl.DataFrame) -> pl.Series:
-        """For well-formed lines of a text layout, with their fields as logged: which need no detection."""
+        """For well-formed lines of a text layout, with their fields as logged: which need no detection.
+        ``raw`` may carry ``_candidate``: the lines that passed the ``split_hints`` tests while split."""
+        ...
+
+    def split_hints(self) -> Hints:
+        """What the native splitter can test for ``quiet`` while it cuts the lines."""
         ...
 
     def quiet_parsed(self, parsed: pl.DataFrame) -> pl.Series:
@@ -99,7 +105,10 @@ class Parser:
     def parse(self, lines: pl.Series, first_line: int, triage: Triage | None = None) -> ParsedBatch:
         frame = pl.DataFrame({"line": lines}).with_row_index("line_no", offset=first_line)
         frame = frame.with_columns(pl.col("line_no").cast(pl.Int64))
-        raw, matched = self._raw.raw(frame)
+        if isinstance(self._raw, TextParser):
+            raw, matched = self._raw.raw(frame, triage.split_hints() if triage is not None else None)
+        else:
+            raw, matched = self._raw.raw(frame)
         raw = with_missing(raw)
         if "_why" not in raw.columns:
             raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("_why"))

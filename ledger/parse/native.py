@@ -48,6 +48,18 @@ CLASSES: dict[str, tuple[int, set[str]]] = {
 
 
 @dataclass(frozen=True)
+class Hints:
+    """What the ingest triage lets the native splitter test while it cuts a line (``Detector.split_hints``):
+    a line passes when its address is a dotted quad or plain IPv6 text outside these ranges, its Referer
+    names none of these hosts, and it has no backslash, no ``utm_source=``, a user agent, no
+    forwarded-for, and a host when the layout has one. The user agent is still looked up by the detector."""
+
+    starts: bytes  # 128-bit numbers (IPv4 mapped) as (high, low) uint64 pairs: sorted, disjoint ranges
+    ends: bytes  # their inclusive ends
+    needles: tuple[str, ...]  # lower-case hosts of AI products
+
+
+@dataclass(frozen=True)
 class Program:
     code: bytes
     quotes: int
@@ -108,10 +120,12 @@ def _greedy_is_safe(value: str, rest: tuple[Step, ...]) -> bool:
     return False
 
 
-def split(frame: pl.DataFrame, program: Program) -> tuple[pl.DataFrame, pl.Series]:
-    """(``line_no``, ``line``, the plan's fields, and ``ts`` when the time is CLF, null where the native
-    splitter did not take the line; which lines it took)."""
+def split(frame: pl.DataFrame, program: Program, hints: Hints | None = None) -> tuple[pl.DataFrame, pl.Series]:
+    """(``line_no``, ``line``, the plan's fields, ``ts`` when the time is CLF, null where the native
+    splitter did not take the line, and ``_candidate`` with ``hints``: the lines that passed their tests;
+    which lines it took)."""
     assert _native is not None
+    spec = _triage_spec(program, hints)
     lines = frame["line"].to_arrow()
     if not isinstance(lines, pa.LargeStringArray):
         lines = lines.cast(pa.large_string())
@@ -120,9 +134,10 @@ def split(frame: pl.DataFrame, program: Program) -> tuple[pl.DataFrame, pl.Serie
     start = lines.offset
     offsets_view = memoryview(offsets).cast("B")[8 * start : 8 * (start + n + 1)]
     ok, ts, views, buffers = _native.split(
-        data, offsets_view, program.code, program.quotes, len(program.fields), program.time_field
+        data, offsets_view, program.code, program.quotes, len(program.fields), program.time_field, spec
     )
-    taken = np.frombuffer(ok, dtype=np.bool_)
+    flags = np.frombuffer(ok, dtype=np.uint8)
+    taken = (flags & 1).astype(np.bool_)
     validity = pa.py_buffer(np.packbits(taken, bitorder="little"))
     columns = [
         pl.Series(
@@ -138,4 +153,15 @@ def split(frame: pl.DataFrame, program: Program) -> tuple[pl.DataFrame, pl.Serie
         micros = pl.Series("ts", np.frombuffer(ts, dtype=np.int64))
         stamps = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         out = out.with_columns(pl.when(pl.Series(taken)).then(stamps).alias("ts"))
+    if spec is not None:
+        out = out.with_columns(pl.Series("_candidate", (flags & 2).astype(np.bool_)))
     return out, pl.Series("_taken", taken)
+
+
+def _triage_spec(program: Program, hints: Hints | None) -> tuple[object, ...] | None:
+    if hints is None or "client" not in program.fields or "user_agent" not in program.fields:
+        return None
+    needles = b"".join(needle.encode() + b"\0" for needle in hints.needles)
+    fields = ("client", "referer", "user_agent", "host", "forwarded_for")
+    index = [program.fields.index(name) if name in program.fields else -1 for name in fields]
+    return (hints.starts, hints.ends, needles, *index)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import polars as pl
 import pytest
@@ -21,7 +22,7 @@ from ledger.errors import LedgerError
 from ledger.formats import get_format
 from ledger.ingest import COMPACT_AFTER, ingest_paths
 from ledger.outlets import save_outlets
-from ledger.parse import Parser
+from ledger.parse import Parser, native
 from ledger.sample import generate
 from ledger.sources import Source
 from ledger.store.db import Ledger
@@ -45,11 +46,17 @@ def snapshot(ledger: Ledger) -> dict[str, list[dict[str, Any]]]:
     return {table: ledger.rows(f"SELECT {cols} FROM {table} ORDER BY ALL") for table, cols in TABLES.items()}
 
 
-def both_ways(tmp_path: Path, files: list[Path], outlets: list[tuple[str, str]], **options: Any) -> list[Any]:
-    """Ingests ``files`` with and without the triage into two ledgers; returns the two snapshots."""
+def both_ways(
+    tmp_path: Path, files: list[Path], outlets: list[tuple[str, str]], *, use_native: bool = True, **options: Any
+) -> list[Any]:
+    """Ingests ``files`` with and without the triage into two ledgers; returns the two snapshots.
+    Without ``use_native``, text layouts are split (and the triage's tests run) by polars."""
     snapshots = []
     for triage in (True, False):
-        with Ledger(tmp_path / f"triage-{triage}.duckdb") as ledger:
+        with (
+            Ledger(tmp_path / f"triage-{triage}.duckdb") as ledger,
+            patch.object(native, "program_for", native.program_for if use_native else lambda fmt: None),
+        ):
             for slug, domain in outlets:
                 add_outlet(ledger, slug, domain)
             try:
@@ -129,6 +136,8 @@ ADDRESSES = [
     "10.0.0.7",
     "256.1.1.1",
     "1.2.3.4.5",
+    "1::2::3",
+    "2001:0db8:0:0:0:0:0:0:1",
     "-",
 ]
 REFERERS = [
@@ -160,29 +169,31 @@ def mixes(vhost: bool) -> st.SearchStrategy[tuple[bool, list[str]]]:
     return st.tuples(st.just(vhost), st.lists(st.one_of(lines, junk), min_size=1, max_size=60))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.booleans().flatmap(mixes))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.booleans().flatmap(mixes), st.booleans())
 def test_any_mix_of_lines_gives_the_same_ledger_with_and_without_triage(
-    tmp_path_factory: pytest.TempPathFactory, case: tuple[bool, list[str]]
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[bool, list[str]], use_native: bool
 ) -> None:
     vhost, mix = case
     path = tmp_path_factory.mktemp("mix") / "access.log"
     path.write_text("\n".join(mix) + "\n")
     options: dict[str, Any] = {"fmt": "vhost_combined"} if vhost else {"outlet": "site", "fmt": "combined"}
     outlets = [("site", "site.example"), ("other", "other.example")]
-    with_triage, without = both_ways(path.parent, [path], outlets, **options)
+    with_triage, without = both_ways(path.parent, [path], outlets, use_native=use_native, **options)
     assert with_triage == without
 
 
 # Unit: each reason a line is not quiet.
-def quiet_of(*texts: str, fmt: str = "combined") -> list[bool]:
-    parsed = Parser(get_format(fmt)).parse(pl.Series("line", list(texts)), 1, triage=Detector())
+def quiet_of(*texts: str, fmt: str = "combined", use_native: bool = True) -> list[bool]:
+    parser = Parser(get_format(fmt), use_native=use_native)
+    parsed = parser.parse(pl.Series("line", list(texts)), 1, triage=Detector())
     quiet = set(parsed.quiet["line_no"].to_list())
     assert parsed.lines == len(texts)
     return [n in quiet for n in range(1, len(texts) + 1)]
 
 
-def test_only_plain_human_lines_are_quiet() -> None:
+@pytest.mark.parametrize("use_native", [True, False])  # the triage's tests in the native splitter, or in polars
+def test_only_plain_human_lines_are_quiet(use_native: bool) -> None:
     human = line("203.0.113.9", CHROME)
     assert (
         quiet_of(
@@ -199,6 +210,7 @@ def test_only_plain_human_lines_are_quiet() -> None:
             line("203.0.113.9, 10.0.0.1", CHROME),  # a chain: the client is picked by the full path
             line("203.0.113.9:443", CHROME),  # a port
             line("203.0.113.9", CHROME + " \\x00"),  # an escape: the logged field is not the parsed one
+            use_native=use_native,
         )
         == [True, True] + [False] * 11
     )
