@@ -226,6 +226,7 @@ static int run_line(const unsigned char *line, Py_ssize_t len, const unsigned ch
  * plain IPv6 text (no port, no embedded IPv4, no zone), or anything unusual says no, and the line takes
  * the full path. */
 typedef unsigned __int128 u128;
+#define MAX_NEEDLES 256
 
 typedef struct {
     int on;
@@ -235,6 +236,9 @@ typedef struct {
     const unsigned char *needles; /* AI products' hosts, lower case, each ended by '\0' */
     Py_ssize_t needles_len;
     unsigned char bigrams[8192];  /* bit set of the needles' first two characters */
+    int count;                    /* needles, at most MAX_NEEDLES */
+    Py_ssize_t starts_of[MAX_NEEDLES], lengths[MAX_NEEDLES];
+    int next[MAX_NEEDLES], by_first[256]; /* the needles starting with each character, as linked lists */
     int client, referer, agent, host, forwarded; /* capture indices, -1 when the layout has none */
 } Triage;
 
@@ -309,19 +313,20 @@ static int in_ranges(const Triage *t, u128 n) {
     return lo > 0 && n <= range_word(t->ends, lo - 1);
 }
 
-/* Whether text holds one of the needles, ASCII case-insensitively. */
+/* Whether text holds one of the needles, ASCII case-insensitively: a bigram table says where one may
+ * start, and only the needles with that first character are compared there. */
 static int mentions(const Triage *t, const unsigned char *text, Py_ssize_t len) {
     for (Py_ssize_t i = 0; i + 1 < len; i++) {
-        unsigned int pair = (unsigned int)lower(text[i]) << 8 | lower(text[i + 1]);
+        unsigned char first = lower(text[i]);
+        unsigned int pair = (unsigned int)first << 8 | lower(text[i + 1]);
         if (!(t->bigrams[pair >> 3] & (1 << (pair & 7)))) continue;
-        for (const unsigned char *needle = t->needles; needle < t->needles + t->needles_len;) {
-            size_t nlen = strlen((const char *)needle);
-            if ((Py_ssize_t)nlen <= len - i) {
-                size_t k = 0;
-                while (k < nlen && lower(text[i + k]) == needle[k]) k++;
-                if (k == nlen) return 1;
-            }
-            needle += nlen + 1;
+        for (int k = t->by_first[first]; k >= 0; k = t->next[k]) {
+            Py_ssize_t nlen = t->lengths[k];
+            const unsigned char *needle = t->needles + t->starts_of[k];
+            if (nlen > len - i) continue;
+            Py_ssize_t j = 0;
+            while (j < nlen && lower(text[i + j]) == needle[j]) j++;
+            if (j == nlen) return 1;
         }
     }
     return 0;
@@ -366,15 +371,22 @@ static int triage_from(PyObject *spec, Triage *t, Py_buffer *starts, Py_buffer *
     t->needles = (const unsigned char *)needles->buf;
     t->needles_len = needles->len;
     memset(t->bigrams, 0, sizeof t->bigrams);
-    for (const unsigned char *needle = t->needles; needle < t->needles + t->needles_len;) {
-        size_t nlen = strlen((const char *)needle);
-        if (nlen < 2) { /* a one-letter needle would match almost anything: no line is quiet */
-            memset(t->bigrams, 0xff, sizeof t->bigrams);
-        } else {
-            unsigned int pair = (unsigned int)needle[0] << 8 | needle[1];
-            t->bigrams[pair >> 3] |= (unsigned char)(1 << (pair & 7));
+    memset(t->by_first, 0xff, sizeof t->by_first); /* -1: none */
+    t->count = 0;
+    for (Py_ssize_t at = 0; at < t->needles_len;) {
+        Py_ssize_t nlen = (Py_ssize_t)strlen((const char *)t->needles + at);
+        if (t->count == MAX_NEEDLES || nlen < 2) { /* too many, or one letter: test nothing natively */
+            t->on = 0;
+            return 1;
         }
-        needle += nlen + 1;
+        unsigned char first = t->needles[at];
+        unsigned int pair = (unsigned int)first << 8 | t->needles[at + 1];
+        t->bigrams[pair >> 3] |= (unsigned char)(1 << (pair & 7));
+        t->starts_of[t->count] = at;
+        t->lengths[t->count] = nlen;
+        t->next[t->count] = t->by_first[first];
+        t->by_first[first] = t->count++;
+        at += nlen + 1;
     }
     return 1;
 }
