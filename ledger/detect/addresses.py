@@ -27,14 +27,12 @@ def resolve_addresses(frame: pl.DataFrame) -> pl.DataFrame:
     chained = (
         pl.col("client_ip").str.contains(",", literal=True).fill_null(False) | pl.col("forwarded_for").is_not_null()
     )
-    frame = frame.with_columns(chained.alias("_chained"))
-    simple = frame.filter(~pl.col("_chained"))
-    complex_ = frame.filter(pl.col("_chained"))
-    if complex_.height:
-        complex_ = complex_.with_columns(_pick(complex_).alias("client_ip"))
-    resolved = pl.concat([simple, complex_]).sort("line_no") if complex_.height else frame
-    numbers = _numbers(resolved["client_ip"]).rename({"address": "client_ip"})
-    return resolved.drop("_chained").join(numbers, on="client_ip", how="left", maintain_order="left")
+    rows = frame.select(chained.alias("_chained")).to_series().arg_true()
+    if rows.len():  # the few chains: their client picked, in place
+        picked = _pick(frame[rows])
+        frame = frame.with_columns(frame["client_ip"].scatter(rows, picked))
+    numbers = _numbers(frame["client_ip"]).rename({"address": "client_ip"})
+    return frame.join(numbers, on="client_ip", how="left", maintain_order="left")
 
 
 def _pick(rows: pl.DataFrame) -> pl.Series:

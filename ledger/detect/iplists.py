@@ -18,9 +18,16 @@ from importlib import resources
 from itertools import pairwise
 from typing import Any
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from ledger.errors import RegistryError
+
+try:
+    from ledger import _native  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - the extension is optional; polars expressions do the same
+    _native = None
 
 V4_MAPPED = 0xFFFF << 32
 _LIST_KEYS = {"operator", "authority", "source_url", "sources"}
@@ -165,10 +172,35 @@ def ipv4_numbers(addresses: pl.Series) -> pl.Series:
 
 
 def addresses_to_int(addresses: pl.Series) -> pl.Series:
-    """Vectorised ``address_to_int``: IPv4 in polars expressions, anything else through ``ipaddress``.
+    """Vectorised ``address_to_int``: dotted quads and plain IPv6 text natively (ledger/_native.c), the
+    rest (non-ASCII, embedded IPv4, zone ids) the way ``_addresses_to_int`` reads them.
 
-    Feed it distinct values: the non-IPv4 fallback runs once per value.
+    Feed it distinct values: the standard-library fallback runs once per value.
     """
+    if _native is None:
+        return _addresses_to_int(addresses)
+    text = addresses.cast(pl.String)
+    array = text.to_arrow()
+    if not isinstance(array, pa.LargeStringArray):
+        array = array.cast(pa.large_string())
+    array = pa.concat_arrays([array]) if array.offset else array  # buffers from offset 0
+    _, offsets, data = array.buffers()
+    kinds, numbers = _native.addresses(data if data is not None else b"", offsets)
+    kind = np.frombuffer(kinds, dtype=np.uint8)
+    words = np.frombuffer(numbers, dtype=np.uint64).reshape(-1, 2)
+    value = pl.lit(pl.Series(words[:, 0])).cast(pl.UInt128) * (1 << 64) + pl.lit(pl.Series(words[:, 1])).cast(
+        pl.UInt128
+    )
+    result = pl.select(pl.when(pl.lit(pl.Series(kind == 1))).then(value).otherwise(None)).to_series()
+    odd = pl.Series(kind == 2)
+    if odd.any():
+        result = result.scatter(odd.arg_true(), _addresses_to_int(text.filter(odd)))
+    return result.rename(addresses.name)
+
+
+def _addresses_to_int(addresses: pl.Series) -> pl.Series:
+    """``addresses_to_int`` without the extension: IPv4 in polars expressions, plain IPv6 by string
+    operations, anything else through ``ipaddress``."""
     text = addresses.cast(pl.String)
     v4 = ipv4_numbers(text)
     result = pl.select(pl.lit(v4).cast(pl.UInt128) + pl.lit(V4_MAPPED, dtype=pl.UInt128)).to_series()

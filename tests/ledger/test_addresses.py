@@ -8,6 +8,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.detect import iplists
 from ledger.detect.addresses import resolve_addresses
 from ledger.detect.iplists import (
     address_prefilter,
@@ -42,6 +43,25 @@ def test_vectorised_numbers_equal_the_standard_library(address: ipaddress.IPv4Ad
     forms = {str(address), address.exploded}
     for text in forms:
         assert addresses_to_int(pl.Series([text]))[0] == address_to_int(text), text
+
+
+# Written addresses: real ones in every spelling, with brackets, ports, spaces, zones, and near-misses.
+written = st.one_of(
+    st.ip_addresses().flatmap(lambda address: st.sampled_from(spellings(address))),
+    st.tuples(st.ip_addresses(v=6), st.sampled_from(["[{}]", " {} ", "\t{}", "{}%eth0", "[{}]:443", "{}]", "{}:"])).map(
+        lambda pair: pair[1].format(pair[0])
+    ),
+    st.text(alphabet="0123456789abcdefABCDEF:.[] \t%١", max_size=24),
+    st.none(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(written, max_size=20))
+def test_native_address_numbers_equal_the_polars_and_standard_library_ones(texts: list[str | None]) -> None:
+    assert iplists._native is not None, "ledger/_native.c is not built"
+    series = pl.Series(texts, dtype=pl.String)
+    assert addresses_to_int(series).to_list() == iplists._addresses_to_int(series).to_list()
 
 
 def test_junk_is_not_an_address() -> None:
