@@ -408,6 +408,129 @@ static inline void write_view(unsigned char *view, const unsigned char *start, P
     memcpy(view, out, 16);
 }
 
+/* After a first pass that wrote views over the line data and summed each field's long values (sizes):
+ * a field that fills a good part of the lines (a user agent, a request) keeps pointing into the line
+ * data (None in buffers); a short one (an address, a time) gets its own packed buffer, or polars would
+ * copy the whole data buffer's worth of it at every filter (it compacts a view array four times larger
+ * than its strings). 0 with an exception set when memory runs out. */
+static int pack(int nfields, Py_ssize_t n, unsigned char **view_bufs, const int64_t *sizes,
+                const unsigned char *bytes, Py_ssize_t data_len, PyObject *buffers) {
+    unsigned char *data_bufs[MAX_FIELDS];
+    for (int f = 0; f < nfields; f++) {
+        data_bufs[f] = NULL;
+        if (16 * (int64_t)n + (int64_t)data_len < 2 * (16 * (int64_t)n + sizes[f])) {
+            Py_INCREF(Py_None);
+            PyList_SET_ITEM(buffers, f, Py_None);
+            continue;
+        }
+        PyObject *buffer = PyByteArray_FromStringAndSize(NULL, sizes[f]);
+        if (!buffer) return 0;
+        PyList_SET_ITEM(buffers, f, buffer);
+        data_bufs[f] = (unsigned char *)PyByteArray_AS_STRING(buffer);
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (int f = 0; f < nfields; f++) {
+        if (data_bufs[f] == NULL) continue;
+        int32_t used = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            unsigned char *view = view_bufs[f] + 16 * i;
+            int32_t len, offset;
+            memcpy(&len, view, 4);
+            if (len <= 12) continue;
+            memcpy(&offset, view + 12, 4);
+            memcpy(data_bufs[f] + used, bytes + offset, len);
+            memcpy(view + 12, &used, 4);
+            used += len;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    return 1;
+}
+
+/* columns(data, offsets, sep, wanted) -> (ok: bytearray[n], views: [bytearray[16n]], buffers: [..])
+ * for separator-split layouts (W3C, CloudFront): wanted holds one byte per field, the index of the column
+ * it is read from. A line is ok when it has no double quote, does not start with '#', and has more
+ * columns than the largest wanted index (more columns than named is fine); the fields of other lines are
+ * empty views, and ledger.parse.w3c reads those lines its own way. */
+static PyObject *columns(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer data, offsets, wanted;
+    int sep;
+    if (!PyArg_ParseTuple(args, "y*y*iy*", &data, &offsets, &sep, &wanted)) return NULL;
+    PyObject *result = NULL, *ok = NULL, *views = NULL, *buffers = NULL;
+    int nfields = (int)wanted.len, needed = 0;
+    const unsigned char *want = (const unsigned char *)wanted.buf;
+    for (int f = 0; f < nfields; f++) needed = want[f] + 1 > needed ? want[f] + 1 : needed;
+    if (nfields > MAX_FIELDS || sep < 1 || sep > 127 || sep == '"' || offsets.len % 8 || offsets.len < 8
+        || data.len > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "columns: bad arguments");
+        goto done;
+    }
+    Py_ssize_t n = offsets.len / 8 - 1;
+    const int64_t *off = (const int64_t *)offsets.buf;
+    const unsigned char *bytes = (const unsigned char *)data.buf;
+    if (off[0] < 0 || off[n] > data.len) {
+        PyErr_SetString(PyExc_ValueError, "columns: offsets outside the data");
+        goto done;
+    }
+    ok = PyByteArray_FromStringAndSize(NULL, n);
+    views = PyList_New(nfields);
+    buffers = PyList_New(nfields);
+    if (!ok || !views || !buffers) goto done;
+    unsigned char *view_bufs[MAX_FIELDS];
+    for (int f = 0; f < nfields; f++) {
+        PyObject *view = PyByteArray_FromStringAndSize(NULL, n * 16);
+        if (!view) goto done;
+        PyList_SET_ITEM(views, f, view);
+        view_bufs[f] = (unsigned char *)PyByteArray_AS_STRING(view);
+    }
+    char *ok_out = PyByteArray_AS_STRING(ok);
+    int64_t sizes[MAX_FIELDS] = {0};
+    Py_BEGIN_ALLOW_THREADS
+    Span cells[256];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *line = bytes + off[i], *end = bytes + off[i + 1];
+        int good = end > line && *line != '#';
+        int count = 0;
+        const unsigned char *p = line, *cell = line;
+        for (; good && p < end && count < needed; p++) { /* cells are short: a byte loop beats memchr calls */
+            if (*p == '"') good = 0;
+            else if (*p == sep) {
+                cells[count].start = cell;
+                cells[count++].len = p - cell;
+                cell = p + 1;
+            }
+        }
+        if (good && count < needed && p == end) { /* the last cell runs to the end of the line */
+            cells[count].start = cell;
+            cells[count++].len = end - cell;
+        }
+        good = good && count >= needed && !memchr(p, '"', end - p);
+        ok_out[i] = (char)good;
+        for (int f = 0; f < nfields; f++) {
+            unsigned char *view = view_bufs[f] + 16 * i;
+            if (!good) {
+                memset(view, 0, 16);
+                continue;
+            }
+            const Span *cell = &cells[want[f]];
+            write_view(view, cell->start, cell->len, bytes);
+            if (cell->len > 12) sizes[f] += cell->len;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (!pack(nfields, n, view_bufs, sizes, bytes, data.len, buffers)) goto done;
+    result = Py_BuildValue("(OOO)", ok, views, buffers);
+done:
+    Py_XDECREF(ok);
+    Py_XDECREF(views);
+    Py_XDECREF(buffers);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&wanted);
+    return result;
+}
+
 static PyObject *split(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer data, offsets, program, starts = {0}, ends = {0}, needles = {0};
@@ -444,7 +567,7 @@ static PyObject *split(PyObject *self, PyObject *args) {
     views = PyList_New(nfields);
     buffers = PyList_New(nfields);
     if (!ok || !ts || !views || !buffers) goto done;
-    unsigned char *view_bufs[MAX_FIELDS], *data_bufs[MAX_FIELDS];
+    unsigned char *view_bufs[MAX_FIELDS];
     for (int f = 0; f < nfields; f++) {
         PyObject *view = PyByteArray_FromStringAndSize(NULL, n * 16);
         if (!view) goto done;
@@ -478,38 +601,7 @@ static PyObject *split(PyObject *self, PyObject *args) {
         }
     }
     Py_END_ALLOW_THREADS
-    /* A field that fills a good part of the lines (a user agent, a request) keeps pointing into the line
-     * data; a short one (an address, the time) gets its own buffer, or polars would copy the whole data
-     * buffer's worth of it at every filter (it compacts a view array four times larger than its strings). */
-    for (int f = 0; f < nfields; f++) {
-        data_bufs[f] = NULL;
-        if (16 * (int64_t)n + (int64_t)data.len < 2 * (16 * (int64_t)n + sizes[f])) {
-            Py_INCREF(Py_None);
-            PyList_SET_ITEM(buffers, f, Py_None);
-            continue;
-        }
-        PyObject *buffer = PyByteArray_FromStringAndSize(NULL, sizes[f]);
-        if (!buffer) goto done;
-        PyList_SET_ITEM(buffers, f, buffer);
-        data_bufs[f] = (unsigned char *)PyByteArray_AS_STRING(buffer);
-    }
-    /* Second pass: the short fields' long values packed in their own buffers. */
-    Py_BEGIN_ALLOW_THREADS
-    for (int f = 0; f < nfields; f++) {
-        if (data_bufs[f] == NULL) continue;
-        int32_t used = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            unsigned char *view = view_bufs[f] + 16 * i;
-            int32_t len, offset;
-            memcpy(&len, view, 4);
-            if (len <= 12) continue;
-            memcpy(&offset, view + 12, 4);
-            memcpy(data_bufs[f] + used, bytes + offset, len);
-            memcpy(view + 12, &used, 4);
-            used += len;
-        }
-    }
-    Py_END_ALLOW_THREADS
+    if (!pack(nfields, n, view_bufs, sizes, bytes, data.len, buffers)) goto done;
     result = Py_BuildValue("(OOOO)", ok, ts, views, buffers);
 done:
     if (starts.obj) PyBuffer_Release(&starts);
@@ -629,6 +721,7 @@ static PyMethodDef METHODS[] = {
     {"split", split, METH_VARARGS, "Run a split-plan program over a batch of lines (see the module source)."},
     {"lines", lines, METH_VARARGS, "Binary views of the newline-terminated lines of a block."},
     {"addresses", addresses, METH_VARARGS, "IP addresses as 128-bit numbers (see the module source)."},
+    {"columns", columns, METH_VARARGS, "Cut separator-split lines into the wanted columns (see the source)."},
     {NULL, NULL, 0, NULL},
 };
 

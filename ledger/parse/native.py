@@ -126,9 +126,7 @@ def split(frame: pl.DataFrame, program: Program, hints: Hints | None = None) -> 
     which lines it took)."""
     assert _native is not None
     spec = _triage_spec(program, hints)
-    lines = frame["line"].to_arrow()
-    if not isinstance(lines, pa.LargeStringArray):
-        lines = lines.cast(pa.large_string())
+    lines = _large_strings(frame["line"])
     _, offsets, data = lines.buffers()
     n = len(lines)
     start = lines.offset
@@ -138,17 +136,11 @@ def split(frame: pl.DataFrame, program: Program, hints: Hints | None = None) -> 
     )
     flags = np.frombuffer(ok, dtype=np.uint8)
     taken = (flags & 1).astype(np.bool_)
-    validity = pa.py_buffer(np.packbits(taken, bitorder="little"))
-    columns = [
-        pl.Series(
-            name,
-            pa.StringViewArray.from_buffers(
-                pa.string_view(), n, [validity, pa.py_buffer(view), data if buffer is None else pa.py_buffer(buffer)]
-            ),
-        )
+    fields = [
+        pl.Series(name, _views(n, taken, view, data, buffer))
         for name, view, buffer in zip(program.fields, views, buffers, strict=True)
     ]
-    out = frame.select("line_no", "line").with_columns(columns)
+    out = frame.select("line_no", "line").with_columns(fields)
     if program.time_field >= 0:
         micros = pl.Series("ts", np.frombuffer(ts, dtype=np.int64))
         stamps = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
@@ -156,6 +148,41 @@ def split(frame: pl.DataFrame, program: Program, hints: Hints | None = None) -> 
     if spec is not None:
         out = out.with_columns(pl.Series("_candidate", (flags & 2).astype(np.bool_)))
     return out, pl.Series("_taken", taken)
+
+
+def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.DataFrame, pl.Series] | None:
+    """Separator-split lines (W3C, CloudFront) cut natively: (``line_no``, ``line`` and each wanted field,
+    read from its column, for the lines it took; which lines it took), or None when the extension is not
+    built or the layout does not fit it. It takes a line without a double quote, not a directive, with at
+    least the columns asked for; ledger.parse.w3c reads the others its own way."""
+    if _native is None or len(sep) != 1 or not wanted or max(wanted.values()) > 255 or len(wanted) > 32:
+        return None
+    lines = _large_strings(frame["line"])
+    _, offsets, data = lines.buffers()
+    n = len(lines)
+    offsets_view = memoryview(offsets).cast("B")[8 * lines.offset : 8 * (lines.offset + n + 1)]
+    ok, views, buffers = _native.columns(data, offsets_view, ord(sep), bytes(wanted.values()))
+    taken = np.frombuffer(ok, dtype=np.bool_)
+    fields = [
+        pl.Series(name, _views(n, taken, view, data, buffer))
+        for name, view, buffer in zip(wanted, views, buffers, strict=True)
+    ]
+    taken_series = pl.Series("_taken", taken)
+    return frame.with_columns(fields).filter(taken_series), taken_series
+
+
+def _large_strings(lines: pl.Series) -> pa.LargeStringArray:
+    array = lines.to_arrow()
+    array = array if isinstance(array, pa.LargeStringArray) else array.cast(pa.large_string())
+    return array if array.buffers()[2] is not None else pa.array(["x"], pa.large_string()).slice(0, 0)
+
+
+def _views(n: int, valid: np.ndarray, view: bytearray, data: pa.Buffer, buffer: bytearray | None) -> pa.Array:
+    """A string view array from the native module's views over the line data or a packed buffer."""
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.StringViewArray.from_buffers(
+        pa.string_view(), n, [validity, pa.py_buffer(view), data if buffer is None else pa.py_buffer(buffer)]
+    )
 
 
 def _triage_spec(program: Program, hints: Hints | None) -> tuple[object, ...] | None:

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import polars as pl
 
 from ledger.formats.spec import LogFormat
+from ledger.parse import native
 
 # W3C column name -> canonical field, in order of preference when several name the same field.
 COLUMNS = (
@@ -106,7 +107,7 @@ class W3cParser:
         segments = [self.names] + [_field_names(h) for h in headers]
         parts = [self._segment(frame.filter(pl.col("_segment") == n), names) for n, names in enumerate(segments)]
         self._advance(frame.filter(pl.col("_directive"))["line"].to_list())
-        raw = pl.concat(parts, how="diagonal_relaxed").sort("line_no")
+        raw = pl.concat(parts, how="diagonal_relaxed").sort("line_no") if len(parts) > 1 else parts[0]
         why = pl.when(pl.col("_directive")).then(pl.lit(REASON_DIRECTIVE)).otherwise(pl.col("_why"))
         return raw.with_columns(why.alias("_why")), ~pl.col("_directive") & pl.col("_columns_ok")
 
@@ -143,14 +144,20 @@ class W3cParser:
         # and a when/then would run it on every line). Lines without a quote need no quote stripping.
         has_quote = data.select(quoted.fill_null(False)).to_series()
         by_regex = bool(needed) and bool(has_quote.any())
-        plain = (data.filter(~has_quote) if by_regex else data).with_columns(  # the split computed once
-            pl.col("line").str.split(sep).alias("_cut")
-        )
-        plain = plain.with_columns(
-            *(pl.col("_cut").list.get(index, null_on_oob=True).alias(field) for field, index in wanted.items()),
-            ((pl.col("_cut").list.len() >= needed) & pl.lit(bool(names))).fill_null(False).alias("_columns_ok"),
-        ).drop("_cut")
-        parts = [plain]
+        plain = data.filter(~has_quote) if by_regex else data
+        parts = []
+        cut = native.columns(plain, sep, wanted) if names else None
+        if cut is not None:  # most lines cut natively; the rest (directives, short lines) as below
+            taken, mask = cut
+            parts.append(taken.with_columns(pl.lit(True).alias("_columns_ok")))
+            plain = plain.filter(~mask)
+        if plain.height or not parts:
+            plain = plain.with_columns(pl.col("line").str.split(sep).alias("_cut"))  # the split computed once
+            plain = plain.with_columns(
+                *(pl.col("_cut").list.get(index, null_on_oob=True).alias(field) for field, index in wanted.items()),
+                ((pl.col("_cut").list.len() >= needed) & pl.lit(bool(names))).fill_null(False).alias("_columns_ok"),
+            ).drop("_cut")
+            parts.append(plain)
         if by_regex:
             groups = pl.col("line").str.extract_groups(pattern)
             count_ok = pl.col("line").str.count_matches(sep, literal=True) >= needed - 1
@@ -165,7 +172,7 @@ class W3cParser:
                 (pl.col("_columns_ok") & pl.col("_groups").struct.field("1").is_not_null()).alias("_columns_ok"),
             ).drop("_groups")
             parts.append(with_quotes)
-        data = pl.concat(parts, how="diagonal").sort("line_no") if len(parts) > 1 else plain
+        data = pl.concat(parts, how="diagonal").sort("line_no") if len(parts) > 1 else parts[0]
         if "date" not in wanted:
             data = data.with_columns(pl.col("_date").alias("date"))
         if "time" not in wanted:

@@ -226,3 +226,49 @@ def test_the_seeded_sample_gives_the_same_ledger_natively_and_with_polars(
             snapshots.append(snapshot(ledger))
     assert snapshots[0] == snapshots[1]
     assert len(snapshots[0]["fetches"]) > 500
+
+
+# W3C and CloudFront: columns cut natively, or by polars (str.split) when the extension says no.
+W3C_FIXTURES = sorted(p for p in (DATA / "fixtures").iterdir() if "w3c" in p.name or "cloudfront" in p.name)
+
+
+def w3c_both_ways(fmt: LogFormat, lines: list[str], monkeypatch: pytest.MonkeyPatch) -> list[ParsedBatch]:
+    series = pl.Series("line", lines, dtype=pl.String)
+    natively = Parser(fmt).parse(series, 1)
+    with monkeypatch.context() as patched:
+        patched.setattr(native, "columns", lambda *args: None)
+        by_polars = Parser(fmt).parse(series, 1)
+    return [natively, by_polars]
+
+
+@pytest.mark.parametrize("name", ["cloudfront", "w3c"])
+def test_w3c_fixtures_parse_the_same_natively_and_with_polars(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [line for path in W3C_FIXTURES for line in _lines(path)]
+    batches = w3c_both_ways(PRESETS[name], lines, monkeypatch)
+    assert_same(batches)
+    assert batches[0].parsed.height >= (2 if name == "cloudfront" else 200)  # the fixtures' lines of each
+
+
+CF_FIELDS = (
+    "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer)"
+    " cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol"
+    " cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type"
+    " cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte"
+    " x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end"
+)
+CF_CELLS = ["2026-10-01", "05:00:00", "-", "", "203.0.113.9", "GET", "/a?b=1", "Mozilla/5.0%20(X11)", '"q"', "#x", "é"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(st.sampled_from(CF_CELLS), min_size=0, max_size=36).map("\t".join),
+            st.sampled_from([CF_FIELDS, "#Fields: date time c-ip cs-uri-stem", "#Version: 1.0", "", "\t"]),
+        ),
+        max_size=30,
+    )
+)
+def test_any_cloudfront_lines_parse_the_same_natively_and_with_polars(lines: list[str]) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert_same(w3c_both_ways(PRESETS["cloudfront"], lines, monkeypatch))
