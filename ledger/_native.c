@@ -8,9 +8,10 @@
  * "not ok" and goes to the full regex in Python, which decides. Fields come out as Arrow string views
  * (values up to 12 bytes inline), over the line data itself or over a packed buffer of their own.
  *
- * split(data, offsets, program, quotes, nfields, time_field, triage=None)
- *   -> (ok: bytearray[n], ts: bytearray[8n] int64, views: [bytearray[16n]] per field,
- *       buffers: [bytearray, or None for the line data] per field)
+ * split(data, offsets, program, quotes, nfields, time_field, triage=None, outputs=all)
+ *   -> (ok: bytearray[n], ts: bytearray[8n] int64, views: [bytearray[16n]] per output field,
+ *       buffers: [bytearray, or None for the line data] per output field)
+ * outputs: the capture indices whose views are written (bytes), by default every field.
  * ok: bit 0 when the line was taken, bit 1 when the triage's tests (see quiet_candidate) pass on it.
  * triage: (range starts, ends as (high, low) uint64 pairs, needles, client, referer, agent, host, forwarded).
  * data: the lines' bytes; offsets: n + 1 int64 (Arrow large_string offsets).
@@ -533,10 +534,11 @@ done:
 
 static PyObject *split(PyObject *self, PyObject *args) {
     (void)self;
-    Py_buffer data, offsets, program, starts = {0}, ends = {0}, needles = {0};
+    Py_buffer data, offsets, program, starts = {0}, ends = {0}, needles = {0}, outputs = {0};
     int quotes, nfields, time_field;
     PyObject *spec = Py_None;
-    if (!PyArg_ParseTuple(args, "y*y*y*iii|O", &data, &offsets, &program, &quotes, &nfields, &time_field, &spec))
+    if (!PyArg_ParseTuple(args, "y*y*y*iii|Oy*", &data, &offsets, &program, &quotes, &nfields, &time_field, &spec,
+                          &outputs))
         return NULL;
     PyObject *result = NULL, *ok = NULL, *ts = NULL, *views = NULL, *buffers = NULL;
     Triage *triage = PyMem_Malloc(sizeof(Triage));
@@ -555,6 +557,18 @@ static PyObject *split(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "split: bad arguments");
         goto done;
     }
+    /* the fields whose views are written: all, or the capture indices in outputs */
+    int out[MAX_FIELDS], nout = 0;
+    if (outputs.obj == NULL)
+        for (int f = 0; f < nfields; f++) out[nout++] = f;
+    else
+        for (Py_ssize_t k = 0; k < outputs.len && nout < MAX_FIELDS; k++) {
+            out[nout] = ((const unsigned char *)outputs.buf)[k];
+            if (out[nout++] >= nfields) {
+                PyErr_SetString(PyExc_ValueError, "split: output field outside the fields");
+                goto done;
+            }
+        }
     Py_ssize_t n = offsets.len / 8 - 1;
     const int64_t *off = (const int64_t *)offsets.buf;
     const unsigned char *bytes = (const unsigned char *)data.buf;
@@ -564,11 +578,11 @@ static PyObject *split(PyObject *self, PyObject *args) {
     }
     ok = PyByteArray_FromStringAndSize(NULL, n);
     ts = PyByteArray_FromStringAndSize(NULL, n * 8);
-    views = PyList_New(nfields);
-    buffers = PyList_New(nfields);
+    views = PyList_New(nout);
+    buffers = PyList_New(nout);
     if (!ok || !ts || !views || !buffers) goto done;
     unsigned char *view_bufs[MAX_FIELDS];
-    for (int f = 0; f < nfields; f++) {
+    for (int f = 0; f < nout; f++) {
         PyObject *view = PyByteArray_FromStringAndSize(NULL, n * 16);
         if (!view) goto done;
         PyList_SET_ITEM(views, f, view);
@@ -590,23 +604,25 @@ static PyObject *split(PyObject *self, PyObject *args) {
         if (good && time_field >= 0) good = parse_clf(spans[time_field].start, spans[time_field].len, &micros);
         ok_out[i] = (char)(good ? 1 | (triage->on && quiet_candidate(triage, line, len, spans)) << 1 : 0);
         ts_out[i] = micros;
-        for (int f = 0; f < nfields; f++) {
+        for (int f = 0; f < nout; f++) {
             unsigned char *view = view_bufs[f] + 16 * i;
             if (!good) {
                 memset(view, 0, 16);
                 continue;
             }
-            write_view(view, spans[f].start, spans[f].len, bytes);
-            if (spans[f].len > 12) sizes[f] += spans[f].len;
+            const Span *span = &spans[out[f]];
+            write_view(view, span->start, span->len, bytes);
+            if (span->len > 12) sizes[f] += span->len;
         }
     }
     Py_END_ALLOW_THREADS
-    if (!pack(nfields, n, view_bufs, sizes, bytes, data.len, buffers)) goto done;
+    if (!pack(nout, n, view_bufs, sizes, bytes, data.len, buffers)) goto done;
     result = Py_BuildValue("(OOOO)", ok, ts, views, buffers);
 done:
     if (starts.obj) PyBuffer_Release(&starts);
     if (ends.obj) PyBuffer_Release(&ends);
     if (needles.obj) PyBuffer_Release(&needles);
+    if (outputs.obj) PyBuffer_Release(&outputs);
     PyMem_Free(triage);
     Py_XDECREF(ok);
     Py_XDECREF(ts);

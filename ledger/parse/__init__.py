@@ -15,6 +15,7 @@ from typing import Protocol
 import polars as pl
 
 from ledger.formats import PRESETS, SNIFF_ORDER, LogFormat
+from ledger.parse import native
 from ledger.parse.jsonl import JsonParser
 from ledger.parse.native import Hints
 from ledger.parse.text import TextParser
@@ -105,6 +106,24 @@ class Parser:
     def parse(self, lines: pl.Series, first_line: int, triage: Triage | None = None) -> ParsedBatch:
         frame = pl.DataFrame({"line": lines}).with_row_index("line_no", offset=first_line)
         frame = frame.with_columns(pl.col("line_no").cast(pl.Int64))
+        if triage is not None and isinstance(self._raw, TextParser) and self._raw.program is not None:
+            return self._quiet_first(frame, self._raw.program, triage)
+        return self._parse(frame, triage)
+
+    def _quiet_first(self, frame: pl.DataFrame, program: native.Program, triage: Triage) -> ParsedBatch:
+        """Text layouts the native splitter runs: a first pass reads only what the triage needs (the user
+        agent, the host, the time, and the splitter's own tests), so the quiet majority is never cut into
+        all its fields; the other lines then take the full way."""
+        first, _ = native.split(frame, program, triage.split_hints(), fields=("user_agent", "host"))
+        if "_candidate" not in first.columns:  # a layout without an address or a user agent: no triage
+            return self._parse(frame, triage)
+        quiet = triage.quiet(first)
+        rest = self._parse(frame.filter(~quiet), None)
+        if "host" not in first.columns:
+            first = first.with_columns(pl.lit(None, dtype=pl.String).alias("host"))
+        return ParsedBatch(rest.parsed, rest.rejects, quiet_rows(first.filter(quiet)))
+
+    def _parse(self, frame: pl.DataFrame, triage: Triage | None) -> ParsedBatch:
         if isinstance(self._raw, TextParser):
             raw, matched = self._raw.raw(frame, triage.split_hints() if triage is not None else None)
         else:

@@ -120,27 +120,31 @@ def _greedy_is_safe(value: str, rest: tuple[Step, ...]) -> bool:
     return False
 
 
-def split(frame: pl.DataFrame, program: Program, hints: Hints | None = None) -> tuple[pl.DataFrame, pl.Series]:
-    """(``line_no``, ``line``, the plan's fields, ``ts`` when the time is CLF, null where the native
-    splitter did not take the line, and ``_candidate`` with ``hints``: the lines that passed their tests;
-    which lines it took)."""
+def split(
+    frame: pl.DataFrame, program: Program, hints: Hints | None = None, fields: tuple[str, ...] | None = None
+) -> tuple[pl.DataFrame, pl.Series]:
+    """(``line_no``, ``line``, the plan's fields (or only ``fields``), ``ts`` when the time is CLF, null
+    where the native splitter did not take the line, and ``_candidate`` with ``hints``: the lines that
+    passed their tests; which lines it took)."""
     assert _native is not None
     spec = _triage_spec(program, hints)
+    names = program.fields if fields is None else tuple(name for name in fields if name in program.fields)
+    outputs = bytes(program.fields.index(name) for name in names)
     lines = _large_strings(frame["line"])
     _, offsets, data = lines.buffers()
     n = len(lines)
     start = lines.offset
     offsets_view = memoryview(offsets).cast("B")[8 * start : 8 * (start + n + 1)]
     ok, ts, views, buffers = _native.split(
-        data, offsets_view, program.code, program.quotes, len(program.fields), program.time_field, spec
+        data, offsets_view, program.code, program.quotes, len(program.fields), program.time_field, spec, outputs
     )
     flags = np.frombuffer(ok, dtype=np.uint8)
     taken = (flags & 1).astype(np.bool_)
-    fields = [
+    columns = [
         pl.Series(name, _views(n, taken, view, data, buffer))
-        for name, view, buffer in zip(program.fields, views, buffers, strict=True)
+        for name, view, buffer in zip(names, views, buffers, strict=True)
     ]
-    out = frame.select("line_no", "line").with_columns(fields)
+    out = frame.select("line_no", "line").with_columns(columns)
     if program.time_field >= 0:
         micros = pl.Series("ts", np.frombuffer(ts, dtype=np.int64))
         stamps = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")

@@ -16,8 +16,8 @@ from ledger.parse import native
 from ledger.parse.typed import parse_time
 
 
-def _raw_frame(frame: pl.DataFrame, plan: SplitPlan) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(every line with the fields the plan read and ``_ok``, the lines the plan could not take)."""
+def _raw_frame(frame: pl.DataFrame, plan: SplitPlan) -> pl.DataFrame:
+    """Every line with the fields the plan read, and ``_ok`` where the plan took the line."""
     # Materialise the split and each piece's groups once: an eager select does not share subexpressions.
     cut = frame.with_columns(pl.col("line").str.splitn('"', plan.quotes + 1).alias("_cut")).unnest("_cut")
     groups = [
@@ -39,8 +39,7 @@ def _raw_frame(frame: pl.DataFrame, plan: SplitPlan) -> tuple[pl.DataFrame, pl.D
         checks.append(value.is_not_null())
         if name is not None:
             columns.append(value.alias(name))
-    split = cut.select("line_no", "line", *columns, pl.all_horizontal(checks).fill_null(False).alias("_ok"))
-    return split, split.filter(~pl.col("_ok")).select("line_no", "line")
+    return cut.select("line_no", "line", *columns, pl.all_horizontal(checks).fill_null(False).alias("_ok"))
 
 
 def _by_regex(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
@@ -63,15 +62,15 @@ class TextParser:
             return _by_regex(frame, self.fmt), pl.col("time").is_not_null()
         if self.program is not None:
             split, taken = native.split(frame, self.program, hints)
-            rest = frame.filter(~taken)
         else:
-            split, rest = _raw_frame(frame, self.fmt.plan)
+            split = _raw_frame(frame, self.fmt.plan)
+            taken = split["_ok"]
             split = split.drop("_ok")
-        if rest.height:  # the few lines the plan could not take: their fields from the full regex, in place
-            slow = _by_regex(rest, self.fmt)
+        rows = (~taken).arg_true()  # positions, not line numbers: a batch's lines need not be consecutive
+        if rows.len():  # the few lines the plan could not take: their fields from the full regex, in place
+            slow = _by_regex(frame[rows], self.fmt)
             if "ts" in split.columns:
                 slow = slow.with_columns(parse_time(self.fmt).alias("ts"))
-            rows = (rest["line_no"] - frame["line_no"][0]).cast(pl.UInt32)
             split = split.with_columns(
                 split[name].scatter(rows, slow[name])
                 for name in split.columns
