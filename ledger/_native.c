@@ -448,6 +448,20 @@ static int pack(int nfields, Py_ssize_t n, unsigned char **view_bufs, const int6
     return 1;
 }
 
+/* A program only captures into the fields there are, and has one run per segment. */
+static int program_is_valid(const unsigned char *program, Py_ssize_t len, int quotes, int nfields) {
+    int ends = 0;
+    if (len % 3) return 0;
+    for (Py_ssize_t pc = 0; pc < len; pc += 3) {
+        int op = program[pc], a = program[pc + 1], b = program[pc + 2];
+        if (op == OP_VAL && (b > nfields || a < C_NONSPACE_PLUS || a > C_NOT_SPACE_QUOTE_PLUS)) return 0;
+        if (op == OP_QUOTED && a > nfields) return 0;
+        if (op == OP_END) ends++;
+        if (op < OP_LIT || op > OP_QUOTED) return 0;
+    }
+    return ends == quotes + 1;
+}
+
 /* columns(data, offsets, sep, wanted) -> (ok: bytearray[n], views: [bytearray[16n]], buffers: [..])
  * for separator-split layouts (W3C, CloudFront): wanted holds one byte per field, the index of the column
  * it is read from. A line is ok when it has no double quote, does not start with '#', and has more
@@ -553,7 +567,8 @@ static PyObject *split(PyObject *self, PyObject *args) {
         goto done;
     }
     if (nfields < 0 || nfields > MAX_FIELDS || quotes < 0 || quotes > MAX_SEGMENTS || time_field >= nfields
-        || offsets.len % 8 != 0 || offsets.len < 8 || data.len > INT32_MAX) {
+        || offsets.len % 8 != 0 || offsets.len < 8 || data.len > INT32_MAX
+        || !program_is_valid(program.buf, program.len, quotes, nfields)) {
         PyErr_SetString(PyExc_ValueError, "split: bad arguments");
         goto done;
     }

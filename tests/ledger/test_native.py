@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -272,3 +273,21 @@ CF_CELLS = ["2026-10-01", "05:00:00", "-", "", "203.0.113.9", "GET", "/a?b=1", "
 def test_any_cloudfront_lines_parse_the_same_natively_and_with_polars(lines: list[str]) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         assert_same(w3c_both_ways(PRESETS["cloudfront"], lines, monkeypatch))
+
+
+def test_the_native_functions_refuse_arguments_that_would_read_or_write_out_of_bounds() -> None:
+    from ledger import _native  # type: ignore[attr-defined]
+
+    offsets = np.array([0, 2], dtype=np.int64).tobytes()
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    with pytest.raises(ValueError, match="bad arguments"):  # a capture beyond the fields
+        _native.split(b"x\n", offsets, bytes([2, 1, 9, 4, 0, 0]), 0, 1, -1)
+    with pytest.raises(ValueError, match="bad arguments"):  # fewer runs than segments
+        _native.split(b"x\n", offsets, program.code, program.quotes + 2, len(program.fields), -1)
+    with pytest.raises(ValueError, match="outside the data"):
+        _native.split(b"x", offsets, program.code, program.quotes, len(program.fields), -1)
+    with pytest.raises(ValueError, match="outside the data"):
+        _native.addresses(b"x", offsets)
+    with pytest.raises(ValueError, match="end outside the data"):
+        _native.lines(b"x\n", 3)
