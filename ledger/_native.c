@@ -409,6 +409,51 @@ static inline void write_view(unsigned char *view, const unsigned char *start, P
     memcpy(view, out, 16);
 }
 
+/* The line count of an Arrow offsets buffer (n + 1 int64) over data, or -1 with a ValueError naming fn
+ * when the offsets do not fit the data. */
+static Py_ssize_t line_count(const Py_buffer *offsets, const Py_buffer *data, const char *fn) {
+    if (offsets->len % 8 != 0 || offsets->len < 8) {
+        PyErr_Format(PyExc_ValueError, "%s: bad arguments", fn);
+        return -1;
+    }
+    Py_ssize_t n = offsets->len / 8 - 1;
+    const int64_t *off = (const int64_t *)offsets->buf;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        if (off[i] < 0 || off[i] > data->len || (i && off[i] < off[i - 1])) {
+            PyErr_Format(PyExc_ValueError, "%s: offsets outside the data", fn);
+            return -1;
+        }
+    }
+    return n;
+}
+
+/* One line's views: the spans at index[0..count) (or empty views when the line was not taken), and each
+ * field's long values counted in sizes for pack(). */
+static inline void emit_views(unsigned char **view_bufs, Py_ssize_t i, int good, const Span *spans,
+                              const int *index, int count, const unsigned char *bytes, int64_t *sizes) {
+    for (int f = 0; f < count; f++) {
+        unsigned char *view = view_bufs[f] + 16 * i;
+        if (!good) {
+            memset(view, 0, 16);
+            continue;
+        }
+        const Span *span = &spans[index[f]];
+        write_view(view, span->start, span->len, bytes);
+        if (span->len > 12) sizes[f] += span->len;
+    }
+}
+
+/* count new view buffers of n views each, in the list views; 0 with an exception when memory runs out. */
+static int new_views(PyObject *views, int count, Py_ssize_t n, unsigned char **view_bufs) {
+    for (int f = 0; f < count; f++) {
+        PyObject *view = PyByteArray_FromStringAndSize(NULL, n * 16);
+        if (!view) return 0;
+        PyList_SET_ITEM(views, f, view);
+        view_bufs[f] = (unsigned char *)PyByteArray_AS_STRING(view);
+    }
+    return 1;
+}
+
 /* After a first pass that wrote views over the line data and summed each field's long values (sizes):
  * a field that fills a good part of the lines (a user agent, a request) keeps pointing into the line
  * data (None in buffers); a short one (an address, a time) gets its own packed buffer, or polars would
@@ -476,29 +521,22 @@ static PyObject *columns(PyObject *self, PyObject *args) {
     int nfields = (int)wanted.len, needed = 0;
     const unsigned char *want = (const unsigned char *)wanted.buf;
     for (int f = 0; f < nfields; f++) needed = want[f] + 1 > needed ? want[f] + 1 : needed;
-    if (nfields > MAX_FIELDS || sep < 1 || sep > 127 || sep == '"' || offsets.len % 8 || offsets.len < 8
-        || data.len > INT32_MAX) {
+    if (nfields > MAX_FIELDS || sep < 1 || sep > 127 || sep == '"' || data.len > INT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "columns: bad arguments");
         goto done;
     }
-    Py_ssize_t n = offsets.len / 8 - 1;
+    Py_ssize_t n = line_count(&offsets, &data, "columns");
+    if (n < 0) goto done;
     const int64_t *off = (const int64_t *)offsets.buf;
     const unsigned char *bytes = (const unsigned char *)data.buf;
-    if (off[0] < 0 || off[n] > data.len) {
-        PyErr_SetString(PyExc_ValueError, "columns: offsets outside the data");
-        goto done;
-    }
     ok = PyByteArray_FromStringAndSize(NULL, n);
     views = PyList_New(nfields);
     buffers = PyList_New(nfields);
     if (!ok || !views || !buffers) goto done;
     unsigned char *view_bufs[MAX_FIELDS];
-    for (int f = 0; f < nfields; f++) {
-        PyObject *view = PyByteArray_FromStringAndSize(NULL, n * 16);
-        if (!view) goto done;
-        PyList_SET_ITEM(views, f, view);
-        view_bufs[f] = (unsigned char *)PyByteArray_AS_STRING(view);
-    }
+    if (!new_views(views, nfields, n, view_bufs)) goto done;
+    int index[MAX_FIELDS];
+    for (int f = 0; f < nfields; f++) index[f] = want[f];
     char *ok_out = PyByteArray_AS_STRING(ok);
     int64_t sizes[MAX_FIELDS] = {0};
     Py_BEGIN_ALLOW_THREADS
@@ -522,16 +560,7 @@ static PyObject *columns(PyObject *self, PyObject *args) {
         }
         good = good && count >= needed && !memchr(p, '"', end - p);
         ok_out[i] = (char)good;
-        for (int f = 0; f < nfields; f++) {
-            unsigned char *view = view_bufs[f] + 16 * i;
-            if (!good) {
-                memset(view, 0, 16);
-                continue;
-            }
-            const Span *cell = &cells[want[f]];
-            write_view(view, cell->start, cell->len, bytes);
-            if (cell->len > 12) sizes[f] += cell->len;
-        }
+        emit_views(view_bufs, i, good, cells, index, nfields, bytes, sizes);
     }
     Py_END_ALLOW_THREADS
     if (!pack(nfields, n, view_bufs, sizes, bytes, data.len, buffers)) goto done;
@@ -567,7 +596,7 @@ static PyObject *split(PyObject *self, PyObject *args) {
         goto done;
     }
     if (nfields < 0 || nfields > MAX_FIELDS || quotes < 0 || quotes > MAX_SEGMENTS || time_field >= nfields
-        || offsets.len % 8 != 0 || offsets.len < 8 || data.len > INT32_MAX
+        || data.len > INT32_MAX
         || !program_is_valid(program.buf, program.len, quotes, nfields)) {
         PyErr_SetString(PyExc_ValueError, "split: bad arguments");
         goto done;
@@ -584,25 +613,17 @@ static PyObject *split(PyObject *self, PyObject *args) {
                 goto done;
             }
         }
-    Py_ssize_t n = offsets.len / 8 - 1;
+    Py_ssize_t n = line_count(&offsets, &data, "split");
+    if (n < 0) goto done;
     const int64_t *off = (const int64_t *)offsets.buf;
     const unsigned char *bytes = (const unsigned char *)data.buf;
-    if (off[0] < 0 || off[n] > data.len) {
-        PyErr_SetString(PyExc_ValueError, "split: offsets outside the data");
-        goto done;
-    }
     ok = PyByteArray_FromStringAndSize(NULL, n);
     ts = PyByteArray_FromStringAndSize(NULL, n * 8);
     views = PyList_New(nout);
     buffers = PyList_New(nout);
     if (!ok || !ts || !views || !buffers) goto done;
     unsigned char *view_bufs[MAX_FIELDS];
-    for (int f = 0; f < nout; f++) {
-        PyObject *view = PyByteArray_FromStringAndSize(NULL, n * 16);
-        if (!view) goto done;
-        PyList_SET_ITEM(views, f, view);
-        view_bufs[f] = (unsigned char *)PyByteArray_AS_STRING(view);
-    }
+    if (!new_views(views, nout, n, view_bufs)) goto done;
     char *ok_out = PyByteArray_AS_STRING(ok);
     int64_t *ts_out = (int64_t *)PyByteArray_AS_STRING(ts);
     const unsigned char *prog = (const unsigned char *)program.buf;
@@ -619,16 +640,7 @@ static PyObject *split(PyObject *self, PyObject *args) {
         if (good && time_field >= 0) good = parse_clf(spans[time_field].start, spans[time_field].len, &micros);
         ok_out[i] = (char)(good ? 1 | (triage->on && quiet_candidate(triage, line, len, spans)) << 1 : 0);
         ts_out[i] = micros;
-        for (int f = 0; f < nout; f++) {
-            unsigned char *view = view_bufs[f] + 16 * i;
-            if (!good) {
-                memset(view, 0, 16);
-                continue;
-            }
-            const Span *span = &spans[out[f]];
-            write_view(view, span->start, span->len, bytes);
-            if (span->len > 12) sizes[f] += span->len;
-        }
+        emit_views(view_bufs, i, good, spans, out, nout, bytes, sizes);
     }
     Py_END_ALLOW_THREADS
     if (!pack(nout, n, view_bufs, sizes, bytes, data.len, buffers)) goto done;
@@ -696,19 +708,10 @@ static PyObject *addresses(PyObject *self, PyObject *args) {
     Py_buffer data, offsets;
     if (!PyArg_ParseTuple(args, "y*y*", &data, &offsets)) return NULL;
     PyObject *kinds = NULL, *numbers = NULL, *result = NULL;
-    if (offsets.len % 8 != 0 || offsets.len < 8) {
-        PyErr_SetString(PyExc_ValueError, "addresses: bad offsets");
-        goto done;
-    }
-    Py_ssize_t n = offsets.len / 8 - 1;
+    Py_ssize_t n = line_count(&offsets, &data, "addresses");
+    if (n < 0) goto done;
     const int64_t *off = (const int64_t *)offsets.buf;
     const unsigned char *bytes = (const unsigned char *)data.buf;
-    for (Py_ssize_t i = 0; i <= n; i++) {
-        if (off[i] < 0 || off[i] > data.len || (i && off[i] < off[i - 1])) {
-            PyErr_SetString(PyExc_ValueError, "addresses: offsets outside the data");
-            goto done;
-        }
-    }
     kinds = PyByteArray_FromStringAndSize(NULL, n);
     numbers = PyByteArray_FromStringAndSize(NULL, n * 16);
     if (!kinds || !numbers) goto done;
