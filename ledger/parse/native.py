@@ -177,7 +177,8 @@ def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.D
         for name, view, buffer in zip(wanted, views, buffers, strict=True)
     ]
     taken_series = pl.Series("_taken", taken)
-    return frame.with_columns(fields).filter(taken_series), taken_series
+    cut = frame.with_columns(fields)
+    return (cut if taken.all() else cut.filter(taken_series)), taken_series
 
 
 def _large_strings(lines: pl.Series) -> pa.LargeStringArray:
