@@ -335,11 +335,23 @@ def _ranges(intervals: pl.DataFrame) -> tuple[bytes, bytes]:
 def _with_urls(frame: pl.DataFrame, keep: pl.Expr, primary_hosts: dict[str, str]) -> pl.DataFrame:
     """The ``url`` column, computed only for the rows that can end in a table."""
     mask = frame.select(keep.fill_null(False)).to_series()
-    urls = pl.Series("url", [None] * frame.height, dtype=pl.String)
+    urls = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("url")
     if mask.any():
-        kept = frame.filter(mask).select(_canonical_url(primary_hosts).alias("url")).to_series()
-        urls = urls.scatter(mask.arg_true(), kept)
+        urls = urls.scatter(mask.arg_true(), canonical_urls(frame.filter(mask), primary_hosts))
     return frame.with_columns(urls)
+
+
+def canonical_urls(frame: pl.DataFrame, primary_hosts: dict[str, str]) -> pl.Series:
+    """``_canonical_url`` of each row. Most paths have neither a query nor a fragment: their URL is the
+    host and the path, and only the others take the regexes."""
+    odd = frame.select(pl.col("path").str.contains("[?#]", literal=False).fill_null(False)).to_series()
+    plain = pl.when(pl.col("path").str.starts_with("/")).then(
+        pl.lit("https://") + _url_host(primary_hosts) + pl.col("path")
+    )
+    urls = frame.select(plain.alias("url")).to_series()
+    if odd.any():
+        urls = urls.scatter(odd.arg_true(), frame.filter(odd).select(_canonical_url(primary_hosts)).to_series())
+    return urls
 
 
 def _traffic_class() -> pl.Expr:
@@ -354,10 +366,15 @@ def _traffic_class() -> pl.Expr:
     )
 
 
+def _url_host(primary_hosts: dict[str, str]) -> pl.Expr:
+    """The request's host without ``www.``, or the outlet's primary domain when the format has no host."""
+    fallback = pl.col("outlet").replace_strict(primary_hosts, default=None, return_dtype=pl.String)
+    return pl.coalesce(pl.col("host").str.strip_prefix("www."), fallback)
+
+
 def _canonical_url(primary_hosts: dict[str, str]) -> pl.Expr:
     """https://host/path?query, host lower case, no fragment, no tracking parameters."""
-    fallback = pl.col("outlet").replace_strict(primary_hosts, default=None, return_dtype=pl.String)
-    host = pl.coalesce(pl.col("host").str.strip_prefix("www."), fallback)
+    host = _url_host(primary_hosts)
     path_part = pl.col("path").str.extract(r"^([^?#]*)", 1)
     query = pl.col("path").str.extract(r"\?([^#]*)", 1).str.replace_all(TRACKING_PARAMS, "").str.strip_chars_start("&")
     with_query = pl.when(query.is_not_null() & (query != "")).then(pl.lit("?") + query).otherwise(pl.lit(""))

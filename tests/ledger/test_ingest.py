@@ -6,8 +6,12 @@ import gzip
 import ipaddress
 from pathlib import Path
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ledger.detect.classify import _canonical_url, canonical_urls
 from ledger.detect.iplists import load_ip_lists
 from ledger.errors import ConfigError, FormatDetectionError, NotFoundError
 from ledger.ingest import ingest_paths
@@ -335,3 +339,25 @@ def test_a_killed_ingest_is_removed_when_the_ledger_is_next_opened(tmp_path: Pat
         assert ledger.rows("SELECT count(*) AS n FROM uploads_pending") == [{"n": 0}]
         [result] = ingest_paths(ledger, [str(IMC)], outlet="websitec")
         assert result.parsed == 4141
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["/news/1", "/a?b=1", "/a?utm_source=x&b=2", "/a#top", "/a?fbclid=1#x", "/", "rel", "", None]
+            ),
+            st.sampled_from(["dala.kz", "www.dala.kz", None]),
+            st.sampled_from(["dala", "other"]),
+        ),
+        max_size=20,
+    )
+)
+def test_canonical_urls_take_the_plain_way_only_for_paths_without_query_or_fragment(
+    rows: list[tuple[str | None, str | None, str]],
+) -> None:
+    frame = pl.DataFrame(rows, schema={"path": pl.String, "host": pl.String, "outlet": pl.String}, orient="row")
+    hosts = {"dala": "dala.kz"}
+    expected = frame.select(_canonical_url(hosts).alias("url")).to_series()
+    assert canonical_urls(frame, hosts).to_list() == expected.to_list()
