@@ -124,10 +124,7 @@ class Parser:
         return ParsedBatch(rest.parsed, rest.rejects, quiet_rows(first.filter(quiet)))
 
     def _parse(self, frame: pl.DataFrame, triage: Triage | None) -> ParsedBatch:
-        if isinstance(self._raw, TextParser):
-            raw, matched = self._raw.raw(frame, triage.split_hints() if triage is not None else None)
-        else:
-            raw, matched = self._raw.raw(frame)
+        raw, matched = self._raw.raw(frame)
         raw = with_missing(raw)
         if "_why" not in raw.columns:
             raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("_why"))

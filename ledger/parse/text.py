@@ -55,13 +55,13 @@ class TextParser:
         self.fmt = fmt
         self.program = native.program_for(fmt) if use_native else None
 
-    def raw(self, frame: pl.DataFrame, hints: native.Hints | None = None) -> tuple[pl.DataFrame, pl.Expr]:
-        """Raw fields for every line (and ``ts`` when the native splitter read the times, ``_candidate``
-        when it applied the triage's ``hints``), and the expression telling which lines matched."""
+    def raw(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
+        """Raw fields for every line (and ``ts`` when the native splitter read the times), and the
+        expression telling which lines matched the layout."""
         if self.fmt.plan is None:
             return _by_regex(frame, self.fmt), pl.col("time").is_not_null()
         if self.program is not None:
-            split, taken = native.split(frame, self.program, hints)
+            split, taken = native.split(frame, self.program)
         else:
             split = _raw_frame(frame, self.fmt.plan)
             taken = split["_ok"]
