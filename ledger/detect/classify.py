@@ -26,6 +26,7 @@ from ledger.detect.iplists import (
     addresses_to_int,
     load_ip_lists,
     match_lists,
+    merge_intervals,
     partitions,
 )
 from ledger.detect.referrals import Referrers, load_referrers, referral_columns
@@ -320,12 +321,7 @@ class Detector:
 
 def _ranges(intervals: pl.DataFrame) -> tuple[bytes, bytes]:
     """Intervals (128-bit numbers) merged and sorted, as start and end arrays of (high, low) uint64 pairs."""
-    merged: list[list[int]] = []
-    for start, end in sorted(zip(intervals["start"].to_list(), intervals["end"].to_list(), strict=True)):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
+    merged = merge_intervals(list(zip(intervals["start"].to_list(), intervals["end"].to_list(), strict=True)))
     mask = (1 << 64) - 1
     starts = np.array([(start >> 64, start & mask) for start, _ in merged], dtype=np.uint64).reshape(-1, 2)
     ends = np.array([(end >> 64, end & mask) for _, end in merged], dtype=np.uint64).reshape(-1, 2)

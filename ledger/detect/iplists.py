@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from ledger.errors import RegistryError
+from ledger.parse.native import string_buffers
 
 try:
     from ledger import _native  # type: ignore[attr-defined]
@@ -180,12 +180,8 @@ def addresses_to_int(addresses: pl.Series) -> pl.Series:
     if _native is None:
         return _addresses_to_int(addresses)
     text = addresses.cast(pl.String)
-    array = text.to_arrow()
-    if not isinstance(array, pa.LargeStringArray):
-        array = array.cast(pa.large_string())
-    array = pa.concat_arrays([array]) if array.offset else array  # buffers from offset 0
-    _, offsets, data = array.buffers()
-    kinds, numbers = _native.addresses(data if data is not None else b"", offsets)
+    data, offsets, _ = string_buffers(text)
+    kinds, numbers = _native.addresses(data, offsets)
     kind = np.frombuffer(kinds, dtype=np.uint8)
     words = np.frombuffer(numbers, dtype=np.uint64).reshape(-1, 2)
     value = pl.lit(pl.Series(words[:, 0])).cast(pl.UInt128) * (1 << 64) + pl.lit(pl.Series(words[:, 1])).cast(

@@ -135,13 +135,9 @@ def split(
     spec = _triage_spec(program, hints)
     names = program.fields if fields is None else tuple(name for name in fields if name in program.fields)
     outputs = bytes(program.fields.index(name) for name in names)
-    lines = _large_strings(frame["line"])
-    _, offsets, data = lines.buffers()
-    n = len(lines)
-    start = lines.offset
-    offsets_view = memoryview(offsets).cast("B")[8 * start : 8 * (start + n + 1)]
+    data, offsets, n = string_buffers(frame["line"])
     ok, ts, views, buffers = _native.split(
-        data, offsets_view, program.code, program.quotes, len(program.fields), program.time_field, spec, outputs
+        data, offsets, program.code, program.quotes, len(program.fields), program.time_field, spec, outputs
     )
     flags = np.frombuffer(ok, dtype=np.uint8)
     taken = (flags & 1).astype(np.bool_)
@@ -166,11 +162,8 @@ def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.D
     least the columns asked for; ledger.parse.w3c reads the others its own way."""
     if _native is None or len(sep) != 1 or not wanted or max(wanted.values()) > 255 or len(wanted) > 32:
         return None
-    lines = _large_strings(frame["line"])
-    _, offsets, data = lines.buffers()
-    n = len(lines)
-    offsets_view = memoryview(offsets).cast("B")[8 * lines.offset : 8 * (lines.offset + n + 1)]
-    ok, views, buffers = _native.columns(data, offsets_view, ord(sep), bytes(wanted.values()))
+    data, offsets, n = string_buffers(frame["line"])
+    ok, views, buffers = _native.columns(data, offsets, ord(sep), bytes(wanted.values()))
     taken = np.frombuffer(ok, dtype=np.bool_)
     fields = [
         pl.Series(name, _views(n, taken, view, data, buffer))
@@ -181,10 +174,15 @@ def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.D
     return (cut if taken.all() else cut.filter(taken_series)), taken_series
 
 
-def _large_strings(lines: pl.Series) -> pa.LargeStringArray:
-    array = lines.to_arrow()
+def string_buffers(strings: pl.Series) -> tuple[pa.Buffer, memoryview, int]:
+    """What the native functions read: a String column as Arrow large-string data and its n + 1 offsets
+    (a null reads as an empty string), and n."""
+    array = strings.cast(pl.String).to_arrow()
     array = array if isinstance(array, pa.LargeStringArray) else array.cast(pa.large_string())
-    return array if array.buffers()[2] is not None else pa.array(["x"], pa.large_string()).slice(0, 0)
+    _, offsets, data = array.buffers()
+    n, start = len(array), array.offset
+    window = memoryview(offsets).cast("B")[8 * start : 8 * (start + n + 1)]  # the array may be a slice
+    return (data if data is not None else pa.py_buffer(b"")), window, n
 
 
 def _views(n: int, valid: np.ndarray, view: bytearray, data: pa.Buffer, buffer: bytearray | None) -> pa.Array:
