@@ -3,12 +3,12 @@
 read (sources) -> parse and triage (formats/parse) -> outlet resolution -> detect -> write (store),
 batch by batch, so memory stays flat whatever the file size: a reader thread reads, decompresses and
 hashes the next blocks, two workers parse and detect whole batches, and the calling thread writes the
-results in order. Lines the detector's triage calls plain human traffic are only counted. Batches are
-committed every few (one transaction for a whole file makes DuckDB hold it all in memory), and the
-upload is marked in progress until its final transaction: a failure or Ctrl-C removes every row it
-wrote, and a killed process's rows are removed the next time the ledger is opened. The same content
-again is a no-op reported as a duplicate; an overlap with an earlier upload is handled as the user
-chose (ledger.overlap).
+results in order. Lines the detector's triage calls plain human traffic are only counted. Rows are
+committed at every whole DuckDB row group (one transaction for a whole file makes DuckDB hold it all in
+memory; see RowGroupWriter), and the upload is marked in progress until its final transaction: a failure
+or Ctrl-C removes every row it wrote, and a killed process's rows are removed the next time the ledger
+is opened. The same content again is a no-op reported as a duplicate; an overlap with an earlier upload
+is handled as the user chose (ledger.overlap).
 """
 
 from __future__ import annotations
@@ -35,10 +35,9 @@ from ledger.overlap import OVERLAP_CHOICES, OverlapError, covered_windows, find_
 from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, Parser, sniff_format
 from ledger.robots import compute_verdicts, has_snapshots
 from ledger.sources import Batch, Source, prefetch
-from ledger.store.db import Ledger, now
+from ledger.store.db import Ledger, RowGroupWriter, now
 
 SNIFF_LINES = 1000
-COMMIT_EVERY = 4  # batches per transaction (4 x 16 MiB of input)
 WORKERS = 2  # batches parsed and detected at once
 COMPACT_AFTER = 64  # per-batch traffic counts and windows are summed up when this many pile up
 INGEST_DUCKDB_MEMORY = "128MB"  # DuckDB's share while ingesting; the batches in flight take the rest of 1 GB
@@ -212,15 +211,15 @@ def ingest_source(
     )
     ledger.begin_upload(run.upload_id, source.name)
     try:
-        # Committed every few batches: one transaction per file would make DuckDB hold it all in RAM,
-        # one per batch spends its time in commits.
+        # Committed at every whole row group of a table (RowGroupWriter): one transaction per file would
+        # make DuckDB hold it all in RAM, and commits of part of a row group write the rows twice.
         with ledger.transaction():
-            for number, done in enumerate(prefetch(_processed(source, run), depth=1), start=1):
-                _write(ledger, run, done)
-                if number % COMMIT_EVERY == 0:
-                    ledger.commit_and_continue()
+            writer = RowGroupWriter(ledger)
+            for done in prefetch(_processed(source, run), depth=1):
+                _write(writer, run, done)
                 if progress is not None:
                     progress(run.lines, source.bytes_read)
+            writer.flush()
         if run.fmt is None:
             raise InputError("the file is empty; nothing to ingest", path=source.name)
         with ledger.transaction():
@@ -360,15 +359,16 @@ def _process(run: _Run, parser: Parser, batch: Batch) -> _Done:
     )
 
 
-def _write(ledger: Ledger, run: _Run, done: _Done) -> None:
+def _write(writer: RowGroupWriter, run: _Run, done: _Done) -> None:
     tag = pl.lit(run.upload_id).alias("upload_id")
     for table, rows in (
         ("fetches", done.detected.fetches),
         ("referrals", done.detected.referrals),
         ("rejects", done.rejects),
     ):
-        # Arrow string views, as polars holds them: no conversion, and DuckDB appends them 7-10% faster
-        ledger.insert_arrow(table, rows.with_columns(tag).to_arrow(compat_level=pl.CompatLevel.newest()))
+        # Compact Arrow strings, not polars' views: rows waiting for a whole row group would keep whole
+        # 16 MiB blocks of lines alive (measured: 1.98 GB peak RSS instead of 730 MB on 5M lines)
+        writer.add(table, rows.with_columns(tag).to_arrow())
     run.traffic += done.traffic
     run.windows += done.windows
     if len(run.traffic) > COMPACT_AFTER:  # a long upload keeps a few small frames, not thousands

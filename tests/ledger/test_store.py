@@ -1,0 +1,72 @@
+"""The store's row-group writer: whole row groups committed as they fill, the rest on flush, in order."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from ledger.store.db import Ledger, RowGroupWriter
+
+
+def rejects(first: int, n: int) -> pa.Table:
+    numbers = list(range(first, first + n))
+    return pa.table(
+        {
+            "upload_id": ["u"] * n,
+            "line_no": pa.array(numbers, pa.int64()),
+            "reason": ["r"] * n,
+            "raw": [f"line {k}" for k in numbers],
+        }
+    )
+
+
+def line_numbers(ledger: Ledger) -> list[int]:
+    return [row["line_no"] for row in ledger.rows("SELECT line_no FROM rejects ORDER BY rowid")]
+
+
+def test_whole_row_groups_go_in_as_they_fill_and_the_rest_on_flush(ledger: Ledger) -> None:
+    with ledger.transaction():
+        writer = RowGroupWriter(ledger, rows=4)
+        writer.add("rejects", rejects(1, 3))
+        assert line_numbers(ledger) == []  # short of a row group: waiting
+        writer.add("rejects", rejects(4, 6))  # 9 waiting: two row groups go in, one row waits
+        assert line_numbers(ledger) == list(range(1, 9))
+        writer.add("rejects", rejects(10, 0))
+        writer.add("rejects", rejects(10, 2))
+        assert line_numbers(ledger) == list(range(1, 9))
+        writer.flush()
+        assert line_numbers(ledger) == list(range(1, 12))  # every row once, in the order added
+
+
+def test_each_whole_row_group_is_committed_and_flush_is_left_to_the_caller(ledger: Ledger) -> None:
+    with pytest.raises(RuntimeError), ledger.transaction():
+        writer = RowGroupWriter(ledger, rows=4)
+        writer.add("rejects", rejects(1, 10))
+        writer.flush()
+        raise RuntimeError("the upload fails after its rows were added")
+    # the two whole row groups were committed (an upload removes them by its id: ingest's discard_upload);
+    # the flushed remainder was in the failed transaction
+    assert line_numbers(ledger) == list(range(1, 9))
+
+
+def test_tables_wait_separately(ledger: Ledger) -> None:
+    referral = pa.table(
+        {
+            "upload_id": ["u"],
+            "line_no": pa.array([1], pa.int64()),
+            "ts": pa.array([0], pa.timestamp("us", tz="UTC")),
+            "outlet": ["o"],
+            "product": ["p"],
+            "operator": ["op"],
+        }
+    )
+    with ledger.transaction():
+        writer = RowGroupWriter(ledger, rows=2)
+        writer.add("referrals", referral)
+        writer.add("rejects", rejects(1, 1))
+        assert ledger.rows("SELECT count(*) AS n FROM referrals")[0]["n"] == 0
+        writer.add("rejects", rejects(2, 1))
+        assert line_numbers(ledger) == [1, 2]
+        assert ledger.rows("SELECT count(*) AS n FROM referrals")[0]["n"] == 0
+        writer.flush()
+    assert ledger.rows("SELECT count(*) AS n FROM referrals")[0]["n"] == 1
