@@ -8,13 +8,14 @@
  * "not ok" and goes to the full regex in Python, which decides. Fields come out as Arrow string views
  * (values up to 12 bytes inline), over the line data itself or over a packed buffer of their own.
  *
- * split(data, offsets, program, quotes, nfields, time_field, triage=None, outputs=all)
+ * split(strings, program, quotes, nfields, time_field, triage=None, outputs=all)
  *   -> (ok: bytearray[n], ts: bytearray[8n] int64, views: [bytearray[16n]] per output field,
- *       buffers: [bytearray, or None for the line data] per output field)
+ *       buffers: [bytearray, or None for the lines' own data buffers] per output field)
  * outputs: the capture indices whose views are written (bytes), by default every field.
  * ok: bit 0 when the line was taken, bit 1 when the triage's tests (see quiet_candidate) pass on it.
  * triage: (range starts, ends as (high, low) uint64 pairs, needles, client, referer, agent, host, forwarded).
- * data: the lines' bytes; offsets: n + 1 int64 (Arrow large_string offsets).
+ * strings: the lines as an Arrow string-view array, read in place (see strings_from): polars' own layout,
+ *   so no copy of the batch is made to call this.
  * program: 3-byte ops, one run per quote-split segment, each run ended by OP_END:
  *   OP_LIT c 0        the byte c
  *   OP_VAL class cap  a value of the class (cap: field index + 1, 0 for none)
@@ -393,44 +394,111 @@ static int triage_from(PyObject *spec, Triage *t, Py_buffer *starts, Py_buffer *
 }
 
 /* An Arrow string view of a span: inline when it fits 12 bytes, else its prefix and where it starts in
- * the line data (the second pass moves it to the field's own buffer). */
+ * data buffer `buffer` (at base). */
 static inline void write_view(unsigned char *view, const unsigned char *start, Py_ssize_t length,
-                              const unsigned char *data) {
+                              const unsigned char *base, int32_t buffer) {
     unsigned char out[16] = {0};
     int32_t len = (int32_t)length;
     memcpy(out, &len, 4);
     if (len <= 12) {
         for (int32_t k = 0; k < len; k++) out[4 + k] = start[k];
     } else {
-        int32_t offset = (int32_t)(start - data);
+        int32_t offset = (int32_t)(start - base);
         memcpy(out + 4, start, 4);
+        memcpy(out + 8, &buffer, 4);
         memcpy(out + 12, &offset, 4);
     }
     memcpy(view, out, 16);
 }
 
-/* The line count of an Arrow offsets buffer (n + 1 int64) over data, or -1 with a ValueError naming fn
- * when the offsets do not fit the data. */
-static Py_ssize_t line_count(const Py_buffer *offsets, const Py_buffer *data, const char *fn) {
-    if (offsets->len % 8 != 0 || offsets->len < 8) {
-        PyErr_Format(PyExc_ValueError, "%s: bad arguments", fn);
-        return -1;
-    }
-    Py_ssize_t n = offsets->len / 8 - 1;
-    const int64_t *off = (const int64_t *)offsets->buf;
-    for (Py_ssize_t i = 0; i <= n; i++) {
-        if (off[i] < 0 || off[i] > data->len || (i && off[i] < off[i - 1])) {
-            PyErr_Format(PyExc_ValueError, "%s: offsets outside the data", fn);
-            return -1;
-        }
-    }
-    return n;
+/* An Arrow string-view array read in place: 16-byte views (length, then the bytes inline up to 12, else
+ * a prefix, a data buffer index and an offset), a validity bitmap, the data buffers. */
+typedef struct {
+    Py_ssize_t n, offset; /* elements, and the first one's position in views and validity */
+    Py_buffer views, validity; /* validity.obj is NULL when every element is valid */
+    Py_ssize_t nbufs, acquired, total; /* data buffers, those held, their bytes */
+    Py_buffer *bufs;
+} Strings;
+
+static void strings_release(Strings *s) {
+    if (s->views.obj) PyBuffer_Release(&s->views);
+    if (s->validity.obj) PyBuffer_Release(&s->validity);
+    for (Py_ssize_t b = 0; b < s->acquired; b++) PyBuffer_Release(&s->bufs[b]);
+    PyMem_Free(s->bufs);
+    s->bufs = NULL;
 }
 
-/* One line's views: the spans at index[0..count) (or empty views when the line was not taken), and each
- * field's long values counted in sizes for pack(). */
+/* strings: (views, validity or None, offset, n, (data buffers, ...)), from ledger.parse.native.string_views.
+ * Every view is checked against its buffer first, so no later read leaves the data: 0 with ValueError
+ * "<fn>: views outside the data" (or another exception) otherwise. Release with strings_release. */
+static int strings_from(PyObject *arg, Strings *s, const char *fn) {
+    memset(s, 0, sizeof *s);
+    PyObject *views, *validity, *buffers;
+    if (!PyTuple_Check(arg)
+        || !PyArg_ParseTuple(arg, "OOnnO!", &views, &validity, &s->offset, &s->n, &PyTuple_Type, &buffers)) {
+        if (!PyErr_Occurred()) PyErr_Format(PyExc_TypeError, "%s: strings must be a tuple", fn);
+        return 0;
+    }
+    if (PyObject_GetBuffer(views, &s->views, PyBUF_SIMPLE) < 0) return 0;
+    if (validity != Py_None && PyObject_GetBuffer(validity, &s->validity, PyBUF_SIMPLE) < 0) return 0;
+    s->nbufs = PyTuple_GET_SIZE(buffers);
+    s->bufs = PyMem_Calloc(s->nbufs ? (size_t)s->nbufs : 1, sizeof(Py_buffer));
+    if (!s->bufs) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    for (Py_ssize_t b = 0; b < s->nbufs; b++) {
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(buffers, b), &s->bufs[b], PyBUF_SIMPLE) < 0) return 0;
+        s->acquired++;
+        s->total += s->bufs[b].len;
+    }
+    if (s->offset < 0 || s->n < 0 || s->nbufs > INT32_MAX || s->views.len / 16 < s->offset + s->n
+        || (s->validity.obj && s->validity.len * 8 < s->offset + s->n)) {
+        PyErr_Format(PyExc_ValueError, "%s: views outside the data", fn);
+        return 0;
+    }
+    const unsigned char *view = (const unsigned char *)s->views.buf + 16 * s->offset;
+    for (Py_ssize_t i = 0; i < s->n; i++, view += 16) {
+        int32_t len, buffer, offset;
+        memcpy(&len, view, 4);
+        if (len <= 12) {
+            if (len >= 0) continue;
+        } else {
+            memcpy(&buffer, view + 8, 4);
+            memcpy(&offset, view + 12, 4);
+            if (buffer >= 0 && buffer < s->nbufs && offset >= 0 && (Py_ssize_t)offset + len <= s->bufs[buffer].len)
+                continue;
+        }
+        PyErr_Format(PyExc_ValueError, "%s: views outside the data", fn);
+        return 0;
+    }
+    return 1;
+}
+
+/* Element i: its bytes and length, and the data buffer they are in (-1: inline, or null read as ""). */
+static inline const unsigned char *string_at(const Strings *s, Py_ssize_t i, Py_ssize_t *len, int32_t *buffer) {
+    const unsigned char *view = (const unsigned char *)s->views.buf + 16 * (s->offset + i);
+    Py_ssize_t bit = s->offset + i;
+    int32_t length;
+    *buffer = -1;
+    if (s->validity.obj && !((((const unsigned char *)s->validity.buf)[bit >> 3] >> (bit & 7)) & 1)) {
+        *len = 0;
+        return view + 4;
+    }
+    memcpy(&length, view, 4);
+    *len = length;
+    if (length <= 12) return view + 4;
+    int32_t offset;
+    memcpy(buffer, view + 8, 4);
+    memcpy(&offset, view + 12, 4);
+    return (const unsigned char *)s->bufs[*buffer].buf + offset;
+}
+
+/* One line's views: the spans at index[0..count) (or empty views when the line was not taken), over the
+ * line's data buffer (base, buffer), and each field's long values counted in sizes for pack(). */
 static inline void emit_views(unsigned char **view_bufs, Py_ssize_t i, int good, const Span *spans,
-                              const int *index, int count, const unsigned char *bytes, int64_t *sizes) {
+                              const int *index, int count, const unsigned char *base, int32_t buffer,
+                              int64_t *sizes) {
     for (int f = 0; f < count; f++) {
         unsigned char *view = view_bufs[f] + 16 * i;
         if (!good) {
@@ -438,7 +506,7 @@ static inline void emit_views(unsigned char **view_bufs, Py_ssize_t i, int good,
             continue;
         }
         const Span *span = &spans[index[f]];
-        write_view(view, span->start, span->len, bytes);
+        write_view(view, span->start, span->len, base, buffer);
         if (span->len > 12) sizes[f] += span->len;
     }
 }
@@ -454,17 +522,17 @@ static int new_views(PyObject *views, int count, Py_ssize_t n, unsigned char **v
     return 1;
 }
 
-/* After a first pass that wrote views over the line data and summed each field's long values (sizes):
- * a field that fills a good part of the lines (a user agent, a request) keeps pointing into the line
- * data (None in buffers); a short one (an address, a time) gets its own packed buffer, or polars would
- * copy the whole data buffer's worth of it at every filter (it compacts a view array four times larger
+/* After a first pass that wrote views over the lines' data and summed each field's long values (sizes):
+ * a field that fills a good part of the lines (a user agent, a request) keeps pointing into the lines'
+ * data buffers (None in buffers); a short one (an address, a time) gets its own packed buffer, or polars
+ * would copy the whole data's worth of it at every filter (it compacts a view array four times larger
  * than its strings). 0 with an exception set when memory runs out. */
-static int pack(int nfields, Py_ssize_t n, unsigned char **view_bufs, const int64_t *sizes,
-                const unsigned char *bytes, Py_ssize_t data_len, PyObject *buffers) {
+static int pack(int nfields, Py_ssize_t n, unsigned char **view_bufs, const int64_t *sizes, const Strings *lines,
+                PyObject *buffers) {
     unsigned char *data_bufs[MAX_FIELDS];
     for (int f = 0; f < nfields; f++) {
         data_bufs[f] = NULL;
-        if (16 * (int64_t)n + (int64_t)data_len < 2 * (16 * (int64_t)n + sizes[f])) {
+        if (sizes[f] > INT32_MAX || 16 * (int64_t)n + (int64_t)lines->total < 2 * (16 * (int64_t)n + sizes[f])) {
             Py_INCREF(Py_None);
             PyList_SET_ITEM(buffers, f, Py_None);
             continue;
@@ -480,11 +548,13 @@ static int pack(int nfields, Py_ssize_t n, unsigned char **view_bufs, const int6
         int32_t used = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
             unsigned char *view = view_bufs[f] + 16 * i;
-            int32_t len, offset;
+            int32_t len, buffer, offset;
             memcpy(&len, view, 4);
             if (len <= 12) continue;
+            memcpy(&buffer, view + 8, 4);
             memcpy(&offset, view + 12, 4);
-            memcpy(data_bufs[f] + used, bytes + offset, len);
+            memcpy(data_bufs[f] + used, (const unsigned char *)lines->bufs[buffer].buf + offset, len);
+            memset(view + 8, 0, 4);
             memcpy(view + 12, &used, 4);
             used += len;
         }
@@ -507,28 +577,28 @@ static int program_is_valid(const unsigned char *program, Py_ssize_t len, int qu
     return ends == quotes + 1;
 }
 
-/* columns(data, offsets, sep, wanted) -> (ok: bytearray[n], views: [bytearray[16n]], buffers: [..])
+/* columns(strings, sep, wanted) -> (ok: bytearray[n], views: [bytearray[16n]], buffers: [..])
  * for separator-split layouts (W3C, CloudFront): wanted holds one byte per field, the index of the column
  * it is read from. A line is ok when it has no double quote, does not start with '#', and has more
  * columns than the largest wanted index (more columns than named is fine); the fields of other lines are
  * empty views, and ledger.parse.w3c reads those lines its own way. */
 static PyObject *columns(PyObject *self, PyObject *args) {
     (void)self;
-    Py_buffer data, offsets, wanted;
+    PyObject *strings;
+    Py_buffer wanted;
     int sep;
-    if (!PyArg_ParseTuple(args, "y*y*iy*", &data, &offsets, &sep, &wanted)) return NULL;
+    if (!PyArg_ParseTuple(args, "Oiy*", &strings, &sep, &wanted)) return NULL;
     PyObject *result = NULL, *ok = NULL, *views = NULL, *buffers = NULL;
+    Strings lines;
+    if (!strings_from(strings, &lines, "columns")) goto done;
     int nfields = (int)wanted.len, needed = 0;
     const unsigned char *want = (const unsigned char *)wanted.buf;
     for (int f = 0; f < nfields; f++) needed = want[f] + 1 > needed ? want[f] + 1 : needed;
-    if (nfields > MAX_FIELDS || sep < 1 || sep > 127 || sep == '"' || data.len > INT32_MAX) {
+    if (nfields > MAX_FIELDS || sep < 1 || sep > 127 || sep == '"') {
         PyErr_SetString(PyExc_ValueError, "columns: bad arguments");
         goto done;
     }
-    Py_ssize_t n = line_count(&offsets, &data, "columns");
-    if (n < 0) goto done;
-    const int64_t *off = (const int64_t *)offsets.buf;
-    const unsigned char *bytes = (const unsigned char *)data.buf;
+    Py_ssize_t n = lines.n;
     ok = PyByteArray_FromStringAndSize(NULL, n);
     views = PyList_New(nfields);
     buffers = PyList_New(nfields);
@@ -542,7 +612,9 @@ static PyObject *columns(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     Span cells[256];
     for (Py_ssize_t i = 0; i < n; i++) {
-        const unsigned char *line = bytes + off[i], *end = bytes + off[i + 1];
+        Py_ssize_t len;
+        int32_t buffer;
+        const unsigned char *line = string_at(&lines, i, &len, &buffer), *end = line + len;
         int good = end > line && *line != '#';
         int count = 0;
         const unsigned char *p = line, *cell = line;
@@ -560,31 +632,33 @@ static PyObject *columns(PyObject *self, PyObject *args) {
         }
         good = good && count >= needed && !memchr(p, '"', end - p);
         ok_out[i] = (char)good;
-        emit_views(view_bufs, i, good, cells, index, nfields, bytes, sizes);
+        const unsigned char *base = buffer >= 0 ? (const unsigned char *)lines.bufs[buffer].buf : NULL;
+        emit_views(view_bufs, i, good, cells, index, nfields, base, buffer, sizes);
     }
     Py_END_ALLOW_THREADS
-    if (!pack(nfields, n, view_bufs, sizes, bytes, data.len, buffers)) goto done;
+    if (!pack(nfields, n, view_bufs, sizes, &lines, buffers)) goto done;
     result = Py_BuildValue("(OOO)", ok, views, buffers);
 done:
     Py_XDECREF(ok);
     Py_XDECREF(views);
     Py_XDECREF(buffers);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
+    strings_release(&lines);
     PyBuffer_Release(&wanted);
     return result;
 }
 
 static PyObject *split(PyObject *self, PyObject *args) {
     (void)self;
-    Py_buffer data, offsets, program, starts = {0}, ends = {0}, needles = {0}, outputs = {0};
+    Py_buffer program, starts = {0}, ends = {0}, needles = {0}, outputs = {0};
     int quotes, nfields, time_field;
-    PyObject *spec = Py_None;
-    if (!PyArg_ParseTuple(args, "y*y*y*iii|Oy*", &data, &offsets, &program, &quotes, &nfields, &time_field, &spec,
-                          &outputs))
+    PyObject *strings, *spec = Py_None;
+    if (!PyArg_ParseTuple(args, "Oy*iii|Oy*", &strings, &program, &quotes, &nfields, &time_field, &spec, &outputs))
         return NULL;
     PyObject *result = NULL, *ok = NULL, *ts = NULL, *views = NULL, *buffers = NULL;
-    Triage *triage = PyMem_Malloc(sizeof(Triage));
+    Strings lines;
+    Triage *triage = NULL;
+    if (!strings_from(strings, &lines, "split")) goto done;
+    triage = PyMem_Malloc(sizeof(Triage));
     if (!triage) {
         PyErr_NoMemory();
         goto done;
@@ -596,7 +670,6 @@ static PyObject *split(PyObject *self, PyObject *args) {
         goto done;
     }
     if (nfields < 0 || nfields > MAX_FIELDS || quotes < 0 || quotes > MAX_SEGMENTS || time_field >= nfields
-        || data.len > INT32_MAX
         || !program_is_valid(program.buf, program.len, quotes, nfields)) {
         PyErr_SetString(PyExc_ValueError, "split: bad arguments");
         goto done;
@@ -613,10 +686,7 @@ static PyObject *split(PyObject *self, PyObject *args) {
                 goto done;
             }
         }
-    Py_ssize_t n = line_count(&offsets, &data, "split");
-    if (n < 0) goto done;
-    const int64_t *off = (const int64_t *)offsets.buf;
-    const unsigned char *bytes = (const unsigned char *)data.buf;
+    Py_ssize_t n = lines.n;
     ok = PyByteArray_FromStringAndSize(NULL, n);
     ts = PyByteArray_FromStringAndSize(NULL, n * 8);
     views = PyList_New(nout);
@@ -633,17 +703,19 @@ static PyObject *split(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     Span spans[MAX_FIELDS];
     for (Py_ssize_t i = 0; i < n; i++) {
-        const unsigned char *line = bytes + off[i];
-        Py_ssize_t len = off[i + 1] - off[i];
+        Py_ssize_t len;
+        int32_t buffer;
+        const unsigned char *line = string_at(&lines, i, &len, &buffer);
         int good = len > 0 && run_line(line, len, prog, plen, quotes, spans);
         int64_t micros = 0;
         if (good && time_field >= 0) good = parse_clf(spans[time_field].start, spans[time_field].len, &micros);
         ok_out[i] = (char)(good ? 1 | (triage->on && quiet_candidate(triage, line, len, spans)) << 1 : 0);
         ts_out[i] = micros;
-        emit_views(view_bufs, i, good, spans, out, nout, bytes, sizes);
+        const unsigned char *base = buffer >= 0 ? (const unsigned char *)lines.bufs[buffer].buf : NULL;
+        emit_views(view_bufs, i, good, spans, out, nout, base, buffer, sizes);
     }
     Py_END_ALLOW_THREADS
-    if (!pack(nout, n, view_bufs, sizes, bytes, data.len, buffers)) goto done;
+    if (!pack(nout, n, view_bufs, sizes, &lines, buffers)) goto done;
     result = Py_BuildValue("(OOOO)", ok, ts, views, buffers);
 done:
     if (starts.obj) PyBuffer_Release(&starts);
@@ -655,8 +727,7 @@ done:
     Py_XDECREF(ts);
     Py_XDECREF(views);
     Py_XDECREF(buffers);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
+    strings_release(&lines);
     PyBuffer_Release(&program);
     return result;
 }
@@ -687,7 +758,7 @@ static PyObject *lines(PyObject *self, PyObject *args) {
         const unsigned char *newline = memchr(start, '\n', bytes + end - start);
         Py_ssize_t len = newline - start;
         if (len > 0 && start[len - 1] == '\r') len--;
-        write_view(out + 16 * i, start, len, bytes);
+        write_view(out + 16 * i, start, len, bytes, 0);
         start = newline + 1;
     }
     Py_END_ALLOW_THREADS
@@ -698,20 +769,19 @@ done:
     return result;
 }
 
-/* addresses(data, offsets) -> (kinds: bytearray[n], numbers: bytearray[16n]) for the n strings of an
- * Arrow large_string array: kind 1 and the 128-bit number (IPv4 mapped into ::ffff:0:0/96, as (high, low)
+/* addresses(strings) -> (kinds: bytearray[n], numbers: bytearray[16n]) for the n strings of an Arrow
+ * string-view array (see strings_from): kind 1 and the 128-bit number (IPv4 mapped into ::ffff:0:0/96, as (high, low)
  * uint64 words) for a dotted quad or plain IPv6 text (trimmed of whitespace and brackets, any case);
  * kind 0 for a string that is neither and holds no colon; kind 2 for anything else (non-ASCII, embedded
  * IPv4, zone ids), which ledger.detect.iplists reads with the standard library. */
 static PyObject *addresses(PyObject *self, PyObject *args) {
     (void)self;
-    Py_buffer data, offsets;
-    if (!PyArg_ParseTuple(args, "y*y*", &data, &offsets)) return NULL;
+    PyObject *strings;
+    if (!PyArg_ParseTuple(args, "O", &strings)) return NULL;
     PyObject *kinds = NULL, *numbers = NULL, *result = NULL;
-    Py_ssize_t n = line_count(&offsets, &data, "addresses");
-    if (n < 0) goto done;
-    const int64_t *off = (const int64_t *)offsets.buf;
-    const unsigned char *bytes = (const unsigned char *)data.buf;
+    Strings texts;
+    if (!strings_from(strings, &texts, "addresses")) goto done;
+    Py_ssize_t n = texts.n;
     kinds = PyByteArray_FromStringAndSize(NULL, n);
     numbers = PyByteArray_FromStringAndSize(NULL, n * 16);
     if (!kinds || !numbers) goto done;
@@ -719,8 +789,9 @@ static PyObject *addresses(PyObject *self, PyObject *args) {
     uint64_t *words = (uint64_t *)PyByteArray_AS_STRING(numbers);
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
-        const unsigned char *p = bytes + off[i];
-        Py_ssize_t len = off[i + 1] - off[i];
+        Py_ssize_t len;
+        int32_t buffer;
+        const unsigned char *p = string_at(&texts, i, &len, &buffer);
         int ascii = 1, colon = 0;
         for (Py_ssize_t k = 0; k < len; k++) {
             ascii &= p[k] < 0x80;
@@ -746,8 +817,7 @@ static PyObject *addresses(PyObject *self, PyObject *args) {
 done:
     Py_XDECREF(kinds);
     Py_XDECREF(numbers);
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
+    strings_release(&texts);
     return result;
 }
 

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from ledger.errors import RegistryError
-from ledger.parse.native import string_buffers
+from ledger.parse.native import string_views
 
 try:
     from ledger import _native  # type: ignore[attr-defined]
@@ -180,8 +180,7 @@ def addresses_to_int(addresses: pl.Series) -> pl.Series:
     if _native is None:
         return _addresses_to_int(addresses)
     text = addresses.cast(pl.String)
-    data, offsets, _ = string_buffers(text)
-    kinds, numbers = _native.addresses(data, offsets)
+    kinds, numbers = _native.addresses(string_views(text))
     kind = np.frombuffer(kinds, dtype=np.uint8)
     words = np.frombuffer(numbers, dtype=np.uint64).reshape(-1, 2)
     value = pl.lit(pl.Series(words[:, 0])).cast(pl.UInt128) * (1 << 64) + pl.lit(pl.Series(words[:, 1])).cast(

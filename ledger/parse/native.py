@@ -135,14 +135,14 @@ def split(
     spec = _triage_spec(program, hints)
     names = program.fields if fields is None else tuple(name for name in fields if name in program.fields)
     outputs = bytes(program.fields.index(name) for name in names)
-    data, offsets, n = string_buffers(frame["line"])
+    strings = string_views(frame["line"])
     ok, ts, views, buffers = _native.split(
-        data, offsets, program.code, program.quotes, len(program.fields), program.time_field, spec, outputs
+        strings, program.code, program.quotes, len(program.fields), program.time_field, spec, outputs
     )
     flags = np.frombuffer(ok, dtype=np.uint8)
     taken = (flags & 1).astype(np.bool_)
     columns = [
-        pl.Series(name, _views(n, taken, view, data, buffer))
+        pl.Series(name, _views(taken, view, strings, buffer))
         for name, view, buffer in zip(names, views, buffers, strict=True)
     ]
     out = frame.select("line_no", "line").with_columns(columns)
@@ -162,11 +162,11 @@ def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.D
     least the columns asked for; ledger.parse.w3c reads the others its own way."""
     if _native is None or len(sep) != 1 or not wanted or max(wanted.values()) > 255 or len(wanted) > 32:
         return None
-    data, offsets, n = string_buffers(frame["line"])
-    ok, views, buffers = _native.columns(data, offsets, ord(sep), bytes(wanted.values()))
+    strings = string_views(frame["line"])
+    ok, views, buffers = _native.columns(strings, ord(sep), bytes(wanted.values()))
     taken = np.frombuffer(ok, dtype=np.bool_)
     fields = [
-        pl.Series(name, _views(n, taken, view, data, buffer))
+        pl.Series(name, _views(taken, view, strings, buffer))
         for name, view, buffer in zip(wanted, views, buffers, strict=True)
     ]
     taken_series = pl.Series("_taken", taken)
@@ -174,23 +174,27 @@ def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.D
     return (cut if taken.all() else cut.filter(taken_series)), taken_series
 
 
-def string_buffers(strings: pl.Series) -> tuple[pa.Buffer, memoryview, int]:
-    """What the native functions read: a String column as Arrow large-string data and its n + 1 offsets
-    (a null reads as an empty string), and n."""
-    array = strings.cast(pl.String).to_arrow()
-    array = array if isinstance(array, pa.LargeStringArray) else array.cast(pa.large_string())
-    _, offsets, data = array.buffers()
-    n, start = len(array), array.offset
-    window = memoryview(offsets).cast("B")[8 * start : 8 * (start + n + 1)]  # the array may be a slice
-    return (data if data is not None else pa.py_buffer(b"")), window, n
+StringViews = tuple[pa.Buffer, pa.Buffer | None, int, int, tuple[pa.Buffer, ...]]
 
 
-def _views(n: int, valid: np.ndarray, view: bytearray, data: pa.Buffer, buffer: bytearray | None) -> pa.Array:
-    """A string view array from the native module's views over the line data or a packed buffer."""
+def string_views(strings: pl.Series) -> StringViews:
+    """What the native functions read: a String column as polars holds it, an Arrow string-view array,
+    without a copy: (views, validity or None, offset, length, data buffers). A null reads as ''."""
+    array = strings.cast(pl.String).to_arrow(compat_level=pl.CompatLevel.newest())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.string_view():
+        array = array.cast(pa.string_view())
+    validity, views, *data = array.buffers()
+    return views, validity, array.offset, len(array), tuple(data)
+
+
+def _views(valid: np.ndarray, views: bytearray, strings: StringViews, buffer: bytearray | None) -> pa.Array:
+    """A string view array from the native module's views over the lines' own data buffers (``buffer``
+    None) or over a packed buffer of the field's own."""
     validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.StringViewArray.from_buffers(
-        pa.string_view(), n, [validity, pa.py_buffer(view), data if buffer is None else pa.py_buffer(buffer)]
-    )
+    data = strings[4] if buffer is None else (pa.py_buffer(buffer),)
+    return pa.StringViewArray.from_buffers(pa.string_view(), len(valid), [validity, pa.py_buffer(views), *data])
 
 
 def _triage_spec(program: Program, hints: Hints | None) -> tuple[object, ...] | None:

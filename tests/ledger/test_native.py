@@ -11,11 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from ledger.detect import iplists
 from ledger.formats import PRESETS, LogFormat, custom_layout
 from ledger.ingest import ingest_paths
 from ledger.outlets import save_outlets
@@ -275,19 +277,72 @@ def test_any_cloudfront_lines_parse_the_same_natively_and_with_polars(lines: lis
         assert_same(w3c_both_ways(PRESETS["cloudfront"], lines, monkeypatch))
 
 
+def view(length: int, buffer: int = 0, offset: int = 0) -> bytes:
+    """One Arrow string view of a value longer than 12 bytes: length, prefix, buffer index, offset."""
+    return np.array([length, 0, buffer, offset], dtype=np.int32).tobytes()
+
+
 def test_the_native_functions_refuse_arguments_that_would_read_or_write_out_of_bounds() -> None:
     from ledger import _native  # type: ignore[attr-defined]
 
-    offsets = np.array([0, 2], dtype=np.int64).tobytes()
+    data = b"x" * 40
+    fine = (view(40), None, 0, 1, (data,))
     program = native.program_for(PRESETS["combined"])
     assert program is not None
+    _native.split(fine, program.code, program.quotes, len(program.fields), -1)  # the well-formed call
+    _native.addresses(fine)
     with pytest.raises(ValueError, match="bad arguments"):  # a capture beyond the fields
-        _native.split(b"x\n", offsets, bytes([2, 1, 9, 4, 0, 0]), 0, 1, -1)
+        _native.split(fine, bytes([2, 1, 9, 4, 0, 0]), 0, 1, -1)
     with pytest.raises(ValueError, match="bad arguments"):  # fewer runs than segments
-        _native.split(b"x\n", offsets, program.code, program.quotes + 2, len(program.fields), -1)
-    with pytest.raises(ValueError, match="outside the data"):
-        _native.split(b"x", offsets, program.code, program.quotes, len(program.fields), -1)
-    with pytest.raises(ValueError, match="outside the data"):
-        _native.addresses(b"x", offsets)
+        _native.split(fine, program.code, program.quotes + 2, len(program.fields), -1)
+    outside = [
+        (view(41), None, 0, 1, (data,)),  # longer than its buffer
+        (view(20, offset=30), None, 0, 1, (data,)),  # runs past the end
+        (view(20, offset=-1), None, 0, 1, (data,)),
+        (view(20, buffer=1), None, 0, 1, (data,)),  # a buffer that is not there
+        (view(20, buffer=-1), None, 0, 1, (data,)),
+        (view(-5), None, 0, 1, (data,)),  # a negative length
+        (view(20), None, 0, 2, (data,)),  # more elements than views
+        (view(20), None, 1, 1, (data,)),  # an offset past the views
+        (view(20) * 9, b"\xff", 0, 9, (data,)),  # more elements than validity bits
+    ]
+    for strings in outside:
+        with pytest.raises(ValueError, match="views outside the data"):
+            _native.split(strings, program.code, program.quotes, len(program.fields), -1)
+        with pytest.raises(ValueError, match="views outside the data"):
+            _native.addresses(strings)
+        with pytest.raises(ValueError, match="views outside the data"):
+            _native.columns(strings, 9, bytes([0]))
+    with pytest.raises(TypeError):
+        _native.addresses((view(20), None, 0, 1, [data]))  # the buffers must be a tuple
     with pytest.raises(ValueError, match="end outside the data"):
         _native.lines(b"x\n", 3)
+
+
+def test_native_functions_read_sliced_arrays_with_nulls_and_several_buffers() -> None:
+    """Arrow arrays come sliced (an offset into the views and the validity), with nulls, and with values
+    spread over several data buffers: each value is read where it is, a null as ''."""
+    from ledger import _native  # type: ignore[attr-defined]
+
+    texts = ["203.0.113.9", None, "  2001:db8::abcd:1  ", "x" * 30, "198.51.100.200", "[2001:db8::7]", ""]
+    one = pa.array(texts[:4], type=pa.string_view())
+    two = pa.array(texts[4:], type=pa.string_view())
+    joined = pa.concat_arrays([pa.array(["9.9.9.9" * 3], type=pa.string_view()), one, two]).slice(1)
+    validity, views, *data = joined.buffers()
+    assert joined.offset == 1 and validity is not None and len(data) >= 1
+    kinds, numbers = _native.addresses((views, validity, joined.offset, len(joined), tuple(data)))
+    words = np.frombuffer(numbers, dtype=np.uint64).reshape(-1, 2)
+    got = [int(hi) << 64 | int(lo) if kind == 1 else None for kind, (hi, lo) in zip(kinds, words, strict=True)]
+    assert got == [iplists.address_to_int(text) if text and text != "x" * 30 else None for text in texts]
+    plain = pa.array(["203.0.113.9", "198.51.100.200"], type=pa.string_view())
+    _, plain_views, *plain_data = plain.buffers()
+    kinds, _ = _native.addresses((plain_views, b"\x02", 0, 2, tuple(plain_data)))  # the first marked null
+    assert list(kinds) == [0, 1]
+    spread = pl.concat([pl.Series(["a" * 20, "b" * 20]), pl.Series([None, "c" * 30])], rechunk=False)
+    strings = native.string_views(spread)
+    assert strings[1] is not None and len(strings[4]) >= 1
+    frame = pl.DataFrame({"line": spread}).with_row_index("line_no")
+    cut = native.columns(frame, "b", {"first": 0})
+    assert cut is not None
+    assert cut[1].to_list() == [True, True, False, True]  # the null is '', which has no columns
+    assert cut[0]["first"].to_list() == ["a" * 20, "", "c" * 30]
