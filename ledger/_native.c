@@ -238,6 +238,8 @@ typedef struct {
     const unsigned char *needles; /* AI products' hosts, lower case, each ended by '\0' */
     Py_ssize_t needles_len;
     unsigned char bigrams[8192];  /* bit set of the needles' first two characters */
+    uint64_t v4_blocks[1024];     /* bit set of the IPv4 /16 blocks a range touches */
+    uint64_t v6_blocks[1024];     /* bit set of the top 16 bits of the numbers a range touches */
     int count;                    /* needles, at most MAX_NEEDLES */
     Py_ssize_t starts_of[MAX_NEEDLES], lengths[MAX_NEEDLES];
     int next[MAX_NEEDLES], by_first[256]; /* the needles starting with each character, as linked lists */
@@ -305,7 +307,34 @@ static int parse_v6(const unsigned char *p, Py_ssize_t len, u128 *out) {
 
 static inline u128 range_word(const uint64_t *words, Py_ssize_t k) { return (u128)words[2 * k] << 64 | words[2 * k + 1]; }
 
+#define V4_MAPPED_FIRST ((u128)0xFFFF << 32)
+#define V4_MAPPED_LAST (((u128)0xFFFF << 32) | 0xFFFFFFFFu)
+
+static inline void set_bits(uint64_t *bits, uint32_t first, uint32_t last) {
+    for (uint32_t k = first; k <= last; k++) bits[k >> 6] |= (uint64_t)1 << (k & 63);
+}
+
+static inline int bit_is_set(const uint64_t *bits, uint32_t k) { return (int)((bits[k >> 6] >> (k & 63)) & 1); }
+
+/* The blocks touched by the ranges: most addresses are in none, and skip the binary search. */
+static void index_blocks(Triage *t) {
+    memset(t->v4_blocks, 0, sizeof t->v4_blocks);
+    memset(t->v6_blocks, 0, sizeof t->v6_blocks);
+    for (Py_ssize_t k = 0; k < t->ranges; k++) {
+        u128 start = range_word(t->starts, k), end = range_word(t->ends, k);
+        set_bits(t->v6_blocks, (uint32_t)(start >> 112), (uint32_t)(end >> 112));
+        if (end >= V4_MAPPED_FIRST && start <= V4_MAPPED_LAST) {
+            u128 first = start > V4_MAPPED_FIRST ? start : V4_MAPPED_FIRST;
+            u128 last = end < V4_MAPPED_LAST ? end : V4_MAPPED_LAST;
+            set_bits(t->v4_blocks, (uint32_t)(first >> 16) & 0xFFFF, (uint32_t)(last >> 16) & 0xFFFF);
+        }
+    }
+}
+
 static int in_ranges(const Triage *t, u128 n) {
+    if (n >= V4_MAPPED_FIRST && n <= V4_MAPPED_LAST ? !bit_is_set(t->v4_blocks, (uint32_t)(n >> 16) & 0xFFFF)
+                                                    : !bit_is_set(t->v6_blocks, (uint32_t)(n >> 112)))
+        return 0;
     Py_ssize_t lo = 0, hi = t->ranges; /* the first range starting after n, then the one before it */
     while (lo < hi) {
         Py_ssize_t mid = (lo + hi) / 2;
@@ -341,9 +370,13 @@ static inline int span_is(const Span *span, const char *text) {
 
 static int quiet_candidate(const Triage *t, const unsigned char *line, Py_ssize_t len, const Span *spans) {
     if (t->client < 0 || t->agent < 0) return 0;
-    if (memchr(line, '\\', len) || memmem(line, len, "utm_source=", 11)) return 0;
     const Span *agent = &spans[t->agent];
     if (agent->len == 0 || span_is(agent, "-")) return 0;
+    /* utm_source anywhere but in the user agent (which no referral reads: half the line, not searched) */
+    const unsigned char *after = agent->start + agent->len;
+    if (memchr(line, '\\', len) || memmem(line, agent->start - line, "utm_source=", 11)
+        || memmem(after, line + len - after, "utm_source=", 11))
+        return 0;
     if (t->forwarded >= 0 && !span_is(&spans[t->forwarded], "-")) return 0;
     if (t->host >= 0 && (spans[t->host].len == 0 || span_is(&spans[t->host], "-"))) return 0;
     if (t->referer >= 0 && mentions(t, spans[t->referer].start, spans[t->referer].len)) return 0;
@@ -370,6 +403,7 @@ static int triage_from(PyObject *spec, Triage *t, Py_buffer *starts, Py_buffer *
     t->starts = (const uint64_t *)starts->buf;
     t->ends = (const uint64_t *)ends->buf;
     t->ranges = starts->len / 16;
+    index_blocks(t);
     t->needles = (const unsigned char *)needles->buf;
     t->needles_len = needles->len;
     memset(t->bigrams, 0, sizeof t->bigrams);

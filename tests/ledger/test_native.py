@@ -7,6 +7,7 @@ regex alone) and requires identical parsed rows and rejects, with their reasons 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from pathlib import Path
 
 import numpy as np
@@ -346,3 +347,45 @@ def test_native_functions_read_sliced_arrays_with_nulls_and_several_buffers() ->
     assert cut is not None
     assert cut[1].to_list() == [True, True, False, True]  # the null is '', which has no columns
     assert cut[0]["first"].to_list() == ["a" * 20, "", "c" * 30]
+
+
+v4_numbers = st.integers(0, 2**32 - 1).map(lambda n: iplists.V4_MAPPED | n)
+v6_numbers = st.one_of(st.integers(0, 2**128 - 1), st.integers(0, 2**20).map(lambda n: (0x2A03 << 112) + n * 2**90))
+numbers = st.one_of(v4_numbers, v6_numbers)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(numbers, st.integers(0, 2**20)), min_size=1, max_size=6), st.lists(numbers, max_size=12))
+def test_the_native_range_test_agrees_with_the_ranges_at_every_edge(
+    spans: list[tuple[int, int]], probes: list[int]
+) -> None:
+    """An address is a candidate only outside every range: checked at each range's edges and around them,
+    for IPv4 (mapped) and IPv6 ranges of any width (the splitter skips the search for blocks no range
+    touches)."""
+    intervals = iplists.merge_intervals([(start, min(start + width, 2**128 - 1)) for start, width in spans])
+    frame = pl.DataFrame(
+        {
+            "list_id": ["x"] * len(intervals),
+            "start": pl.Series([s for s, _ in intervals], dtype=pl.UInt128),
+            "end": pl.Series([e for _, e in intervals], dtype=pl.UInt128),
+        }
+    )
+    from ledger.detect.classify import _ranges
+
+    starts, ends = _ranges(frame)
+    hints = native.Hints(starts, ends, ("chatgpt.com",))
+    edges = {n + d for s, e in intervals for n in (s, e) for d in (-1, 0, 1, 65536) if 0 <= n + d < 2**128}
+    addresses = sorted(edges | set(probes))
+    texts = [
+        str(ipaddress.IPv4Address(n - iplists.V4_MAPPED))
+        if iplists.V4_MAPPED <= n <= iplists.V4_MAPPED | 0xFFFFFFFF
+        else str(ipaddress.IPv6Address(n))
+        for n in addresses
+    ]
+    lines = [f'{text} - - [15/Oct/2026:12:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0"' for text in texts]
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    cut, taken = native.split(pl.DataFrame({"line": lines}).with_row_index("line_no"), program, hints)
+    inside = [any(s <= n <= e for s, e in intervals) for n in addresses]
+    expected = [taken_line and not listed for taken_line, listed in zip(taken.to_list(), inside, strict=True)]
+    assert cut["_candidate"].to_list() == expected
