@@ -68,6 +68,9 @@ class Detected:
     traffic: pl.DataFrame  # outlet, day, class, requests
 
 
+UA_CACHE_LIMIT = 200_000  # distinct user agents whose classification is kept (about 30 MB)
+
+
 class Detector:
     """Holds the registry, the IP lists and the AI referrers, plus per-ingest caches."""
 
@@ -130,14 +133,23 @@ class Detector:
         )
 
     def classify_agents(self, user_agents: pl.Series) -> pl.DataFrame:
-        """user_agent -> bot_index, generic (cached per distinct string)."""
+        """user_agent -> bot_index, generic for (at least) every distinct string of ``user_agents``.
+
+        Classifications are cached: ``UA_CACHE_LIMIT`` strings at most, so a log with millions of
+        distinct user agents (randomised ones) does not grow it without bound; past it the cache starts
+        again from this batch's strings. Cached strings are copies: a view into the batch's lines would
+        keep the whole 16 MiB block alive for as long as the cache holds it."""
         distinct = pl.DataFrame({"user_agent": user_agents}).unique().drop_nulls()
         with self._ua_lock:
             new = distinct.join(self._ua_cache, on="user_agent", how="anti")
             if new.height:
-                bot_index = self.registry.classify_series(new["user_agent"])
-                generic = self.registry.generic_series(new["user_agent"])
-                fresh = new.with_columns(bot_index.alias("bot_index"), generic.alias("generic"))
+                strings = pl.Series("user_agent", new["user_agent"].to_arrow())  # a copy, see above
+                bot_index = self.registry.classify_series(strings)
+                generic = self.registry.generic_series(strings)
+                fresh = pl.DataFrame([strings, bot_index.alias("bot_index"), generic.alias("generic")])
+                if self._ua_cache.height + fresh.height > UA_CACHE_LIMIT:  # copied again: the old buffers go
+                    kept = self._ua_cache.join(distinct, on="user_agent", how="semi")
+                    self._ua_cache = pl.DataFrame(kept.to_arrow())
                 self._ua_cache = pl.concat([self._ua_cache, fresh])
             return self._ua_cache
 

@@ -16,7 +16,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -112,9 +112,59 @@ class Registry:
         return [fetchers[i] if i is not None else None for i in index.to_list()]
 
     def classify_series(self, user_agents: pl.Series) -> pl.Series:
-        """Index into ``fetchers`` of the first matching entry for each UA (null when none matches)."""
-        frame = pl.DataFrame({"ua": user_agents.cast(pl.String)})
-        return frame.select(_first_match_expr(self.fetchers).alias("bot_index")).to_series()
+        """Index into ``fetchers`` of the first matching entry for each UA (null when none matches).
+
+        Each entry is a whole-token regex per pattern (hundreds in all): running all of them on every
+        UA took 40 s for 75,000 distinct UAs. Instead one Aho-Corasick pass finds which patterns a UA
+        holds as plain text (ASCII case-insensitively), and only those entries' regexes are run on it;
+        the first entry that matches is the smallest index that does. A UA with a non-ASCII character
+        takes every regex, since the regexes fold case by Unicode rules ('K', KELVIN SIGN, is 'k')."""
+        ua = user_agents.cast(pl.String).rename("ua")
+        index = pl.Series("bot_index", [None] * ua.len(), dtype=pl.UInt32)
+        entries = self._pattern_entries
+        if not self.fetchers or ua.len() == 0:
+            return index
+        frame = pl.DataFrame({"ua": ua}).with_row_index("row")
+        if entries is None:
+            return frame.select(_first_match_expr(self.fetchers).alias("bot_index")).to_series()
+        odd = frame.filter(pl.col("ua").str.len_bytes() != pl.col("ua").str.len_chars())
+        if odd.height:  # non-ASCII: every regex, in order
+            matched = odd.select(_first_match_expr(self.fetchers)).to_series()
+            index = index.scatter(odd["row"], matched)
+        hits = (
+            frame.filter(pl.col("ua").str.len_bytes() == pl.col("ua").str.len_chars())
+            .with_columns(
+                pl.col("ua")
+                .str.extract_many(list(entries), ascii_case_insensitive=True, overlapping=True)
+                .alias("found")
+            )
+            .filter(pl.col("found").list.len() > 0)
+            .explode("found")
+            .with_columns(pl.col("found").str.to_lowercase().replace_strict(entries, return_dtype=pl.List(pl.UInt32)))
+            .explode("found")
+            .unique(["row", "found"])
+        )
+        matches = []
+        for (bot,), rows in hits.group_by("found"):
+            regexes = self.fetchers[bot].regexes()
+            test = pl.any_horizontal([pl.col("ua").str.contains(regex) for regex in regexes])
+            matches.append(rows.filter(test.fill_null(False)).select("row", pl.col("found").alias("bot_index")))
+        if matches:
+            first = pl.concat(matches).group_by("row").agg(pl.col("bot_index").min())
+            index = index.scatter(first["row"], first["bot_index"])
+        return index
+
+    @cached_property
+    def _pattern_entries(self) -> dict[str, list[int]] | None:
+        """Each pattern (lower case) -> the entries it belongs to (indices into ``fetchers``); None when a
+        pattern is not ASCII (then every UA takes every regex)."""
+        entries: dict[str, list[int]] = {}
+        for position, bot in enumerate(self.fetchers):
+            for pattern in bot.patterns:
+                if not pattern.isascii():
+                    return None
+                entries.setdefault(pattern.lower(), []).append(position)
+        return entries
 
     def generic_series(self, user_agents: pl.Series) -> pl.Series:
         """True where a UA looks automated although no registry entry names it."""

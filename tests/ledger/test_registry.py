@@ -13,9 +13,12 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ledger.detect.registry import AI_PURPOSES, PURPOSES, load_registry
+from ledger.detect.registry import AI_PURPOSES, PURPOSES, _first_match_expr, load_registry
 from tests.conftest import DATA, IMC, IMC_AI_BOTS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -415,3 +418,43 @@ def test_imc_log_ai_bot_counts() -> None:
         user_agents.append(match.group(1) if match else None)
     found = Counter(bot.token for bot in REG.classify(user_agents) if bot is not None and bot.ai)
     assert dict(found) == IMC_AI_BOTS
+
+
+PATTERNS = [pattern for bot in load_registry().fetchers for pattern in bot.patterns]
+# Text around a pattern: word characters (which break a whole-token match), separators, non-ASCII
+# letters whose Unicode case folding the regexes honour (KELVIN SIGN folds to 'k', LONG S to 's').
+AROUND = st.text(alphabet="ab-_/ ;()0.\u212a\u017f\u00e9\u0131", max_size=6)
+
+
+def _mixed_case(text: str, flips: list[bool]) -> str:
+    return "".join(c.swapcase() if flip else c for c, flip in zip(text, flips + [False] * len(text), strict=False))
+
+
+agents = st.one_of(
+    st.builds(
+        lambda before, pattern, flips, after: before + _mixed_case(pattern, flips) + after,
+        AROUND,
+        st.sampled_from(PATTERNS),
+        st.lists(st.booleans(), max_size=12),
+        AROUND,
+    ),
+    st.builds(  # a pattern with a letter swapped for a non-ASCII look-alike that folds to it
+        lambda pattern, at: pattern.replace("k", "\u212a", 1).replace("s", "\u017f", 1) if at else pattern,
+        st.sampled_from(PATTERNS),
+        st.booleans(),
+    ),
+    st.text(max_size=30),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(agents, min_size=1, max_size=20))
+def test_only_the_entries_whose_patterns_a_ua_holds_are_tried_and_that_changes_no_classification(
+    uas: list[str],
+) -> None:
+    """A UA takes only the regexes of the entries whose patterns it holds as text (or every regex, with a
+    non-ASCII character): the result is what every regex on every UA gives, the first entry that matches."""
+    registry = load_registry()
+    series = pl.Series("ua", uas, dtype=pl.String)
+    everything = pl.DataFrame({"ua": series}).select(_first_match_expr(registry.fetchers)).to_series()
+    assert registry.classify_series(series).to_list() == everything.to_list()

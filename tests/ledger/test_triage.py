@@ -257,3 +257,30 @@ def test_encoded_formats_decide_on_the_parsed_fields() -> None:
     assert parsed.quiet["line_no"].to_list() == [1]
     assert parsed.parsed["line_no"].to_list() == [2, 3, 4]
     assert parsed.parsed["user_agent"][0] == GPTBOT  # decoded before the decision
+
+
+def _data_bytes(strings: pl.Series) -> int:
+    _, _, *data = strings.to_arrow(compat_level=pl.CompatLevel.newest()).buffers()
+    return sum(buffer.size for buffer in data if buffer is not None)
+
+
+def test_cached_user_agents_are_copies_and_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache of classified user agents keeps its own copies (a view would keep a whole block of lines
+    alive), and past its limit it starts again from the batch at hand."""
+    import ledger.detect.classify as classify
+    from ledger.sources import split_lines
+
+    agents = [f"{CHROME} build/{n}" for n in range(40)] + [GPTBOT]
+    block = "".join(f"{agents[n % len(agents)]}\n" for n in range(20_000)).encode()
+    batch = split_lines(block)
+    assert _data_bytes(batch) > len(block) // 2  # the batch's strings are views over the block
+    detector = Detector()
+    cache = detector.classify_agents(batch)
+    assert cache.height == len(agents)
+    assert _data_bytes(cache["user_agent"]) < 20 * sum(map(len, agents))  # not the 2.4 MB block
+    [bot] = cache.filter(pl.col("bot_index").is_not_null())["user_agent"].to_list()
+    assert bot == GPTBOT
+    monkeypatch.setattr(classify, "UA_CACHE_LIMIT", 50)
+    later = pl.Series([f"{CHROME} build/{n}" for n in range(30, 60)])  # 20 new ones: over the limit
+    cache = detector.classify_agents(later)
+    assert sorted(cache["user_agent"].to_list()) == sorted(later.to_list())  # what this batch needs
