@@ -368,6 +368,26 @@ static inline int span_is(const Span *span, const char *text) {
     return (size_t)span->len == len && memcmp(span->start, text, len) == 0;
 }
 
+/* Whether every comma-separated element of an address field or X-Forwarded-For chain (blanks around an
+ * element trimmed) is a dotted quad or plain IPv6 text outside the ranges: then whichever hop detection
+ * picks as the client, it is in no AI-only list. Anything else (a port, "unknown", an empty element)
+ * says no. */
+static int chain_outside(const Triage *t, const unsigned char *p, Py_ssize_t len) {
+    const unsigned char *end = p + len;
+    for (;;) {
+        const unsigned char *comma = memchr(p, ',', end - p), *last = comma ? comma : end;
+        while (p < last && (*p == ' ' || *p == '\t')) p++;
+        while (last > p && (last[-1] == ' ' || last[-1] == '\t')) last--;
+        uint32_t v4;
+        u128 address;
+        if (parse_v4(p, last - p, &v4)) address = (u128)0xFFFF << 32 | v4;
+        else if (!parse_v6(p, last - p, &address)) return 0;
+        if (in_ranges(t, address)) return 0;
+        if (!comma) return 1;
+        p = comma + 1;
+    }
+}
+
 static int quiet_candidate(const Triage *t, const unsigned char *line, Py_ssize_t len, const Span *spans) {
     if (t->client < 0 || t->agent < 0) return 0;
     const Span *agent = &spans[t->agent];
@@ -377,15 +397,12 @@ static int quiet_candidate(const Triage *t, const unsigned char *line, Py_ssize_
     if (memchr(line, '\\', len) || memmem(line, agent->start - line, "utm_source=", 11)
         || memmem(after, line + len - after, "utm_source=", 11))
         return 0;
-    if (t->forwarded >= 0 && !span_is(&spans[t->forwarded], "-")) return 0;
     if (t->host >= 0 && (spans[t->host].len == 0 || span_is(&spans[t->host], "-"))) return 0;
     if (t->referer >= 0 && mentions(t, spans[t->referer].start, spans[t->referer].len)) return 0;
-    const Span *client = &spans[t->client];
-    uint32_t v4;
-    u128 address;
-    if (parse_v4(client->start, client->len, &v4)) address = (u128)0xFFFF << 32 | v4;
-    else if (!parse_v6(client->start, client->len, &address)) return 0;
-    return !in_ranges(t, address);
+    /* behind a load balancer: the client is one of the forwarded chain's hops or the address field */
+    const Span *forwarded = t->forwarded >= 0 ? &spans[t->forwarded] : NULL;
+    if (forwarded && !span_is(forwarded, "-") && !chain_outside(t, forwarded->start, forwarded->len)) return 0;
+    return chain_outside(t, spans[t->client].start, spans[t->client].len);
 }
 
 static int triage_from(PyObject *spec, Triage *t, Py_buffer *starts, Py_buffer *ends, Py_buffer *needles) {

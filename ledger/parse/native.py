@@ -55,10 +55,11 @@ CLASSES: dict[str, tuple[int, set[str]]] = {
 @dataclass(frozen=True)
 class Hints:
     """What the ingest triage lets the native splitter test while it cuts a line (``Detector.split_hints``):
-    a line passes when its address is a dotted quad or plain IPv6 text outside these ranges, its Referer
-    names none of these hosts, and it has no backslash, no ``utm_source=`` (outside the user agent, which
-    no referral reads), a user agent, no forwarded-for, and a host when the layout has one. The user
-    agent is still looked up by the detector."""
+    a line passes when every hop of its address field and X-Forwarded-For chain (``-`` for none) is a
+    dotted quad or plain IPv6 text outside these ranges (so whichever hop detection takes for the client,
+    it is in no AI-only list), its Referer names none of these hosts, and it has no backslash, no
+    ``utm_source=`` (outside the user agent, which no referral reads), a user agent, and a host when the
+    layout has one. The user agent is still looked up by the detector."""
 
     starts: bytes  # 128-bit numbers (IPv4 mapped) as (high, low) uint64 pairs: sorted, disjoint ranges
     ends: bytes  # their inclusive ends

@@ -27,7 +27,7 @@ from ledger.sample import generate
 from ledger.sources import Source
 from ledger.store.db import Ledger
 from tests.conftest import DATA, IMC, add_outlet
-from tests.ledger.test_ingest import BYTESPIDER, CHROME, GOOGLEBOT, GPTBOT, first_address, line
+from tests.ledger.test_ingest import BYTESPIDER, CHROME, GOOGLEBOT, GPTBOT, first_address, line, write
 
 FIXTURES = DATA / "fixtures"
 # Every column that comes from the input (not the upload id or the time of ingest), per table.
@@ -155,8 +155,31 @@ WHEN = ["15/Oct/2026:12:00:00 +0000", "15/Oct/2026:01:30:00 +0500", "31/Oct/2026
 junk = st.sampled_from(["", "   ", "\\x16\\x03\\x01", 'x - - [15/Oct/2026:12:00:00 +0000] "-" 400 0 "-" "-"'])
 
 
-def mixes(vhost: bool) -> st.SearchStrategy[tuple[bool, list[str]]]:
-    """Lines of one layout: vhost_combined (the outlet from each line's host) or combined (--outlet)."""
+AI_ADDRESS = first_address("openai-gptbot")
+# X-Forwarded-For chains behind a load balancer: the client is the right-most public hop.
+FORWARDED = [
+    "-",
+    "203.0.113.9",
+    "203.0.113.9, 10.0.0.2",
+    f"{AI_ADDRESS}, 10.0.0.2",  # an AI-only address as the client
+    f"203.0.113.9, {AI_ADDRESS}",  # or as a later hop
+    f"{AI_ADDRESS}, 203.0.113.9",  # a claim on the left, overridden by the public hop on the right
+    "unknown, 203.0.113.9",
+    "10.0.0.1, 10.0.0.2",
+    "2001:db8::1, 10.0.0.1",
+    f"{first_address('commoncrawl', 6)}",
+    "203.0.113.9:443",
+    "",
+    "203.0.113.9,10.0.0.1",
+    " 203.0.113.9 ,\t10.0.0.2 ",
+    "203.0.113.9,,10.0.0.1",
+]
+LAYOUTS = ("combined", "vhost_combined", "combined_xff")
+
+
+def mixes(layout: str) -> st.SearchStrategy[tuple[str, list[str]]]:
+    """Lines of one layout: vhost_combined (the outlet from each line's host), combined (--outlet), or
+    combined_xff (--outlet; an X-Forwarded-For field after the user agent)."""
     lines = st.builds(
         line,
         st.sampled_from(ADDRESSES),
@@ -164,20 +187,22 @@ def mixes(vhost: bool) -> st.SearchStrategy[tuple[bool, list[str]]]:
         st.sampled_from(PATHS),
         when=st.sampled_from(WHEN),
         referer=st.sampled_from(REFERERS),
-        host=st.sampled_from(HOSTS) if vhost else st.none(),
+        host=st.sampled_from(HOSTS) if layout == "vhost_combined" else st.none(),
     )
-    return st.tuples(st.just(vhost), st.lists(st.one_of(lines, junk), min_size=1, max_size=60))
+    if layout == "combined_xff":
+        lines = st.builds(lambda text, chain: f'{text} "{chain}"', lines, st.sampled_from(FORWARDED))
+    return st.tuples(st.just(layout), st.lists(st.one_of(lines, junk), min_size=1, max_size=60))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.booleans().flatmap(mixes), st.booleans())
+@settings(max_examples=45, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(LAYOUTS).flatmap(mixes), st.booleans())
 def test_any_mix_of_lines_gives_the_same_ledger_with_and_without_triage(
-    tmp_path_factory: pytest.TempPathFactory, case: tuple[bool, list[str]], use_native: bool
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[str, list[str]], use_native: bool
 ) -> None:
-    vhost, mix = case
+    layout, mix = case
     path = tmp_path_factory.mktemp("mix") / "access.log"
     path.write_text("\n".join(mix) + "\n")
-    options: dict[str, Any] = {"fmt": "vhost_combined"} if vhost else {"outlet": "site", "fmt": "combined"}
+    options: dict[str, Any] = {"fmt": layout} if layout == "vhost_combined" else {"outlet": "site", "fmt": layout}
     outlets = [("site", "site.example"), ("other", "other.example")]
     with_triage, without = both_ways(path.parent, [path], outlets, use_native=use_native, **options)
     assert with_triage == without
@@ -214,6 +239,41 @@ def test_only_plain_human_lines_are_quiet(use_native: bool) -> None:
         )
         == [True, True] + [False] * 11
     )
+
+
+@pytest.mark.parametrize("use_native", [True, False])
+def test_every_forwarded_chain_gives_the_same_ledger_with_and_without_triage(tmp_path: Path, use_native: bool) -> None:
+    texts = [
+        f'{line(address, agent, referer=referer)} "{chain}"'
+        for chain in FORWARDED
+        for address in ("10.0.0.7", "203.0.113.9", AI_ADDRESS, "2001:db8::1")
+        for agent in (CHROME, GPTBOT)
+        for referer in ("-", "https://chatgpt.com/")
+    ]
+    path = write(tmp_path, "lb.log", texts)
+    with_triage, without = both_ways(
+        tmp_path, [path], [("site", "site.example")], use_native=use_native, outlet="site", fmt="combined_xff"
+    )
+    assert with_triage == without
+    assert any(row["attribution"] == "ip_attributed" for row in with_triage["fetches"])  # some hop was AI's
+
+
+def test_behind_a_load_balancer_a_line_is_quiet_when_no_hop_is_in_an_ai_list() -> None:
+    """Natively, a forwarded chain is no reason to take the full path: whichever hop detection picks as
+    the client, none is in an AI-only list (any odd hop still sends the line the full way)."""
+    forwarded = [
+        "203.0.113.9, 10.0.0.2",
+        " 203.0.113.9 ,\t2001:db8::1 ",
+        f"{AI_ADDRESS}, 10.0.0.2",
+        f"203.0.113.9, {AI_ADDRESS}",
+        "unknown, 203.0.113.9",
+        "203.0.113.9:443",
+        "203.0.113.9,,10.0.0.1",
+        "",
+    ]
+    texts = [f'{line("10.0.0.5", CHROME)} "{chain}"' for chain in forwarded]
+    texts.append(f'{line(AI_ADDRESS, CHROME)} "203.0.113.9"')  # the address field is a hop too
+    assert quiet_of(*texts, fmt="combined_xff") == [True, True] + [False] * 7
 
 
 def test_quiet_lines_keep_their_time_and_host() -> None:
