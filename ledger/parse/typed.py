@@ -142,13 +142,13 @@ def _no_escape(*columns: str) -> pl.Expr:
 
 
 def _plain_rows() -> pl.Expr:
-    """A text layout's line: one request field "METHOD /path HTTP/x", a bare address, no escapes."""
+    """A text layout's line: one request field "METHOD /path HTTP/x", a bare address, no escapes (a
+    forwarded-for chain, as load balancers add to every line, is read the general way)."""
     simple_request = pl.col("request").str.contains(r"^[A-Z]+ /\S* HTTP/\d(?:\.\d)?$").fill_null(False)
     return (
-        _no_escape("request", "referer", "user_agent")
+        _no_escape("request", "referer", "user_agent", "forwarded_for")
         & simple_request
         & pl.col("client").str.contains(_BARE_CLIENT).fill_null(False)
-        & pl.col("forwarded_for").is_null()
         & pl.col("path").is_null()
         & pl.col("query").is_null()
     )
@@ -168,8 +168,9 @@ def _target_rows() -> pl.Expr:
 def _typed_plain(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(pl.col("request").str.split_exact(" ", 2).alias("_request"))  # computed once
     parts = pl.col("_request")
+    forwarded = _address(pl.col("forwarded_for"))  # no escapes in it: what the general path makes of it
     return _typed_simple(
-        frame, parts.struct.field("field_0"), parts.struct.field("field_1"), parts.struct.field("field_2")
+        frame, parts.struct.field("field_0"), parts.struct.field("field_1"), parts.struct.field("field_2"), forwarded
     )
 
 
@@ -181,11 +182,13 @@ def _typed_target(frame: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("path"))
     )
     method = _dash_to_null(pl.col("method")).str.to_uppercase()
-    return _typed_simple(frame, method, with_query, _dash_to_null(pl.col("protocol")))
+    return _typed_simple(frame, method, with_query, _dash_to_null(pl.col("protocol")), pl.lit(None, dtype=pl.String))
 
 
-def _typed_simple(frame: pl.DataFrame, method: pl.Expr, path: pl.Expr, protocol: pl.Expr) -> pl.DataFrame:
-    """What both cheap paths read the same way: a bare address, no forwarded chain, no escapes."""
+def _typed_simple(
+    frame: pl.DataFrame, method: pl.Expr, path: pl.Expr, protocol: pl.Expr, forwarded: pl.Expr
+) -> pl.DataFrame:
+    """What both cheap paths read the same way: a bare address, no escapes."""
     return _as_parsed(
         frame.with_columns(
             method.alias("method"),
@@ -195,7 +198,7 @@ def _typed_simple(frame: pl.DataFrame, method: pl.Expr, path: pl.Expr, protocol:
             _bytes(),
             normal_host(_dash_to_null(pl.col("host"))).alias("host"),
             pl.col("client").alias("client_ip"),
-            pl.lit(None, dtype=pl.String).alias("forwarded_for"),
+            forwarded.alias("forwarded_for"),
             _dash_to_null(pl.col("referer")).alias("referer"),
             _dash_to_null(pl.col("user_agent")).alias("user_agent"),
             _dash_to_null(pl.col("content_type")).alias("content_type"),

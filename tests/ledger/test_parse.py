@@ -209,7 +209,10 @@ def test_lines_of_arbitrary_text_round_trip_through_split(lines: list[str]) -> N
 # The cheap typing paths against the general one: raw fields as the parsers hand them over.
 FIELD_VALUES = {
     "client": ["203.0.113.9", "2001:db8::1", "203.0.113.9:443", "[2001:db8::1]:80", " 203.0.113.9", "-", "a, b", None],
-    "forwarded_for": [None, "-", "198.51.100.4", "198.51.100.4, 10.0.0.1", '"1.2.3.4"'],
+    "forwarded_for": [
+        *(None, "-", "198.51.100.4", "198.51.100.4, 10.0.0.1", '"1.2.3.4"', "unknown", "", "  ", "a,b"),
+        *(" 198.51.100.4 ,10.0.0.1 ", "198.51.100.4:8080", "[2001:db8::1]:443", "10.0.0.1,  unknown", '1.2.3.4 \\"'),
+    ],
     "request": [None, "GET /a HTTP/1.1", "get /a?b=1 HTTP/2.0", "GET http://x.kz/a HTTP/1.1", "-", "\\x16\\x03"],
     "path": [None, "/a", "/a b", "http://X.kz:80/p", "-", "", "relative"],
     "query": [None, "-", "", "x=1&utm_source=chatgpt.com"],
@@ -233,6 +236,7 @@ def _rows(**fixed: list[str | None]) -> st.SearchStrategy[dict[str, str | None]]
 raw_rows = st.lists(
     st.one_of(
         _rows(request=["GET /a HTTP/1.1", "GET /a?b=1 HTTP/2.0"], path=[None], query=[None], forwarded_for=[None]),
+        _rows(request=["GET /a HTTP/1.1"], path=[None], query=[None]),  # behind a load balancer
         _rows(request=[None], path=["/a", "/a b", "/"], client=["203.0.113.9", "2001:db8::1"]),
         _rows(),
     ),
