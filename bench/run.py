@@ -3,12 +3,14 @@
     python bench/run.py [--lines 5000000] [--out bench/out] [--doc docs/benchmarks.md]
 
 1. Generates the seeded sample month (ledger.sample) with --lines lines and turns its files into one
-   plain combined log (the vhost file's host column dropped), a gzip copy of it, and the same requests as an AWS
-   CloudFront standard log (tab-separated W3C, URL-encoded user agents and referers).
+   plain combined log (the vhost file's host column dropped), a gzip copy of it, the same requests as an AWS
+   CloudFront standard log (tab-separated W3C, URL-encoded user agents and referers), and as nginx logs
+   them behind a load balancer (combined_xff: an X-Forwarded-For chain on every line, browser builds
+   varying by client).
 2. Times, each in a fresh process under /usr/bin/time: `cat` and `zcat` of the input (the disk and
    decompression floors), GoAccess 1.7 producing its JSON report (the tool an outlet would otherwise
    use), and `royalty ingest` into a new DuckDB ledger, plain and gzip (parse + detect + verify + write);
-   then GoAccess and `royalty ingest` on the CloudFront log.
+   then GoAccess and `royalty ingest` on the CloudFront log and on the load balancer's log.
 3. Writes the figures to docs/benchmarks.md (the measured table between the BEGIN/END markers).
 
 Timings are wall-clock seconds of one run each on whatever machine runs this; peak RSS is the maximum
@@ -139,6 +141,36 @@ def to_cloudfront(plain: Path, out: Path) -> Path:
     return target
 
 
+def to_load_balancer(plain: Path, out: Path) -> Path:
+    """The combined log's requests as an nginx behind a load balancer logs them (the `main` format,
+    `combined_xff`): the address field is the balancer's private address and an X-Forwarded-For field
+    carries the client and an inner proxy hop, on every line. The browsers' builds also vary by client, as
+    in a real month (the sample has a few dozen user agents; this gives thousands)."""
+    target = out / "bench-lb.log"
+    if target.exists() and target.stat().st_mtime >= plain.stat().st_mtime:
+        return target
+    frame = pl.read_csv(plain, has_header=False, separator="\t", quote_char=None, new_columns=["line"])
+    cut = pl.col("line").str.splitn(" ", 2)
+    number = pl.int_range(pl.len())
+    fields = frame.select(cut.struct.field("field_0").alias("client"), cut.struct.field("field_1").alias("rest"))
+    octets = pl.col("client").str.extract_groups(r"(\d+)\.(\d+)$")
+    low = [octets.struct.field(k).cast(pl.Int64, strict=False).fill_null(0) for k in ("1", "2")]
+    build = (low[0] * 256 + low[1]) % 400 * 7 + 7000  # one build per client, 400 in all
+    chrome = pl.format("Chrome/{}.0.{}.0", pl.col("rest").str.extract(r"Chrome/(\d+)\.0\.0\.0", 1), build)
+    lines = fields.select(
+        pl.concat_str(
+            [
+                pl.format("10.0.{}.{}", number % 4, number % 250 + 1),
+                pl.col("rest").str.replace(r"Chrome/\d+\.0\.0\.0", chrome),
+                pl.format('"{}, 10.1.0.{}"', pl.col("client"), number % 16 + 1),
+            ],
+            separator=" ",
+        )
+    ).drop_nulls()
+    lines.write_csv(target, include_header=False, quote_style="never")
+    return target
+
+
 def goaccess_version() -> str:
     found = shutil.which("goaccess")
     if not found:
@@ -160,10 +192,12 @@ def ingest(name: str, source: Path, out: Path, fmt: str = "combined") -> Measure
 def run(lines: int, out: Path) -> tuple[list[Measure], dict[str, Input], str]:
     plain, packed, count = prepare(out, lines)
     cloudfront = to_cloudfront(plain, out)
+    balanced = to_load_balancer(plain, out)
     version = goaccess_version()
     inputs = {
         "combined": Input("combined", plain, count, plain.stat().st_size),
         "cloudfront": Input("cloudfront", cloudfront, sum(1 for _ in cloudfront.open("rb")), cloudfront.stat().st_size),
+        "combined_xff": Input("combined_xff", balanced, sum(1 for _ in balanced.open("rb")), balanced.stat().st_size),
     }
     for item in inputs.values():
         print(f"input {item.name}: {item.lines:,} lines, {item.size / 1e6:.0f} MB", flush=True)
@@ -190,6 +224,22 @@ def run(lines: int, out: Path) -> tuple[list[Measure], dict[str, Input], str]:
             input="cloudfront",
         ),
         ingest("royalty ingest", cloudfront, out, fmt="cloudfront"),
+        timed(
+            "GoAccess JSON report",
+            [
+                "goaccess",
+                str(balanced),
+                # the client from the X-Forwarded-For list (GoAccess's ~h)
+                '--log-format=%^ %^ %^ [%d:%t %^] "%r" %s %b "%R" "%u" ~h{," }',
+                "--date-format=%d/%b/%Y",
+                "--time-format=%T",
+                "--no-progress",
+                "-o",
+                str(out / "goaccess-lb.json"),
+            ],
+            input="combined_xff",
+        ),
+        ingest("royalty ingest (behind a load balancer)", balanced, out, fmt="combined_xff"),
     ]
     return measures, inputs, version
 
@@ -206,13 +256,15 @@ def render(measures: list[Measure], inputs: dict[str, Input], version: str) -> s
             f"| {m.input} | {m.name} | {m.seconds:.2f} | {item.lines / m.seconds:,.0f} | "
             f"{item.size / 1e6 / m.seconds:,.0f} | {m.peak_mb:,.0f} MB | {goaccess.seconds / m.seconds:.1f}x |"
         )
-    combined, cloudfront = inputs["combined"], inputs["cloudfront"]
+    combined, cloudfront, balanced = inputs["combined"], inputs["cloudfront"], inputs["combined_xff"]
     return "\n".join(
         [
             f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {_cpu()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, {version}; inputs: the seeded sample as a combined log "
-            f"({combined.lines:,} lines, {combined.size / 1e6:,.0f} MB) and the same requests as a CloudFront "
-            f"log ({cloudfront.lines:,} lines, {cloudfront.size / 1e6:,.0f} MB); one run each.",
+            f"({combined.lines:,} lines, {combined.size / 1e6:,.0f} MB), the same requests as a CloudFront "
+            f"log ({cloudfront.lines:,} lines, {cloudfront.size / 1e6:,.0f} MB) and as nginx logs them behind "
+            f"a load balancer (`combined_xff`, an X-Forwarded-For chain on every line, a few thousand "
+            f"browser builds; {balanced.lines:,} lines, {balanced.size / 1e6:,.0f} MB); one run each.",
             "",
             *rows,
         ]
