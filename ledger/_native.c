@@ -26,6 +26,9 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum { OP_LIT = 1, OP_VAL = 2, OP_TRAIL = 3, OP_END = 4, OP_QUOTED = 5 };
 enum {
@@ -669,7 +672,28 @@ static PyObject *columns(PyObject *self, PyObject *args) {
         int good = end > line && *line != '#';
         int count = 0;
         const unsigned char *p = line, *cell = line;
-        for (; good && p < end && count < needed; p++) { /* cells are short: a byte loop beats memchr calls */
+#ifdef __SSE2__
+        /* 16 bytes at a time: a bit for each separator or quote, taken in order */
+        const __m128i separator = _mm_set1_epi8((char)sep), quote = _mm_set1_epi8('"');
+        while (good && count < needed && end - p >= 16) {
+            __m128i chunk = _mm_loadu_si128((const __m128i *)p);
+            unsigned mask = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_cmpeq_epi8(chunk, separator), _mm_cmpeq_epi8(chunk, quote)));
+            while (mask && count < needed) {
+                const unsigned char *at = p + __builtin_ctz(mask);
+                if (*at == '"') {
+                    good = 0;
+                    break;
+                }
+                cells[count].start = cell;
+                cells[count++].len = at - cell;
+                cell = at + 1;
+                mask &= mask - 1;
+            }
+            p = count < needed ? p + 16 : cell;
+        }
+#endif
+        for (; good && p < end && count < needed; p++) { /* the rest, a byte at a time */
             if (*p == '"') good = 0;
             else if (*p == sep) {
                 cells[count].start = cell;

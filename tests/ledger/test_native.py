@@ -389,3 +389,31 @@ def test_the_native_range_test_agrees_with_the_ranges_at_every_edge(
     inside = [any(s <= n <= e for s, e in intervals) for n in addresses]
     expected = [taken_line and not listed for taken_line, listed in zip(taken.to_list(), inside, strict=True)]
     assert cut["_candidate"].to_list() == expected
+
+
+CELLS = ["", "a", "bb", "-", "x" * 20, '"', 'q"q', "#", "é", " "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(CELLS), max_size=40), max_size=20),
+    st.lists(st.integers(0, 24), min_size=1, max_size=6, unique=True),
+)
+def test_native_columns_keep_their_contract_on_any_cells(rows: list[list[str]], wanted: list[int]) -> None:
+    """Called directly (the W3C parser filters quoted lines out first): a line is taken when it is not
+    empty, not a directive, has no double quote anywhere and at least the columns asked for; its fields
+    are those columns, wherever they fall in the 16-byte steps of the scan."""
+    lines = ["\t".join(cells) for cells in rows]
+    frame = pl.DataFrame({"line": lines}, schema={"line": pl.String}).with_row_index("line_no")
+    names = {f"f{index}": index for index in wanted}
+    cut = native.columns(frame, "\t", names)
+    assert cut is not None
+    taken, mask = cut
+    expected = [
+        bool(line) and not line.startswith("#") and '"' not in line and len(line.split("\t")) > max(wanted)
+        for line in lines
+    ]
+    assert mask.to_list() == expected
+    kept = [line.split("\t") for line, ok in zip(lines, expected, strict=True) if ok]
+    for name, index in names.items():
+        assert taken[name].to_list() == [cells[index] for cells in kept]
