@@ -844,6 +844,77 @@ done:
     return result;
 }
 
+/* Whether the bytes are well-formed UTF-8 as Python's strict decoder reads it: no stray continuation
+ * byte, no truncated sequence, no overlong form, no surrogate, nothing above U+10FFFF. */
+static int is_utf8(const unsigned char *p, Py_ssize_t len) {
+    Py_ssize_t i = 0;
+    while (i < len) {
+        while (len - i >= 8) { /* ASCII, eight bytes at a time */
+            uint64_t word;
+            memcpy(&word, p + i, 8);
+            if (word & 0x8080808080808080ULL) break;
+            i += 8;
+        }
+        if (i >= len) break;
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        int more;
+        uint32_t code;
+        if (c >= 0xC2 && c <= 0xDF) more = 1, code = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) more = 2, code = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) more = 3, code = c & 0x07;
+        else return 0;
+        if (len - i <= more) return 0;
+        for (int k = 1; k <= more; k++) {
+            if ((p[i + k] & 0xC0) != 0x80) return 0;
+            code = code << 6 | (p[i + k] & 0x3F);
+        }
+        if ((more == 2 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) || (more == 3 && (code < 0x10000 || code > 0x10FFFF)))
+            return 0;
+        i += more + 1;
+    }
+    return 1;
+}
+
+/* invalid_utf8(data, end) -> bytearray of int64 (start, length) pairs: the lines of data[:end], cut as
+ * lines() cuts them, that are not UTF-8. For a block polars refused as text: only those lines are then
+ * decoded again, with escapes. */
+static PyObject *invalid_utf8(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer data;
+    Py_ssize_t end;
+    if (!PyArg_ParseTuple(args, "y*n", &data, &end)) return NULL;
+    PyObject *found = NULL;
+    if (end < 0 || end > data.len) {
+        PyErr_SetString(PyExc_ValueError, "invalid_utf8: end outside the data");
+        goto done;
+    }
+    found = PyByteArray_FromStringAndSize(NULL, 0);
+    if (!found) goto done;
+    const unsigned char *bytes = (const unsigned char *)data.buf, *start = bytes;
+    const unsigned char *newline;
+    while ((newline = memchr(start, '\n', bytes + end - start)) != NULL) {
+        Py_ssize_t len = newline - start;
+        if (len > 0 && start[len - 1] == '\r') len--;
+        if (!is_utf8(start, len)) {
+            int64_t pair[2] = {start - bytes, len};
+            Py_ssize_t size = PyByteArray_GET_SIZE(found);
+            if (PyByteArray_Resize(found, size + 16) < 0) {
+                Py_CLEAR(found);
+                goto done;
+            }
+            memcpy(PyByteArray_AS_STRING(found) + size, pair, 16);
+        }
+        start = newline + 1;
+    }
+done:
+    PyBuffer_Release(&data);
+    return found;
+}
+
 /* addresses(strings) -> (kinds: bytearray[n], numbers: bytearray[16n]) for the n strings of an Arrow
  * string-view array (see strings_from): kind 1 and the 128-bit number (IPv4 mapped into ::ffff:0:0/96, as (high, low)
  * uint64 words) for a dotted quad or plain IPv6 text (trimmed of whitespace and brackets, any case);
@@ -901,6 +972,7 @@ static PyMethodDef METHODS[] = {
     {"lines", lines, METH_VARARGS, "Binary views of the newline-terminated lines of a block."},
     {"addresses", addresses, METH_VARARGS, "IP addresses as 128-bit numbers (see the module source)."},
     {"columns", columns, METH_VARARGS, "Cut separator-split lines into the wanted columns (see the source)."},
+    {"invalid_utf8", invalid_utf8, METH_VARARGS, "Which strings are not well-formed UTF-8."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -10,6 +10,7 @@ import lzma
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import zstandard
 from hypothesis import given, settings
@@ -118,3 +119,39 @@ def test_stdin_is_read_as_a_stream(monkeypatch: pytest.MonkeyPatch) -> None:
     source = Source.open("-")
     lines = [line for batch in source.batches() for line in batch.lines.to_list()]
     assert source.name == "<stdin>" and source.compression == "gzip" and lines == LINES
+
+
+# Sequences at the edges of well-formed UTF-8: overlong forms, surrogates, the last code point and past
+# it, truncated and stray continuation bytes.
+EDGES = [
+    b"\xc0\x80",
+    b"\xc1\xbf",
+    b"\xc2\x80",
+    b"\xe0\x9f\xbf",
+    b"\xe0\xa0\x80",
+    b"\xed\x9f\xbf",
+    b"\xed\xa0\x80",
+    b"\xed\xbf\xbf",
+]
+EDGES += [b"\xee\x80\x80", b"\xf0\x8f\xbf\xbf", b"\xf0\x90\x80\x80", b"\xf4\x8f\xbf\xbf", b"\xf4\x90\x80\x80"]
+EDGES += [b"\xf5\x80\x80\x80", b"\xe2\x82", b"\x80", b"\xff", "é€😀".encode(), b"plain ascii text"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.sampled_from(EDGES), st.binary(max_size=12)), max_size=6), max_size=12))
+def test_the_native_utf8_check_agrees_with_python(lines: list[list[bytes]]) -> None:
+    from ledger import _native  # type: ignore[attr-defined]
+
+    texts = [b"".join(parts).replace(b"\n", b"").replace(b"\r", b"") for parts in lines]
+    data = b"".join(text + (b"\r\n" if n % 2 else b"\n") for n, text in enumerate(texts))
+    spans = np.frombuffer(_native.invalid_utf8(data, len(data)), dtype=np.int64).reshape(-1, 2).tolist()
+    found = [data[start : start + length] for start, length in spans]
+
+    def invalid(text: bytes) -> bool:
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+        return False
+
+    assert found == [text for text in texts if invalid(text)]
