@@ -71,6 +71,11 @@ class Detected:
 UA_CACHE_LIMIT = 200_000  # distinct user agents whose classification is kept (about 30 MB)
 
 
+def _ua_hash(user_agent: pl.Expr) -> pl.Expr:
+    """The key user agents are looked up by (a hit is then checked against the string itself)."""
+    return user_agent.hash(seed=0).alias("_h")
+
+
 class Detector:
     """Holds the registry, the IP lists and the AI referrers, plus per-ingest caches."""
 
@@ -86,6 +91,7 @@ class Detector:
         self.fetchers = self.registry.fetchers
         self._ua_cache = pl.DataFrame(schema={"user_agent": pl.String, "bot_index": pl.UInt32, "generic": pl.Boolean})
         self._ua_lock = threading.Lock()  # ingest's workers classify concurrently (``quiet`` and ``detect``)
+        self._ua_index: pl.DataFrame | None = None  # the cache keyed by hash, rebuilt when it grows
         self._bots = self._bot_table()
         self._bot_lists = pl.DataFrame(
             [(i, lid) for i, b in enumerate(self.fetchers) if b.verification == "ip" for lid in b.ip_lists],
@@ -151,7 +157,45 @@ class Detector:
                     kept = self._ua_cache.join(distinct, on="user_agent", how="semi")
                     self._ua_cache = pl.DataFrame(kept.to_arrow())
                 self._ua_cache = pl.concat([self._ua_cache, fresh])
+                self._ua_index = None
             return self._ua_cache
+
+    def agent_classes(self, user_agents: pl.Series) -> pl.DataFrame:
+        """``bot_index`` and ``generic`` of each user agent, row for row (nulls for a null one).
+
+        Looked up by a 64-bit hash of the string, then the cached string compared with the line's, so a
+        hash shared by two strings can only send a line the slow way (``classify_agents`` and a join on
+        the strings), never give it another's class. Hashing once and joining on integers costs a
+        fraction of joining on the strings (user agents are long): most batches hold no new one."""
+        keyed = pl.DataFrame({"user_agent": user_agents}).with_columns(_ua_hash(pl.col("user_agent")))
+        joined = keyed.join(self._agent_index(), on="_h", how="left", maintain_order="left")
+        found = (pl.col("_ua") == pl.col("user_agent")).fill_null(False)
+        joined = joined.with_columns(found.alias("_found"))
+        misses = joined.select((~pl.col("_found") & pl.col("user_agent").is_not_null()).alias("m")).to_series()
+        classes = joined.select(
+            pl.when("_found").then("bot_index").alias("bot_index"), pl.when("_found").then("generic").alias("generic")
+        )
+        if misses.any():
+            rows = misses.arg_true()
+            strings = user_agents.gather(rows)
+            cache = self.classify_agents(strings)
+            slow = pl.DataFrame({"user_agent": strings}).join(cache, on="user_agent", how="left", maintain_order="left")
+            classes = classes.with_columns(
+                classes["bot_index"].scatter(rows, slow["bot_index"]), classes["generic"].scatter(rows, slow["generic"])
+            )
+        return classes
+
+    def _agent_index(self) -> pl.DataFrame:
+        """The cache keyed by hash (``_h``, ``_ua``, ``bot_index``, ``generic``); strings that share a hash
+        are left out, and always take the slow way."""
+        with self._ua_lock:
+            if self._ua_index is None:
+                self._ua_index = (
+                    self._ua_cache.with_columns(_ua_hash(pl.col("user_agent")))
+                    .unique("_h", keep="none")
+                    .rename({"user_agent": "_ua"})
+                )
+            return self._ua_index
 
     def quiet(self, raw: pl.DataFrame) -> pl.Series:
         """Which lines detection would only count as human: the triage that lets ingest skip them.
@@ -165,20 +209,15 @@ class Detector:
         """
         if raw.height == 0:
             return pl.Series("quiet", [], dtype=pl.Boolean)
-        agents = self.classify_agents(raw["user_agent"])
         if "_candidate" in raw.columns:  # the native splitter ran every test but the user agent's
-            return (
-                raw.select("user_agent", "_candidate")
-                .join(agents, on="user_agent", how="left", maintain_order="left")
-                .select(
-                    (pl.col("_candidate") & pl.col("bot_index").is_null() & (pl.col("generic") == False))  # noqa: E712
-                    .fill_null(False)
-                    .alias("quiet")
-                )
-                .to_series()
-            )
-        frame = raw.select("line", "user_agent", "referer", "host", "forwarded_for").join(
-            agents, on="user_agent", how="left", maintain_order="left"
+            candidates = raw["_candidate"]
+            agents = self.agent_classes(raw["user_agent"].filter(candidates))
+            quiet = agents.select(
+                (pl.col("bot_index").is_null() & (pl.col("generic") == False)).fill_null(False)  # noqa: E712
+            ).to_series()
+            return pl.Series("quiet", [False] * raw.height, dtype=pl.Boolean).scatter(candidates.arg_true(), quiet)
+        frame = raw.select("line", "user_agent", "referer", "host", "forwarded_for").hstack(
+            self.agent_classes(raw["user_agent"])
         )
         plain_outside = self._outside_attribution(raw["client"])
         mentions = pl.col("referer").str.contains_any(self._referrer_hosts, ascii_case_insensitive=True)
@@ -258,8 +297,7 @@ class Detector:
 
     def annotate(self, parsed: pl.DataFrame, primary_hosts: dict[str, str]) -> pl.DataFrame:
         """Every parsed line with its class, bot, operator, purpose, verdict, effective address and URL."""
-        agents = self.classify_agents(parsed["user_agent"])
-        frame = parsed.join(agents, on="user_agent", how="left", maintain_order="left").with_columns(
+        frame = parsed.hstack(self.agent_classes(parsed["user_agent"])).with_columns(
             pl.col("generic").fill_null(pl.col("user_agent").is_null())
         )
         frame = resolve_addresses(frame)

@@ -94,6 +94,31 @@ def test_the_imc_log_gives_the_same_ledger_with_and_without_triage(tmp_path: Pat
     assert len(with_triage["fetches"]) > 100
 
 
+def test_user_agents_that_share_a_hash_keep_their_own_classes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """User agents are looked up by a hash and checked against the string: with every user agent given
+    the same hash (all collide), every lookup takes the slow way and the ledger is the same."""
+    import ledger.detect.classify as classify
+
+    (tmp_path / "hashed").mkdir()
+    (tmp_path / "collided").mkdir()
+    [expected, _] = both_ways(tmp_path / "hashed", [IMC], [("websitec", "websitec.com")], outlet="websitec")
+    monkeypatch.setattr(classify, "_ua_hash", lambda ua: (ua.is_null().cast(pl.UInt64) + 7).alias("_h"))
+    [collided, _] = both_ways(tmp_path / "collided", [IMC], [("websitec", "websitec.com")], outlet="websitec")
+    assert collided == expected
+    assert any(row["bot"] for row in expected["fetches"]) and expected["traffic_daily"]
+
+
+def test_a_user_agent_with_a_cached_ones_hash_is_not_given_its_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ledger.detect.classify as classify
+
+    monkeypatch.setattr(classify, "_ua_hash", lambda ua: (ua.is_null().cast(pl.UInt64) + 7).alias("_h"))
+    detector = Detector()
+    [browser] = detector.agent_classes(pl.Series([CHROME])).to_dicts()
+    assert browser == {"bot_index": None, "generic": False}
+    classes = detector.agent_classes(pl.Series([GPTBOT, CHROME, None])).to_dicts()  # GPTBot: CHROME's hash
+    assert classes[0]["bot_index"] is not None and classes[1:] == [browser, {"bot_index": None, "generic": None}]
+
+
 @pytest.mark.parametrize(
     "name",
     sorted(
