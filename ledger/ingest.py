@@ -329,34 +329,83 @@ def _process(run: _Run, parser: Parser, batch: Batch) -> _Done:
     """Parse, outlets and detection of one batch (in a worker thread: it only reads ``run``)."""
     result = parser.parse(batch.lines, batch.first_line, triage=run.detector if run.triage else None)
     parsed, moved = _with_outlets(run, result.parsed, batch)
-    quiet, moved_quiet = _with_outlets(run, result.quiet, batch)
-    rejects = pl.concat([result.rejects, moved, moved_quiet]) if moved.height or moved_quiet.height else result.rejects
     detected = run.detector.detect(parsed, run.resolver.primary)
     traffic = [detected.traffic]
-    if quiet.height:  # lines the triage let through uninspected: human traffic, counted
-        traffic.append(
-            quiet.group_by("outlet", pl.col("ts").dt.date().alias("day")).agg(
-                pl.lit("human").alias("class"), pl.len().cast(pl.Int64).alias("requests")
+    windows = [_windows(parsed)] if parsed.height else []
+    # Lines the triage let through uninspected: human traffic, counted per outlet and day.
+    if run.options.outlet is None and run.covered is None:  # each line's outlet from its host
+        counts, moved_quiet = _quiet_by_host(run, result.quiet, batch)
+        counted = int(counts["requests"].sum() or 0)
+        if counts.height:
+            human = pl.lit("human").alias("class")
+            traffic.append(counts.group_by("outlet", "day").agg(human, pl.col("requests").sum()))
+            windows.append(
+                counts.group_by("outlet").agg(
+                    pl.col("first_ts").min(), pl.col("last_ts").max(), pl.col("requests").sum().alias("lines")
+                )
             )
-        )
-    windows = [
-        counted.group_by("outlet").agg(
-            pl.col("ts").min().alias("first_ts"),
-            pl.col("ts").max().alias("last_ts"),
-            pl.len().cast(pl.Int64).alias("lines"),
-        )
-        for counted in (parsed, quiet)
-        if counted.height
-    ]
+    else:
+        quiet, moved_quiet = _with_outlets(run, result.quiet, batch)
+        counted = quiet.height
+        if quiet.height:
+            traffic.append(
+                quiet.group_by("outlet", pl.col("ts").dt.date().alias("day")).agg(
+                    pl.lit("human").alias("class"), pl.len().cast(pl.Int64).alias("requests")
+                )
+            )
+            windows.append(_windows(quiet))
+    rejects = pl.concat([result.rejects, moved, moved_quiet]) if moved.height or moved_quiet.height else result.rejects
     return _Done(
         batch.first_line,
         batch.lines.len(),
-        parsed.height + quiet.height,
+        parsed.height + counted,
         rejects.sort("line_no"),
         detected,
         traffic,
         windows,
     )
+
+
+def _windows(counted: pl.DataFrame) -> pl.DataFrame:
+    return counted.group_by("outlet").agg(
+        pl.col("ts").min().alias("first_ts"),
+        pl.col("ts").max().alias("last_ts"),
+        pl.len().cast(pl.Int64).alias("lines"),
+    )
+
+
+def _quiet_by_host(run: _Run, quiet: pl.DataFrame, batch: Batch) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Quiet lines counted per host and UTC day first, then the few hosts resolved to outlets (instead of
+    a join per line): (``outlet``, ``day``, ``requests``, ``first_ts``, ``last_ts`` per host and day of a
+    known outlet; the rejects of the lines whose host is no outlet's, as ``_with_outlets`` makes them)."""
+    counts = quiet.group_by("host", pl.col("ts").dt.date().alias("day")).agg(
+        pl.len().cast(pl.Int64).alias("requests"),
+        pl.col("ts").min().alias("first_ts"),
+        pl.col("ts").max().alias("last_ts"),
+    )
+    counts = counts.with_columns(run.resolver.resolve(counts["host"]).alias("outlet"))
+    unknown = counts.filter(pl.col("outlet").is_null())["host"]
+    rejects = pl.DataFrame(schema=REJECT_SCHEMA)
+    if unknown.len():
+        out = quiet.filter(pl.col("host").is_in(unknown.unique().implode()))
+        rejects = _rejects(out.select("line_no", _host_reason().alias("reason")), batch)
+    return counts.filter(pl.col("outlet").is_not_null()), rejects
+
+
+def _host_reason() -> pl.Expr:
+    return (
+        pl.lit("host '")
+        + pl.col("host").fill_null("-")
+        + pl.lit(
+            "' is not a domain of any outlet; add it with 'royalty outlets add SLUG --domain HOST' or pass --outlet"
+        )
+    )
+
+
+def _rejects(out: pl.DataFrame, batch: Batch) -> pl.DataFrame:
+    """Rejects (``line_no``, ``reason``) with their lines as read."""
+    raw = batch.lines.gather((out["line_no"] - batch.first_line).cast(pl.UInt32))
+    return out.with_columns(raw.str.slice(0, RAW_LIMIT).alias("raw")).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
 
 
 def _write(writer: RowGroupWriter, run: _Run, done: _Done) -> None:
@@ -392,13 +441,7 @@ def _with_outlets(run: _Run, parsed: pl.DataFrame, batch: Batch) -> tuple[pl.Dat
         parsed = parsed.with_columns(pl.lit(run.options.outlet).alias("outlet"))
     else:
         parsed = parsed.with_columns(run.resolver.resolve(parsed["host"]).alias("outlet"))
-    reason = (
-        pl.lit("host '")
-        + pl.col("host").fill_null("-")
-        + pl.lit(
-            "' is not a domain of any outlet; add it with 'royalty outlets add SLUG --domain HOST' or pass --outlet"
-        )
-    )
+    reason = _host_reason()
     if run.covered is not None:
         parsed = parsed.with_columns(inside_covered(parsed, run.covered).alias("_covered"))
         reason = (
@@ -414,9 +457,7 @@ def _with_outlets(run: _Run, parsed: pl.DataFrame, batch: Batch) -> tuple[pl.Dat
     out = parsed.filter(moved)
     rejects = pl.DataFrame(schema=REJECT_SCHEMA)
     if out.height:
-        raw = batch.lines.gather((out["line_no"] - batch.first_line).cast(pl.UInt32))
-        extra = out.select("line_no", reason.alias("reason")).with_columns(raw.str.slice(0, RAW_LIMIT).alias("raw"))
-        rejects = extra.cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+        rejects = _rejects(out.select("line_no", reason.alias("reason")), batch)
     return parsed.filter(~moved).drop("_covered", strict=False), rejects
 
 

@@ -174,7 +174,7 @@ REFERERS = [
     "https://CHATGPT.COM/c/1",
 ]
 PATHS = ["/news/1", "/news/2?utm_source=chatgpt.com", "/a?UTM_SOURCE=perplexity", "/robots.txt", "/x?id=1"]
-HOSTS = ["site.example", "SITE.example:443", "other.example", "-", "www.site.example."]
+HOSTS = ["site.example", "SITE.example:443", "other.example", "-", "www.site.example.", "elsewhere.example"]
 WHEN = ["15/Oct/2026:12:00:00 +0000", "15/Oct/2026:01:30:00 +0500", "31/Oct/2026:23:59:59 -0330", "99/Zzz/2026"]
 
 junk = st.sampled_from(["", "   ", "\\x16\\x03\\x01", 'x - - [15/Oct/2026:12:00:00 +0000] "-" 400 0 "-" "-"'])
@@ -281,6 +281,19 @@ def test_every_forwarded_chain_gives_the_same_ledger_with_and_without_triage(tmp
     )
     assert with_triage == without
     assert any(row["attribution"] == "ip_attributed" for row in with_triage["fetches"])  # some hop was AI's
+
+
+def test_quiet_lines_of_unknown_hosts_are_rejected_as_without_triage(tmp_path: Path) -> None:
+    """Quiet lines are counted per host and day before their hosts are resolved; those of a host that is
+    no outlet's are still rejects, each with its line number, as on the full path."""
+    hosts = ["site.example", "elsewhere.example", "SITE.example:443", "nowhere.example.", "other.example"]
+    texts = [line("203.0.113.9", CHROME, f"/news/{n}", host=hosts[n % len(hosts)]) for n in range(40)]
+    texts += [line("203.0.113.9", GPTBOT, host="elsewhere.example")]
+    path = write(tmp_path, "vhost.log", texts)
+    outlets = [("site", "site.example"), ("other", "other.example")]
+    with_triage, without = both_ways(tmp_path, [path], outlets, fmt="vhost_combined")
+    assert with_triage == without
+    assert len(with_triage["rejects"]) == 17  # 8 + 8 quiet lines of two unknown hosts, and the bot's
 
 
 def test_behind_a_load_balancer_a_line_is_quiet_when_no_hop_is_in_an_ai_list() -> None:
