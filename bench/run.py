@@ -179,6 +179,15 @@ def goaccess_version() -> str:
     return first.strip()
 
 
+def _counted(name: str, path: Path) -> Input:
+    return Input(name, path, sum(1 for _ in path.open("rb")), path.stat().st_size)
+
+
+def goaccess(name: str, source: Path, report: Path, input: str, *log_format: str) -> Measure:
+    """GoAccess building its JSON report of ``source`` read with ``log_format``."""
+    return timed(name, ["goaccess", str(source), *log_format, "--no-progress", "-o", str(report)], input=input)
+
+
 def ingest(name: str, source: Path, out: Path, fmt: str = "combined") -> Measure:
     db = out / f"{name}.duckdb"
     for stale in (db, Path(f"{db}.wal")):
@@ -196,8 +205,8 @@ def run(lines: int, out: Path) -> tuple[list[Measure], dict[str, Input], str]:
     version = goaccess_version()
     inputs = {
         "combined": Input("combined", plain, count, plain.stat().st_size),
-        "cloudfront": Input("cloudfront", cloudfront, sum(1 for _ in cloudfront.open("rb")), cloudfront.stat().st_size),
-        "combined_xff": Input("combined_xff", balanced, sum(1 for _ in balanced.open("rb")), balanced.stat().st_size),
+        "cloudfront": _counted("cloudfront", cloudfront),
+        "combined_xff": _counted("combined_xff", balanced),
     }
     for item in inputs.values():
         print(f"input {item.name}: {item.lines:,} lines, {item.size / 1e6:.0f} MB", flush=True)
@@ -205,39 +214,19 @@ def run(lines: int, out: Path) -> tuple[list[Measure], dict[str, Input], str]:
     measures = [
         timed("cat (plain)", ["cat", str(plain)]),
         timed("zcat (gzip)", ["zcat", str(packed)]),
-        timed(
-            "GoAccess JSON report (plain)",
-            ["goaccess", str(plain), "--log-format=COMBINED", "--no-progress", "-o", str(out / "goaccess.json")],
-        ),
+        goaccess("GoAccess JSON report (plain)", plain, out / "goaccess.json", "combined", "--log-format=COMBINED"),
         ingest("royalty ingest (plain)", plain, out),
         ingest("royalty ingest (gzip)", packed, out),
-        timed(
-            "GoAccess JSON report",
-            [
-                "goaccess",
-                str(cloudfront),
-                "--log-format=CLOUDFRONT",
-                "--no-progress",
-                "-o",
-                str(out / "goaccess-cloudfront.json"),
-            ],
-            input="cloudfront",
-        ),
+        goaccess("GoAccess JSON report", cloudfront, out / "goaccess-cf.json", "cloudfront", "--log-format=CLOUDFRONT"),
         ingest("royalty ingest", cloudfront, out, fmt="cloudfront"),
-        timed(
+        goaccess(
             "GoAccess JSON report",
-            [
-                "goaccess",
-                str(balanced),
-                # the client from the X-Forwarded-For list (GoAccess's ~h)
-                '--log-format=%^ %^ %^ [%d:%t %^] "%r" %s %b "%R" "%u" ~h{," }',
-                "--date-format=%d/%b/%Y",
-                "--time-format=%T",
-                "--no-progress",
-                "-o",
-                str(out / "goaccess-lb.json"),
-            ],
-            input="combined_xff",
+            balanced,
+            out / "goaccess-lb.json",
+            "combined_xff",
+            '--log-format=%^ %^ %^ [%d:%t %^] "%r" %s %b "%R" "%u" ~h{," }',  # the client from the chain (~h)
+            "--date-format=%d/%b/%Y",
+            "--time-format=%T",
         ),
         ingest("royalty ingest (behind a load balancer)", balanced, out, fmt="combined_xff"),
     ]
