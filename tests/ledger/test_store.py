@@ -70,3 +70,16 @@ def test_tables_wait_separately(ledger: Ledger) -> None:
         assert ledger.rows("SELECT count(*) AS n FROM referrals")[0]["n"] == 0
         writer.flush()
     assert ledger.rows("SELECT count(*) AS n FROM referrals")[0]["n"] == 1
+
+
+def test_rows_that_come_to_too_many_bytes_go_in_before_a_whole_row_group(ledger: Ledger) -> None:
+    with ledger.transaction():
+        writer = RowGroupWriter(ledger, rows=1000, pending_bytes=rejects(1, 10).nbytes * 2)
+        writer.add("rejects", rejects(1, 10))
+        assert line_numbers(ledger) == []
+        writer.add("rejects", rejects(11, 15))  # 25 rows: more bytes than allowed, far from 1,000 rows
+        assert line_numbers(ledger) == list(range(1, 26))
+        writer.add("rejects", rejects(26, 3))
+        assert line_numbers(ledger) == list(range(1, 26))
+        writer.flush()
+    assert line_numbers(ledger) == list(range(1, 29))
