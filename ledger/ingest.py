@@ -387,7 +387,8 @@ def _quiet_by_host(run: _Run, quiet: pl.DataFrame, batch: Batch) -> tuple[pl.Dat
     unknown = counts.filter(pl.col("outlet").is_null())["host"]
     rejects = pl.DataFrame(schema=REJECT_SCHEMA)
     if unknown.len():
-        out = quiet.filter(pl.col("host").is_in(unknown.unique().implode()))
+        # a null host is no outlet's either (ingest asks for --outlet when a layout has no host)
+        out = quiet.filter(pl.col("host").is_null() | pl.col("host").is_in(unknown.drop_nulls().unique().implode()))
         rejects = _rejects(out.select("line_no", _host_reason().alias("reason")), batch)
     return counts.filter(pl.col("outlet").is_not_null()), rejects
 
