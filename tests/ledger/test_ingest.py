@@ -374,3 +374,25 @@ def test_canonical_urls_take_the_plain_way_only_for_paths_without_query_or_fragm
     hosts = {"dala": "dala.kz"}
     expected = frame.select(_canonical_url(hosts).alias("url")).to_series()
     assert canonical_urls(frame, hosts).to_list() == expected.to_list()
+
+
+def test_quiet_lines_counted_per_host_leave_none_out(ledger: Ledger) -> None:
+    """Quiet lines of a multi-outlet log are counted per host before the hosts are resolved: those of a
+    known outlet are counted, every other one (an unknown host, or none) is a reject with its line."""
+    from datetime import UTC, datetime
+
+    from ledger.detect.classify import Detector
+    from ledger.ingest import IngestOptions, _quiet_by_host, _Run
+    from ledger.outlets import DomainResolver
+    from ledger.sources import Batch
+
+    add_outlet(ledger, "dala", "dala.kz")
+    run = _Run("u", IngestOptions(), Detector(), DomainResolver.from_ledger(ledger), None)
+    when = datetime(2026, 10, 15, 12, tzinfo=UTC)
+    quiet = pl.DataFrame(
+        {"line_no": [1, 2, 3, 4], "ts": [when] * 4, "host": ["dala.kz", "elsewhere.kz", None, "dala.kz"]},
+        schema={"line_no": pl.Int64, "ts": pl.Datetime("us", "UTC"), "host": pl.String},
+    )
+    counts, rejects = _quiet_by_host(run, quiet, Batch(1, pl.Series(["a", "b", "c", "d"])))
+    assert counts.select("outlet", "requests").to_dicts() == [{"outlet": "dala", "requests": 2}]
+    assert rejects["line_no"].sort().to_list() == [2, 3] and rejects["raw"].sort().to_list() == ["b", "c"]
