@@ -14,6 +14,7 @@ from ledger.formats import PRESETS, compile_layout, get_format
 from ledger.parse import parse_batch, sniff_format
 from ledger.parse.typed import _typed_general, typed
 from ledger.sources import split_lines
+from tests.conftest import DATA
 
 COMBINED = get_format("combined")
 
@@ -253,3 +254,22 @@ def test_cheap_typing_paths_give_what_the_general_one_gives(rows: list[dict[str,
     )
     fmt = PRESETS["combined"]
     assert typed(frame, fmt).equals(_typed_general(frame).sort("line_no"))
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"), [("caddy-logs__caddy-logs.log", "caddy"), ("traefik_json__traefik_json.log", "traefik_json")]
+)
+def test_json_lines_decoded_a_few_at_a_time_parse_the_same(
+    monkeypatch: pytest.MonkeyPatch, name: str, fmt: str
+) -> None:
+    """JSON lines are decoded in chunks (the decoded objects of a whole batch took 140 MB): any chunk
+    size gives the same rows, rejects included (a junk line and a short last chunk)."""
+    import ledger.parse.jsonl as jsonl
+
+    text = (DATA / "fixtures" / name).read_text().splitlines()
+    lines = pl.Series("line", [*text, "not json", "{}", *text])
+    whole = parse_batch(lines, 1, get_format(fmt))
+    monkeypatch.setattr(jsonl, "CHUNK_LINES", 3)
+    chunked = parse_batch(lines, 1, get_format(fmt))
+    assert chunked.parsed.equals(whole.parsed) and chunked.rejects.equals(whole.rejects)
+    assert whole.rejects.height >= 2 and whole.parsed.height > 0
