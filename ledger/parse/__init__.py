@@ -51,6 +51,9 @@ __all__ = [
 ]
 
 
+REST_ROWS = 50_000  # lines the triage did not settle, parsed at once
+
+
 @dataclass(frozen=True)
 class ParsedBatch:
     parsed: pl.DataFrame
@@ -118,10 +121,16 @@ class Parser:
         if "_candidate" not in first.columns:  # a layout without an address or a user agent: no triage
             return self._parse(frame, triage)
         quiet = triage.quiet(first)
-        rest = self._parse(frame.filter(~quiet), None)
+        rest = frame.filter(~quiet)
+        # in slices: a block of bot traffic only would hold every line's intermediate columns at once
+        parts = [self._parse(rows, None) for rows in rest.iter_slices(REST_ROWS)] or [self._parse(rest, None)]
         if "host" not in first.columns:
             first = first.with_columns(pl.lit(None, dtype=pl.String).alias("host"))
-        return ParsedBatch(rest.parsed, rest.rejects, quiet_rows(first.filter(quiet)))
+        return ParsedBatch(
+            pl.concat([part.parsed for part in parts]),
+            pl.concat([part.rejects for part in parts]),
+            quiet_rows(first.filter(quiet)),
+        )
 
     def _parse(self, frame: pl.DataFrame, triage: Triage | None) -> ParsedBatch:
         raw, matched = self._raw.raw(frame)

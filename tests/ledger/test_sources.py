@@ -121,6 +121,75 @@ def test_stdin_is_read_as_a_stream(monkeypatch: pytest.MonkeyPatch) -> None:
     assert source.name == "<stdin>" and source.compression == "gzip" and lines == LINES
 
 
+class _Trickle(io.RawIOBase):
+    """A pipe that hands out at most ``step`` bytes per read, as pipes and some codecs do."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.at, self.step = data, 0, step
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def,override]
+        chunk = self.data[self.at : self.at + min(self.step, len(buffer))]
+        buffer[: len(chunk)] = chunk
+        self.at += len(chunk)
+        return len(chunk)
+
+
+@pytest.mark.parametrize("codec", ["none", "gzip", "zstd"])
+def test_short_reads_fill_whole_blocks(monkeypatch: pytest.MonkeyPatch, codec: str) -> None:
+    """A stream that returns a few bytes per read still gives whole blocks (not one batch per read),
+    the same lines, and the digests of all of it."""
+    expected = [f"line {i} " + "x" * (i % 23) for i in range(1, 3001)]
+    text = ("\n".join(expected) + "\n").encode()
+    if codec == "none":  # the raw pipe itself: nothing between it and the reader
+        stream: io.RawIOBase | io.BufferedReader = _Trickle(text, 7)
+        data = text
+    else:  # a compressed pipe: what the codec reads is buffered, what it gives may be short
+        data = gzip.compress(text) if codec == "gzip" else zstandard.ZstdCompressor().compress(text)
+        stream = io.BufferedReader(_Trickle(data, 7), buffer_size=16)
+
+    class FakeStdin:
+        buffer = stream
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin)
+    source = Source.open("-")
+    batches = list(source.batches(block_size=20_000))
+    assert [line for batch in batches for line in batch.lines.to_list()] == expected
+    assert len(batches) == -(-len(text) // 20_000)  # every block full but the last
+    assert source.compression == codec
+    assert source.raw_sha256 == hashlib.sha256(data).hexdigest() and source.raw_bytes == len(data)
+
+
+def test_blocks_grow_to_the_block_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first blocks are small (work for both cores sooner), then BLOCK_SIZE each; a line longer than
+    a block stays whole."""
+    monkeypatch.setattr(ledger.sources, "FIRST_BLOCK", 1_000)
+    monkeypatch.setattr(ledger.sources, "BLOCK_SIZE", 8_000)
+    expected = [f"{i:05d} " + "y" * 93 for i in range(600)]
+    expected[300] = "z" * 20_000  # across several blocks
+    path = tmp_path / "grow.log"
+    path.write_text("\n".join(expected) + "\n")
+    source = Source.open(str(path))
+    batches = list(source.batches())
+    assert [line for batch in batches for line in batch.lines.to_list()] == expected
+    sizes = [batch.lines.len() for batch in batches]
+    assert sizes[:5] == [10, 20, 40, 80, 80]  # 1,000, 2,000, 4,000, 8,000 bytes of 100-byte lines
+    assert source.lines == 600
+
+
+def test_a_block_is_cut_at_its_last_newline_however_far_back(tmp_path: Path) -> None:
+    """The last newline is searched backwards a window at a time: one far from the block's end is found,
+    so the lines before a very long one come in the first batch."""
+    expected = ["short"] * 10 + ["z" * 400_000, "after"]
+    path = tmp_path / "far.log"
+    path.write_text("\n".join(expected) + "\n")
+    batches = list(Source.open(str(path)).batches(block_size=300_000))
+    assert batches[0].lines.to_list() == ["short"] * 10
+    assert [line for batch in batches for line in batch.lines.to_list()] == expected
+
+
 # Sequences at the edges of well-formed UTF-8: overlong forms, surrogates, the last code point and past
 # it, truncated and stray continuation bytes.
 EDGES = [

@@ -338,6 +338,28 @@ def test_small_blocks_give_the_same_ledger(tmp_path: Path, monkeypatch: pytest.M
     assert result.lines == 4141 and IMC.stat().st_size // 4_000 > 2 * COMPACT_AFTER
 
 
+def test_sliced_parsing_and_detection_give_the_same_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block's undecided lines are parsed, and its parsed lines detected, a slice at a time (bounding
+    the memory of a block of bot traffic): slices of a few dozen lines give the ledger of one slice."""
+    import ledger.ingest
+    import ledger.parse
+
+    calls = []
+    detect = Detector.detect
+    monkeypatch.setattr(Detector, "detect", lambda self, *args: calls.append(args[0].height) or detect(self, *args))
+    snapshots = []
+    for rows in (None, 37):
+        if rows:
+            monkeypatch.setattr(ledger.ingest, "DETECT_ROWS", rows)
+            monkeypatch.setattr(ledger.parse, "REST_ROWS", rows - 14)
+        with Ledger(tmp_path / f"slices-{rows}.duckdb") as db:
+            add_outlet(db, "websitec", "websitec.com")
+            ingest_paths(db, [str(IMC)], outlet="websitec")
+            snapshots.append(snapshot(db))
+    assert snapshots[0] == snapshots[1]
+    assert max(calls) > 37 and max(calls[calls.index(max(calls)) + 1 :]) == 37  # one call, then slices
+
+
 def test_encoded_formats_decide_on_the_parsed_fields() -> None:
     """CloudFront URL-encodes its user agents: the decision is made on the decoded ones."""
     row = (FIXTURES / "aws-cloudfront-logs__aws-cloudfront-logs.log").read_text().splitlines()[0].split("\t")
