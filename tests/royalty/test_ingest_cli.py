@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from ledger.errors import EXIT_INPUT
@@ -60,3 +63,20 @@ def test_no_file_matches_a_glob(cli, tmp_path: Path) -> None:  # type: ignore[no
     cli("outlets", "add", "x", "--name", "X", "--domain", "x.kz")
     result = cli("ingest", str(tmp_path / "*.log.gz"), "--outlet", "x")
     assert result.code == EXIT_INPUT and "no file matches this pattern" in result.err
+
+
+def test_the_command_keeps_numpy_blas_to_one_thread() -> None:
+    """OpenBLAS threads spin while idle (1% of an ingest's CPU) and nothing here does linear algebra;
+    a user's own setting wins."""
+    probe = "import os, royalty, numpy; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**env, "OPENBLAS_NUM_THREADS": "4"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "4"
