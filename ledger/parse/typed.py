@@ -262,10 +262,22 @@ def normal_host(host: pl.Expr) -> pl.Expr:
 def quiet_rows(frame: pl.DataFrame, *, normalise: bool = True) -> pl.DataFrame:
     """Lines that need no detection: only what counting them takes (QUIET_SCHEMA). ``frame`` holds raw
     fields (``normalise``) or typed ones, whose host is already normalised."""
-    host = normal_host(pl.col("host")) if normalise else pl.col("host")
-    return frame.select(pl.col("line_no"), pl.col("ts"), host.alias("host")).cast(
-        QUIET_SCHEMA  # type: ignore[arg-type]
-    )
+    rows = frame.select("line_no", "ts", "host").cast(QUIET_SCHEMA)  # type: ignore[arg-type]
+    return rows.with_columns(normal_hosts(rows["host"])) if normalise else rows
+
+
+_ODD_HOST = r"[A-Z:]|[^\x00-\x7F]|\.$"  # what normal_host can change: a capital letter, a port, a final dot
+
+
+def normal_hosts(hosts: pl.Series) -> pl.Series:
+    """``normal_host`` of each host, computed only for the hosts it changes: most are logged in lower case
+    without a port, and lowering every one of millions of quiet lines took 3% of an ingest's CPU."""
+    odd = hosts.str.contains(_ODD_HOST).fill_null(False)
+    if not odd.any():
+        return hosts
+    rows = odd.arg_true()
+    fixed = pl.select(normal_host(pl.lit(hosts.gather(rows)))).to_series()
+    return hosts.clone().scatter(rows, fixed)  # scatter writes in place: not into the caller's series
 
 
 def _nonempty(value: pl.Expr) -> pl.Expr:

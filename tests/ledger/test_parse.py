@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from ledger.errors import ConfigError
 from ledger.formats import PRESETS, compile_layout, get_format
 from ledger.parse import parse_batch, sniff_format
-from ledger.parse.typed import _typed_general, typed
+from ledger.parse.typed import _typed_general, normal_host, normal_hosts, typed
 from ledger.sources import split_lines
 from tests.conftest import DATA
 
@@ -273,3 +273,23 @@ def test_json_lines_decoded_a_few_at_a_time_parse_the_same(
     chunked = parse_batch(lines, 1, get_format(fmt))
     assert chunked.parsed.equals(whole.parsed) and chunked.rejects.equals(whole.rejects)
     assert whole.rejects.height >= 2 and whole.parsed.height > 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(max_size=12),
+            st.from_regex(r"[A-Za-zÉé.-]{1,8}(:[0-9]{1,4}){0,2}\.?", fullmatch=True),
+        ),
+        max_size=20,
+    )
+)
+def test_normal_hosts_is_normal_host_and_leaves_its_input_alone(hosts: list[str | None]) -> None:
+    """Quiet lines' hosts are normalised only where that changes them: the same result as normalising
+    every one, and the caller's series untouched."""
+    series = pl.Series("host", hosts, dtype=pl.String)
+    expected = pl.select(normal_host(pl.lit(series))).to_series().to_list()
+    assert normal_hosts(series).to_list() == expected
+    assert series.to_list() == hosts
