@@ -144,7 +144,7 @@ class Detector:
         Classifications are cached: ``UA_CACHE_LIMIT`` strings at most, so a log with millions of
         distinct user agents (randomised ones) does not grow it without bound; past it the cache starts
         again from this batch's strings. Cached strings are copies: a view into the batch's lines would
-        keep the whole 16 MiB block alive for as long as the cache holds it."""
+        keep the whole block of lines alive for as long as the cache holds it."""
         distinct = pl.DataFrame({"user_agent": user_agents}).unique().drop_nulls()
         with self._ua_lock:
             new = distinct.join(self._ua_cache, on="user_agent", how="anti")
