@@ -224,3 +224,28 @@ def test_the_native_utf8_check_agrees_with_python(lines: list[list[bytes]]) -> N
         return False
 
     assert found == [text for text in texts if invalid(text)]
+
+
+def test_a_block_is_used_again_only_when_nothing_refers_to_it() -> None:
+    """The reader's blocks are recycled (fresh memory costs page faults), but never while a batch's
+    lines, a column cut from them or a buffer view still read it; free blocks too small are let go."""
+    blocks = ledger.sources._Blocks()
+    first = blocks.take(1_000)
+    first[:6] = b"a\nbb\nc"
+    lines = split_lines(first, 5)
+    user = lines.str.slice(0, 2)  # derived columns keep the block too
+    view = memoryview(first)
+    del first
+    held = [blocks.take(1_000)]
+    assert lines.to_list() == ["a", "bb"]
+    del lines
+    held.append(blocks.take(1_000))
+    del user
+    held.append(blocks.take(1_000))
+    view.release()
+    again = blocks.take(1_000)
+    assert again is blocks._kept[0]  # the first block, now free
+    assert len({id(block) for block in [*held, again]}) == 4
+    del again, held
+    bigger = blocks.take(5_000_000)  # the free small ones are dropped, not kept beside it
+    assert [len(block) for block in blocks._kept] == [len(bigger)] and len(bigger) >= 5_000_000
