@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import socket
 import tomllib
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -73,6 +74,10 @@ def address_to_int(text: str) -> int | None:
 
 
 def cidr_interval(cidr: str, where: str) -> tuple[int, int]:
+    """The first and last address of a CIDR (host bits ignored), IPv4 mapped into IPv6."""
+    quick = _plain_cidr(cidr)
+    if quick is not None:
+        return quick
     try:
         network = ipaddress.ip_network(cidr.strip(), strict=False)
     except ValueError as exc:
@@ -81,6 +86,26 @@ def cidr_interval(cidr: str, where: str) -> tuple[int, int]:
     if network.version == 4:
         return V4_MAPPED | first, V4_MAPPED | last
     return first, last
+
+
+def _plain_cidr(cidr: str) -> tuple[int, int] | None:
+    """``cidr_interval`` of a plain ``address/length`` read with ``inet_pton`` (a tenth of the cost of
+    ``ipaddress``: the packaged lists hold thousands); None for anything else, which ``ipaddress`` reads or
+    rejects with its own message."""
+    address, slash, length = cidr.strip().partition("/")
+    if not slash or not length.isdigit() or not length.isascii():
+        return None
+    family, bits = (socket.AF_INET6, 128) if ":" in address else (socket.AF_INET, 32)
+    prefix = int(length)
+    if prefix > bits or "%" in address:
+        return None
+    try:
+        number = int.from_bytes(socket.inet_pton(family, address), "big")
+    except OSError:
+        return None
+    host = (1 << (bits - prefix)) - 1
+    first, last = number & ~host, number | host
+    return (V4_MAPPED | first, V4_MAPPED | last) if bits == 32 else (first, last)
 
 
 def merge_intervals(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:

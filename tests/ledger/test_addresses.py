@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from ledger.detect.iplists import (
     match_lists,
     partitions,
 )
+from ledger.errors import RegistryError
 
 
 def resolved(client: str | None, forwarded: str | None) -> str | None:
@@ -140,3 +142,30 @@ def test_the_address_prefilter_never_rules_out_a_listed_address(
     matched = pl.Series(texts).str.contains(address_prefilter(table)).to_list()
     assert [text for text, hit, ok in zip(texts, in_lists, matched, strict=True) if hit and not ok] == []
     assert all(in_lists[: len(spellings(inside[0]))])  # the drawn addresses are inside: not vacuous
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.tuples(st.ip_addresses(v=4), st.integers(0, 32)),
+        st.tuples(st.ip_addresses(v=6), st.integers(0, 128)),
+    ),
+    st.sampled_from(["{a}/{n}", " {a}/{n} ", "{a}/0{n}", "{a}/{n}\n"]),
+)
+def test_cidr_intervals_equal_the_standard_library(
+    network: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int], layout: str
+) -> None:
+    """The inet_pton reading of the lists' CIDRs gives what ipaddress gives, host bits and all."""
+    address, length = network
+    text = layout.format(a=address, n=length)
+    reference = ipaddress.ip_network(text.strip(), strict=False)
+    first, last = int(reference.network_address), int(reference.broadcast_address)
+    mapped = iplists.V4_MAPPED if reference.version == 4 else 0
+    assert cidr_interval(text, "here") == (mapped | first, mapped | last)
+
+
+def test_odd_cidrs_are_read_by_the_standard_library_or_rejected() -> None:
+    assert cidr_interval("fe80::1%eth0/64", "here") == cidr_interval("fe80::/64", "here")
+    for bad in ("1.2.3.4/33", "01.2.3.4/8", "1.2.3/8", "1.2.3.4/", "::/129", "1.2.3.4/+8", "x/8"):
+        with pytest.raises(RegistryError, match="invalid CIDR"):
+            cidr_interval(bad, "here")
