@@ -139,9 +139,32 @@ def test_escaped_quotes_are_left_to_the_regex() -> None:
 
 
 # Lines built from the parts a log line really has, with the quirks that decide which way a line goes.
-CLIENTS = ["203.0.113.9", "2001:db8::1", "10.0.0.1, 203.0.113.9", "-", "ä.example", "203.0.113.9\u00a0", ""]
+CLIENTS = [
+    "203.0.113.9",
+    "2001:db8::1",
+    "10.0.0.1, 203.0.113.9",
+    "-",
+    "ä.example",
+    "203.0.113.9\u00a0",
+    "",
+    # longer than the 16 bytes the splitter takes at a time, with what stops a value at every place
+    "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+    "client-with-a-long-name.example.org",
+    "aaaaaaaaaaaaaaaaaaaaä.example",
+    "aaaaaaaaaaaaaaa]b",
+    "aaaaaaaaaaaaaaaaaaaa\tb",
+    "aaaaaaaaaaaaaaaaaaaa\u00a0b",
+    'aaaaaaaaaaaaaaaa"b',
+]
 IDENTS = ["-", "frank", "ü", "a\tb"]
-TIME_PARTS = [*TIMES[:8], "10/Oct/2000:13:55:36 -0700", "10/окт/2000:13:55:36 +0500", "10/Oct/2000:24:00:00 +0000"]
+TIME_PARTS = [
+    *TIMES[:8],
+    "10/Oct/2000:13:55:36 -0700",
+    "10/окт/2000:13:55:36 +0500",
+    "10/Oct/2000:24:00:00 +0000",
+    "10/Oct/2000:13:55:36 -0700 and much more after it",
+    "10/Oct/2000:13:55:36 -0700 ü",
+]
 REQUESTS = [
     "GET / HTTP/1.1",
     "GET /news/a?utm_source=chatgpt.com HTTP/2.0",
@@ -156,7 +179,19 @@ REQUESTS = [
 STATUSES = ["200", "404", "20", "2000", "-", "ok", "२००"]
 BYTES = ["512", "-", "0", "", "12a", "१२"]
 QUOTED = ["-", "", "https://chatgpt.com/", "Mozilla/5.0 (X11; Linux x86_64)", "ü agent", 'x\\"y', "a\\\\", "[1]"]
-HOSTS = ["news.kz", "news.kz:443", "NEWS.kz:80", "-", "news.kz:", "ä.kz", "a:b:1"]
+HOSTS = [
+    "news.kz",
+    "news.kz:443",
+    "NEWS.kz:80",
+    "-",
+    "news.kz:",
+    "ä.kz",
+    "a:b:1",
+    "a-very-long-subdomain.news.kz:8443",
+    "a-very-long-subdomain.news.kz:",
+    "a-very-long-subdomainä.news.kz",
+    'a-very-long-subdomain"news.kz',
+]
 TRAILERS = ["", " 0.123", ' "1.2.3.4"', "\t9", "x", "\u00a0rest", " ", ' "a" "b"']
 SEPARATORS = [" ", " ", " ", "  ", "\t", "\u00a0"]
 
@@ -194,6 +229,28 @@ any_lines = st.lists(
 def test_native_polars_and_regex_agree_on_any_lines(lines: list[str], name: str) -> None:
     fmt = custom_layout(NGINX_CUSTOM) if name == "custom nginx" else PRESETS[name]
     assert_same(three_ways(fmt, lines))
+
+
+STOPPERS = [" ", "\t", "\x0b", "\x0c", "\r", "]", '"', ":", "\u00a0", "ä", "\x7f", "\x08"]
+
+
+@pytest.mark.parametrize("name", ["combined", "vhost_combined"])
+def test_long_values_stop_where_the_regex_stops_them(name: str) -> None:
+    """Values are run over 16 bytes at a time: whatever ends one (or must make the splitter give up)
+    beyond its first chunk, at a chunk's edge or inside one, ends it where the regex does."""
+    lines = []
+    for stopper in STOPPERS:
+        for at in (15, 16, 17, 31, 32, 40):
+            value = "a" * at + stopper + "b" * 20
+            host, client, time = "news.kz", "203.0.113.9", "10/Oct/2000:13:55:36 -0700"
+            for field in ("host", "client", "ident", "time"):
+                parts = {"host": host, "client": client, "ident": "-", "time": time}
+                parts[field] = value if field != "time" else time + " " + value
+                line = f'{parts["client"]} {parts["ident"]} - [{parts["time"]}] "GET / HTTP/1.1" 200 1 "-" "ua"'
+                lines.append(f"{parts['host']} {line}" if name == "vhost_combined" else line)
+    batches = three_ways(PRESETS[name], lines)
+    assert_same(batches)
+    assert 0 < batches[0].parsed.height < len(lines)
 
 
 TEXT_FIXTURES = sorted(p for p in (DATA / "fixtures").iterdir() if p.suffix != ".md")

@@ -266,6 +266,41 @@ def test_only_plain_human_lines_are_quiet(use_native: bool) -> None:
     )
 
 
+MARKS = ["utm_source=x", "utm_source=", "_s", "utm_source", "utm_sourc=", "UTM_SOURCE=", "utm__source=", "\\x41", "\\"]
+padding = st.text(alphabet="ab_s/?=&.-", max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(padding, st.sampled_from(MARKS), padding, st.sampled_from(["path", "referer", "agent", "after"])),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_the_native_triage_finds_utm_source_and_backslashes_wherever_they_are(
+    cases: list[tuple[str, str, str, str]],
+) -> None:
+    """The native splitter looks for ``utm_source=`` only in lines with an "_s" (and for backslashes) in
+    one pass 16 bytes at a time: at any offset, across chunk edges, it decides as the polars triage does.
+    Natively a ``utm_source=`` in the user agent does not count (no referral reads it there): such a line
+    is compared with the same line without it."""
+    texts, references = [], []
+    for before, mark, after, where in cases:
+        text = before + mark + after
+        if where == "path":
+            texts.append(line("203.0.113.9", CHROME, path="/" + text))
+        elif where == "referer":
+            texts.append(line("203.0.113.9", CHROME, referer="https://e.example/" + text))
+        elif where == "agent":
+            texts.append(line("203.0.113.9", CHROME + " " + text))
+        else:
+            texts.append(line("203.0.113.9", CHROME) + " " + text)
+        counts_here = where != "agent" or "\\" in mark
+        references.append(texts[-1] if counts_here else line("203.0.113.9", CHROME + " " + before + after))
+    assert quiet_of(*texts, use_native=True) == quiet_of(*references, use_native=False)
+
+
 @pytest.mark.parametrize("use_native", [True, False])
 def test_every_forwarded_chain_gives_the_same_ledger_with_and_without_triage(tmp_path: Path, use_native: bool) -> None:
     texts = [
