@@ -12,8 +12,10 @@
  *   -> (ok: bytearray[n], ts: bytearray[8n] int64, views: [bytearray[16n]] per output field,
  *       buffers: [bytearray, or None for the lines' own data buffers] per output field)
  * outputs: the capture indices whose views are written (bytes), by default every field.
- * ok: bit 0 when the line was taken, bit 1 when the triage's tests (see quiet_candidate) pass on it.
- * triage: (range starts, ends as (high, low) uint64 pairs, needles, client, referer, agent, host, forwarded).
+ * ok: bit 0 when the line was taken, bit 1 when the triage's tests (see quiet_candidate) pass on it, bit 2
+ *   when they do and its user agent is one of the known human ones.
+ * triage: (range starts, ends as (high, low) uint64 pairs, needles, client, referer, agent, host, forwarded
+ *   [, known human user agents end to end, where each starts as count + 1 int64 offsets]).
  * strings: the lines as an Arrow string-view array, read in place (see strings_from): polars' own layout,
  *   so no copy of the batch is made to call this.
  * program: 3-byte ops, one run per quote-split segment, each run ended by OP_END:
@@ -316,6 +318,13 @@ typedef struct {
     Py_ssize_t starts_of[MAX_NEEDLES], lengths[MAX_NEEDLES];
     int next[MAX_NEEDLES], by_first[256]; /* the needles starting with each character, as linked lists */
     int client, referer, agent, host, forwarded; /* capture indices, -1 when the layout has none */
+    /* user agents known to be a person's browser (see known_human): their bytes end to end, where each
+     * starts (count + 1 offsets), and an open-addressing table of their indices + 1 by hash */
+    const unsigned char *humans;
+    const int64_t *human_at;
+    Py_ssize_t human_count;
+    uint32_t *slots;
+    uint64_t slot_mask;
 } Triage;
 
 static inline unsigned char lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
@@ -480,12 +489,81 @@ static int quiet_candidate(const Triage *t, const unsigned char *line, Py_ssize_
     return chain_outside(t, spans[t->client].start, spans[t->client].len);
 }
 
-static int triage_from(PyObject *spec, Triage *t, Py_buffer *starts, Py_buffer *ends, Py_buffer *needles) {
-    t->on = 0;
-    if (spec == Py_None) return 1;
-    if (!PyArg_ParseTuple(spec, "y*y*y*iiiii", starts, ends, needles, &t->client, &t->referer, &t->agent,
-                          &t->host, &t->forwarded))
+/* A 64-bit hash of a string, 8 bytes at a time (a table key: hits are compared byte for byte). */
+static inline uint64_t hash_bytes(const unsigned char *p, Py_ssize_t len) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)len;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t word;
+        memcpy(&word, p, 8);
+        h = (h ^ word) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p, (size_t)len);
+    h = (h ^ tail) * 0xC4CEB9FE1A85EC53ULL;
+    return h ^ (h >> 29);
+}
+
+/* Whether a user agent is one of the known human ones. */
+static int known_human(const Triage *t, const unsigned char *agent, Py_ssize_t len) {
+    if (t->slots == NULL) return 0;
+    for (uint64_t k = hash_bytes(agent, len) & t->slot_mask;; k = (k + 1) & t->slot_mask) {
+        uint32_t slot = t->slots[k];
+        if (slot == 0) return 0;
+        Py_ssize_t at = (Py_ssize_t)t->human_at[slot - 1], size = (Py_ssize_t)t->human_at[slot] - at;
+        if (size == len && memcmp(t->humans + at, agent, (size_t)len) == 0) return 1;
+    }
+}
+
+/* The table of known human user agents, from their bytes and count + 1 offsets; 0 with an exception when
+ * they do not hold together or memory runs out. */
+static int index_humans(Triage *t, Py_buffer *humans, Py_buffer *offsets) {
+    t->slots = NULL;
+    t->human_count = 0;
+    if (humans->obj == NULL) return 1;
+    Py_ssize_t count = offsets->len / 8 - 1;
+    const int64_t *at = (const int64_t *)offsets->buf;
+    int ok = offsets->len % 8 == 0 && count >= 0 && count < INT32_MAX && at[0] == 0 && at[count] == humans->len;
+    for (Py_ssize_t k = 0; ok && k < count; k++) ok = at[k] <= at[k + 1];
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "split: bad known user agents");
         return 0;
+    }
+    uint64_t size = 16;
+    while (size < 2 * (uint64_t)count) size *= 2;
+    t->slots = PyMem_Calloc(size, sizeof(uint32_t));
+    if (t->slots == NULL) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    t->humans = (const unsigned char *)humans->buf;
+    t->human_at = at;
+    t->human_count = count;
+    t->slot_mask = size - 1;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        const unsigned char *agent = t->humans + at[k];
+        Py_ssize_t len = (Py_ssize_t)(at[k + 1] - at[k]);
+        if (known_human(t, agent, len)) continue; /* the same string twice */
+        uint64_t slot = hash_bytes(agent, len) & t->slot_mask;
+        while (t->slots[slot]) slot = (slot + 1) & t->slot_mask;
+        t->slots[slot] = (uint32_t)(k + 1);
+    }
+    return 1;
+}
+
+static int triage_from(PyObject *spec, Triage *t, Py_buffer *starts, Py_buffer *ends, Py_buffer *needles,
+                       Py_buffer *humans, Py_buffer *offsets) {
+    t->on = 0;
+    t->slots = NULL;
+    if (spec == Py_None) return 1;
+    if (!PyArg_ParseTuple(spec, "y*y*y*iiiii|y*y*", starts, ends, needles, &t->client, &t->referer, &t->agent,
+                          &t->host, &t->forwarded, humans, offsets))
+        return 0;
+    if ((humans->obj == NULL) != (offsets->obj == NULL)) {
+        PyErr_SetString(PyExc_ValueError, "split: bad known user agents");
+        return 0;
+    }
+    if (!index_humans(t, humans, offsets)) return 0;
     const char *last = needles->len ? (const char *)needles->buf + needles->len - 1 : NULL;
     if (starts->len != ends->len || starts->len % 16 || (last && *last)) {
         PyErr_SetString(PyExc_ValueError, "split: bad triage arguments");
@@ -796,7 +874,7 @@ done:
 
 static PyObject *split(PyObject *self, PyObject *args) {
     (void)self;
-    Py_buffer program, starts = {0}, ends = {0}, needles = {0}, outputs = {0};
+    Py_buffer program, starts = {0}, ends = {0}, needles = {0}, outputs = {0}, humans = {0}, offsets = {0};
     int quotes, nfields, time_field;
     PyObject *strings, *spec = Py_None;
     if (!PyArg_ParseTuple(args, "Oy*iii|Oy*", &strings, &program, &quotes, &nfields, &time_field, &spec, &outputs))
@@ -810,7 +888,8 @@ static PyObject *split(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    if (!triage_from(spec, triage, &starts, &ends, &needles)) goto done;
+    triage->slots = NULL;
+    if (!triage_from(spec, triage, &starts, &ends, &needles, &humans, &offsets)) goto done;
     if (triage->on && (triage->client >= nfields || triage->referer >= nfields || triage->agent >= nfields
                        || triage->host >= nfields || triage->forwarded >= nfields)) {
         PyErr_SetString(PyExc_ValueError, "split: triage field outside the fields");
@@ -857,7 +936,9 @@ static PyObject *split(PyObject *self, PyObject *args) {
         int good = len > 0 && run_line(line, len, prog, plen, quotes, spans, &marks);
         int64_t micros = 0;
         if (good && time_field >= 0) good = parse_clf(spans[time_field].start, spans[time_field].len, &micros);
-        ok_out[i] = (char)(good ? 1 | (triage->on && quiet_candidate(triage, line, len, spans, &marks)) << 1 : 0);
+        int candidate = good && triage->on && quiet_candidate(triage, line, len, spans, &marks);
+        int human = candidate && known_human(triage, spans[triage->agent].start, spans[triage->agent].len);
+        ok_out[i] = (char)(good | candidate << 1 | human << 2);
         ts_out[i] = micros;
         const unsigned char *base = buffer >= 0 ? (const unsigned char *)lines.bufs[buffer].buf : NULL;
         emit_views(view_bufs, i, good, spans, out, nout, base, buffer, sizes);
@@ -870,6 +951,9 @@ done:
     if (ends.obj) PyBuffer_Release(&ends);
     if (needles.obj) PyBuffer_Release(&needles);
     if (outputs.obj) PyBuffer_Release(&outputs);
+    if (humans.obj) PyBuffer_Release(&humans);
+    if (offsets.obj) PyBuffer_Release(&offsets);
+    if (triage) PyMem_Free(triage->slots);
     PyMem_Free(triage);
     Py_XDECREF(ok);
     Py_XDECREF(ts);

@@ -31,7 +31,7 @@ from ledger.detect.iplists import (
 )
 from ledger.detect.referrals import Referrers, load_referrers, referral_columns
 from ledger.detect.registry import AI_PURPOSES, Registry, load_registry
-from ledger.parse.native import Hints
+from ledger.parse.native import Hints, KnownAgents
 
 TRACKING_PARAMS = (
     r"(?i)(?:^|&)(?:utm_[^=&]*|fbclid|gclid|yclid|dclid|msclkid|_openstat|mc_cid|mc_eid|igshid|ref_src)(?:=[^&]*)?"
@@ -92,6 +92,7 @@ class Detector:
         self._ua_cache = pl.DataFrame(schema={"user_agent": pl.String, "bot_index": pl.UInt32, "generic": pl.Boolean})
         self._ua_lock = threading.Lock()  # ingest's workers classify concurrently (``quiet`` and ``detect``)
         self._ua_index: pl.DataFrame | None = None  # the cache keyed by hash, rebuilt when it grows
+        self._humans: KnownAgents | None = None  # its people's user agents, for the native splitter
         self._bots = self._bot_table()
         self._bot_lists = pl.DataFrame(
             [(i, lid) for i, b in enumerate(self.fetchers) if b.verification == "ip" for lid in b.ip_lists],
@@ -158,6 +159,7 @@ class Detector:
                     self._ua_cache = pl.DataFrame(kept.to_arrow())
                 self._ua_cache = pl.concat([self._ua_cache, fresh])
                 self._ua_index = None
+                self._humans = None
             return self._ua_cache
 
     def agent_classes(self, user_agents: pl.Series) -> pl.DataFrame:
@@ -197,6 +199,15 @@ class Detector:
                 )
             return self._ua_index
 
+    def known_humans(self) -> KnownAgents | None:
+        """The cached user agents that make a line quiet (no bot, not generic), end to end: the native
+        splitter marks the lines with one of them (``_human``), and only the others are looked up here."""
+        with self._ua_lock:
+            if self._humans is None and self._ua_cache.height:
+                people = self._ua_cache.filter(pl.col("bot_index").is_null() & (pl.col("generic") == False))  # noqa: E712
+                self._humans = KnownAgents.of(people["user_agent"])
+            return self._humans
+
     def quiet(self, raw: pl.DataFrame) -> pl.Series:
         """Which lines detection would only count as human: the triage that lets ingest skip them.
 
@@ -210,12 +221,16 @@ class Detector:
         if raw.height == 0:
             return pl.Series("quiet", [], dtype=pl.Boolean)
         if "_candidate" in raw.columns:  # the native splitter ran every test but the user agent's
-            candidates = raw["_candidate"]
-            agents = self.agent_classes(raw["user_agent"].filter(candidates))
-            quiet = agents.select(
-                (pl.col("bot_index").is_null() & (pl.col("generic") == False)).fill_null(False)  # noqa: E712
-            ).to_series()
-            return pl.Series("quiet", [False] * raw.height, dtype=pl.Boolean).scatter(candidates.arg_true(), quiet)
+            known = raw["_human"] if "_human" in raw.columns else pl.repeat(False, raw.height, eager=True)
+            candidates = raw["_candidate"] & ~known  # known ones: a person's user agent, looked up natively
+            quiet = known.alias("quiet")
+            if candidates.any():
+                agents = self.agent_classes(raw["user_agent"].filter(candidates))
+                people = agents.select(
+                    (pl.col("bot_index").is_null() & (pl.col("generic") == False)).fill_null(False)  # noqa: E712
+                ).to_series()
+                quiet = quiet.clone().scatter(candidates.arg_true(), people)
+            return quiet
         frame = raw.select("line", "user_agent", "referer", "host", "forwarded_for").hstack(
             self.agent_classes(raw["user_agent"])
         )

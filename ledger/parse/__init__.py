@@ -17,7 +17,7 @@ import polars as pl
 from ledger.formats import PRESETS, SNIFF_ORDER, LogFormat
 from ledger.parse import native
 from ledger.parse.jsonl import JsonParser
-from ledger.parse.native import Hints
+from ledger.parse.native import Hints, KnownAgents
 from ledger.parse.text import TextParser
 from ledger.parse.typed import (
     PARSED_SCHEMA,
@@ -68,11 +68,16 @@ class ParsedBatch:
 class Triage(Protocol):
     def quiet(self, raw: pl.DataFrame) -> pl.Series:
         """For well-formed lines of a text layout, with their fields as logged: which need no detection.
-        ``raw`` may carry ``_candidate``: the lines that passed the ``split_hints`` tests while split."""
+        ``raw`` may carry ``_candidate``: the lines that passed the ``split_hints`` tests while split, and
+        ``_human``: those of them with one of the ``known_humans`` user agents."""
         ...
 
     def split_hints(self) -> Hints:
         """What the native splitter can test for ``quiet`` while it cuts the lines."""
+        ...
+
+    def known_humans(self) -> KnownAgents | None:
+        """User agents known to be people's (classified before), which the native splitter looks up."""
         ...
 
     def quiet_parsed(self, parsed: pl.DataFrame) -> pl.Series:
@@ -117,7 +122,8 @@ class Parser:
         """Text layouts the native splitter runs: a first pass reads only what the triage needs (the user
         agent, the host, the time, and the splitter's own tests), so the quiet majority is never cut into
         all its fields; the other lines then take the full way."""
-        first, _ = native.split(frame, program, triage.split_hints(), fields=("user_agent", "host"))
+        hints, humans = triage.split_hints(), triage.known_humans()
+        first, _ = native.split(frame, program, hints, fields=("user_agent", "host"), humans=humans)
         if "_candidate" not in first.columns:  # a layout without an address or a user agent: no triage
             return self._parse(frame, triage)
         quiet = triage.quiet(first)

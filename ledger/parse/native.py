@@ -67,6 +67,24 @@ class Hints:
 
 
 @dataclass(frozen=True)
+class KnownAgents:
+    """User agent strings end to end (UTF-8) and where each starts: ``count + 1`` int64 offsets."""
+
+    data: bytes
+    offsets: bytes
+
+    @classmethod
+    def of(cls, agents: pl.Series) -> KnownAgents:
+        array = agents.drop_nulls().cast(pl.String).to_arrow().cast(pa.large_string())
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+        data = array.buffers()[2]
+        start, end = int(offsets[0]), int(offsets[-1])
+        return cls(data.to_pybytes()[start:end] if data is not None else b"", (offsets - start).tobytes())
+
+
+@dataclass(frozen=True)
 class Program:
     code: bytes
     quotes: int
@@ -128,13 +146,18 @@ def _greedy_is_safe(value: str, rest: tuple[Step, ...]) -> bool:
 
 
 def split(
-    frame: pl.DataFrame, program: Program, hints: Hints | None = None, fields: tuple[str, ...] | None = None
+    frame: pl.DataFrame,
+    program: Program,
+    hints: Hints | None = None,
+    fields: tuple[str, ...] | None = None,
+    humans: KnownAgents | None = None,
 ) -> tuple[pl.DataFrame, pl.Series]:
     """(``line_no``, ``line``, the plan's fields (or only ``fields``), ``ts`` when the time is CLF, null
-    where the native splitter did not take the line, and ``_candidate`` with ``hints``: the lines that
-    passed their tests; which lines it took)."""
+    where the native splitter did not take the line, and with ``hints``: ``_candidate``, the lines that
+    passed their tests, and ``_human``, those of them whose user agent is one of ``humans``; which lines
+    it took)."""
     assert _native is not None
-    spec = _triage_spec(program, hints)
+    spec = _triage_spec(program, hints, humans)
     names = program.fields if fields is None else tuple(name for name in fields if name in program.fields)
     outputs = bytes(program.fields.index(name) for name in names)
     strings = string_views(frame["line"])
@@ -153,7 +176,9 @@ def split(
         stamps = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         out = out.with_columns(pl.when(pl.Series(taken)).then(stamps).alias("ts"))
     if spec is not None:
-        out = out.with_columns(pl.Series("_candidate", (flags & 2).astype(np.bool_)))
+        out = out.with_columns(
+            pl.Series("_candidate", (flags & 2).astype(np.bool_)), pl.Series("_human", (flags & 4).astype(np.bool_))
+        )
     return out, pl.Series("_taken", taken)
 
 
@@ -199,10 +224,11 @@ def _views(valid: np.ndarray, views: bytearray, strings: StringViews, buffer: by
     return pa.StringViewArray.from_buffers(pa.string_view(), len(valid), [validity, pa.py_buffer(views), *data])
 
 
-def _triage_spec(program: Program, hints: Hints | None) -> tuple[object, ...] | None:
+def _triage_spec(program: Program, hints: Hints | None, humans: KnownAgents | None) -> tuple[object, ...] | None:
     if hints is None or "client" not in program.fields or "user_agent" not in program.fields:
         return None
     needles = b"".join(needle.encode() + b"\0" for needle in hints.needles)
     fields = ("client", "referer", "user_agent", "host", "forwarded_for")
     index = [program.fields.index(name) if name in program.fields else -1 for name in fields]
-    return (hints.starts, hints.ends, needles, *index)
+    known = (humans.data, humans.offsets) if humans is not None else ()
+    return (hints.starts, hints.ends, needles, *index, *known)

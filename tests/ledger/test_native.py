@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from ledger.detect import iplists
+from ledger.detect.classify import Detector
 from ledger.formats import PRESETS, LogFormat, custom_layout
 from ledger.ingest import ingest_paths
 from ledger.outlets import save_outlets
@@ -373,6 +374,19 @@ def test_the_native_functions_refuse_arguments_that_would_read_or_write_out_of_b
             _native.columns(strings, 9, bytes([0]))
     with pytest.raises(TypeError):
         _native.addresses((view(20), None, 0, 1, [data]))  # the buffers must be a tuple
+    # known human user agents: offsets that do not cover their bytes, or go backwards
+    hints = Detector().split_hints()
+    spec = native._triage_spec(program, hints, None)
+    assert spec is not None
+    for known in [
+        (b"abc", np.array([0, 4], dtype=np.int64).tobytes()),
+        (b"abc", np.array([1, 3], dtype=np.int64).tobytes()),
+        (b"abc", np.array([0, 2, 1, 3], dtype=np.int64).tobytes()),
+        (b"abc", b"\0" * 12),
+        (b"abc", b""),
+    ]:
+        with pytest.raises(ValueError, match="bad known user agents"):
+            _native.split(fine, program.code, program.quotes, len(program.fields), -1, (*spec, *known))
     with pytest.raises(ValueError, match="end outside the data"):
         _native.lines(b"x\n", 3)
 
@@ -474,3 +488,48 @@ def test_native_columns_keep_their_contract_on_any_cells(rows: list[list[str]], 
     kept = [line.split("\t") for line, ok in zip(lines, expected, strict=True) if ok]
     for name, index in names.items():
         assert taken[name].to_list() == [cells[index] for cells in kept]
+
+
+agents = st.sampled_from(
+    [
+        "Mozilla/5.0 (X11; Linux x86_64) Chrome/141.0",
+        "Mozilla/5.0 (X11; Linux x86_64) Chrome/141.1",
+        "ua",
+        "-",
+        "",
+        "ü a",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(agents, max_size=30), st.lists(agents, max_size=6), st.integers(0, 4))
+def test_known_human_agents_are_found_exactly(texts: list[str], known: list[str], skip: int) -> None:
+    """A line is marked ``_human`` exactly when it passed the triage's tests and its user agent is one
+    of the known ones, byte for byte (two of the same length that differ in one byte are told apart)."""
+    lines = [f'203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "{t}"' for t in texts]
+    frame = pl.DataFrame({"line": ["x"] * skip + lines}).with_row_index("line_no").slice(skip)  # a sliced column
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    humans = native.KnownAgents.of(pl.Series([None, *known], dtype=pl.String).slice(1))
+    out, _ = native.split(frame, program, Detector().split_hints(), fields=("user_agent",), humans=humans)
+    expected = [candidate and agent in known for candidate, agent in zip(out["_candidate"], texts, strict=True)]
+    assert out["_human"].to_list() == expected
+    without, _ = native.split(frame, program, Detector().split_hints(), fields=("user_agent",))
+    assert without["_candidate"].to_list() == out["_candidate"].to_list()
+    assert not without["_human"].any()
+
+
+def test_unknown_agents_are_not_taken_for_known_ones_of_the_same_length() -> None:
+    """Many known user agents of one length fill the table: lines with others of that length probe
+    slots that hold a string, and only an equal one counts."""
+    known = [f"agent-{n:04d}" for n in range(0, 600, 2)]
+    texts = [f"agent-{n:04d}" for n in range(600)]
+    lines = [f'203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "{t}"' for t in texts]
+    frame = pl.DataFrame({"line": lines}).with_row_index("line_no")
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    humans = native.KnownAgents.of(pl.Series(known))
+    out, _ = native.split(frame, program, Detector().split_hints(), fields=("user_agent",), humans=humans)
+    assert out["_candidate"].all()
+    assert out["_human"].to_list() == [n % 2 == 0 for n in range(600)]

@@ -8,10 +8,12 @@ quiet.
 from __future__ import annotations
 
 import ipaddress
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -439,3 +441,20 @@ def test_cached_user_agents_are_copies_and_the_cache_is_bounded(monkeypatch: pyt
     later = pl.Series([f"{CHROME} build/{n}" for n in range(30, 60)])  # 20 new ones: over the limit
     cache = detector.classify_agents(later)
     assert sorted(cache["user_agent"].to_list()) == sorted(later.to_list())  # what this batch needs
+
+
+def test_the_known_human_agents_are_the_cached_people_and_follow_the_cache() -> None:
+    """What the native splitter looks user agents up in: the classified ones that are no bot and not
+    generic, rebuilt when new ones are classified."""
+
+    def strings(known: native.KnownAgents | None) -> list[str]:
+        assert known is not None
+        offsets = np.frombuffer(known.offsets, dtype=np.int64)
+        return sorted(known.data[a:b].decode() for a, b in pairwise(offsets))
+
+    detector = Detector()
+    assert detector.known_humans() is None
+    detector.classify_agents(pl.Series([CHROME, GPTBOT, "curl/8.5.0", "ü browser"]))
+    assert strings(detector.known_humans()) == sorted([CHROME, "ü browser"])
+    detector.classify_agents(pl.Series([CHROME + " Edg/141", GOOGLEBOT]))
+    assert strings(detector.known_humans()) == sorted([CHROME, CHROME + " Edg/141", "ü browser"])
