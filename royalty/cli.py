@@ -6,6 +6,8 @@ Errors from the library are printed as one line on stderr and mapped to the exit
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -101,4 +103,14 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    """The console script: ``run`` and exit with its code.
+
+    The exit handlers run (open files, temporary directories, logging), but not Python's teardown, which
+    frees every object one at a time: 0.1 s after a large ingest, for memory the OS takes back at once.
+    Every ledger is closed by the command that opened it."""
+    code = run(sys.argv[1:])
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`royalty usage | head`), a closed stream
+            stream.flush()
+    os._exit(code)

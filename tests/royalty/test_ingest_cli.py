@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ledger.errors import EXIT_INPUT
+from ledger.errors import EXIT_INPUT, EXIT_NOT_FOUND
+from ledger.store.db import Ledger
 from tests.conftest import IMC as IMC_PATH
 
 IMC = str(IMC_PATH)
@@ -80,3 +81,34 @@ def test_the_command_keeps_numpy_blas_to_one_thread() -> None:
         check=True,
     )
     assert out.stdout.strip() == "4"
+
+
+def test_the_console_script_exits_with_its_code_and_all_its_output(tmp_path: Path) -> None:
+    """``main`` skips Python's teardown: all that a command printed (megabytes through a pipe) is there,
+    the exit code is the command's, the ledger it wrote is complete, and the exit handlers ran, with
+    what they printed last."""
+    db = str(tmp_path / "l.duckdb")
+    script = (
+        "import atexit, sys; atexit.register(lambda: sys.stdout.write('handler ran')); "
+        "from royalty.cli import main; sys.argv = ['royalty'] + sys.argv[1:]; main()"
+    )
+
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as a user's shell has it
+
+    def royalty(*args: str) -> tuple[int, str, str]:
+        done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=buffered)
+        assert done.stdout.endswith("handler ran"), done.stdout[-200:]
+        return done.returncode, done.stdout.removesuffix("handler ran"), done.stderr
+
+    code, _, errors = royalty("--db", db, "ingest", IMC, "--outlet", "imc")
+    assert code == EXIT_NOT_FOUND and "imc" in errors  # no such outlet yet
+    assert royalty("--db", db, "outlets", "add", "imc", "--name", "IMC", "--domain", "websitec.com")[0] == 0
+    code, shown, _ = royalty("--db", db, "ingest", IMC, "--outlet", "imc", "--dry-run", "--lines", "10000", "--json")
+    assert code == 0 and len(shown) > 1_000_000
+    json.loads(shown)  # whole, to its last byte
+    code, out, errors = royalty("--db", db, "ingest", IMC, "--outlet", "imc", "--json")
+    assert code == 0, errors
+    result = json.loads(out)
+    with Ledger(db, read_only=True) as ledger:
+        assert ledger.rows("SELECT lines_total FROM uploads")[0]["lines_total"] == result["lines"] > 4000
+        assert ledger.rows("SELECT count(*) AS n FROM fetches WHERE ai")[0]["n"] == result["ai_fetches"] > 0
