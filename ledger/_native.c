@@ -1124,12 +1124,63 @@ done:
     return result;
 }
 
+/* requests(strings) -> (ok: bytearray[n], views: [method, target, protocol] as bytearray[16n] each)
+ * ok when a request is exactly "METHOD /target HTTP/d" or ".../d.d" (the typing's plain request,
+ * ^[A-Z]+ /\S* HTTP/\d(?:\.\d)?$, for ASCII: a byte past it says no); the three parts are then views
+ * over the strings' own data buffers (or inline), empty where not ok. */
+static PyObject *requests(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *strings;
+    if (!PyArg_ParseTuple(args, "O", &strings)) return NULL;
+    PyObject *ok = NULL, *views = NULL, *result = NULL;
+    Strings texts;
+    if (!strings_from(strings, &texts, "requests")) goto done;
+    Py_ssize_t n = texts.n;
+    ok = PyByteArray_FromStringAndSize(NULL, n);
+    views = PyList_New(3);
+    if (!ok || !views) goto done;
+    unsigned char *view_bufs[3];
+    if (!new_views(views, 3, n, view_bufs)) goto done;
+    char *ok_out = PyByteArray_AS_STRING(ok);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        int32_t buffer;
+        const unsigned char *p = string_at(&texts, i, &len, &buffer), *end = p + len, *q = p;
+        while (q < end && *q >= 'A' && *q <= 'Z') q++;
+        const unsigned char *method_end = q;
+        int good = q > p && end - q >= 2 && q[0] == ' ' && q[1] == '/';
+        const unsigned char *target = q + 1, *target_end = target;
+        if (good) {
+            target_end = skip_run(target, end, 1, 0, 0);
+            while (target_end < end && !(*target_end & 0x80) && !is_space(*target_end)) target_end++;
+            const unsigned char *v = target_end + 6; /* after " HTTP/" */
+            good = end - target_end >= 7 && memcmp(target_end, " HTTP/", 6) == 0 && is_digit(*v)
+                   && (end - v == 1 || (end - v == 3 && v[1] == '.' && is_digit(v[2])));
+        }
+        ok_out[i] = (char)good;
+        const unsigned char *base = buffer >= 0 ? (const unsigned char *)texts.bufs[buffer].buf : NULL;
+        Span parts[3] = {{p, method_end - p}, {target, target_end - target}, {target_end + 1, end - target_end - 1}};
+        int index[3] = {0, 1, 2};
+        int64_t sizes[3] = {0, 0, 0};
+        emit_views(view_bufs, i, good, parts, index, 3, base, buffer, sizes);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(OO)", ok, views);
+done:
+    Py_XDECREF(ok);
+    Py_XDECREF(views);
+    strings_release(&texts);
+    return result;
+}
+
 static PyMethodDef METHODS[] = {
     {"split", split, METH_VARARGS, "Run a split-plan program over a batch of lines (see the module source)."},
     {"lines", lines, METH_VARARGS, "Binary views of the newline-terminated lines of a block."},
     {"addresses", addresses, METH_VARARGS, "IP addresses as 128-bit numbers (see the module source)."},
     {"columns", columns, METH_VARARGS, "Cut separator-split lines into the wanted columns (see the source)."},
     {"invalid_utf8", invalid_utf8, METH_VARARGS, "Which strings are not well-formed UTF-8."},
+    {"requests", requests, METH_VARARGS, "Plain requests cut into method, target and protocol (see the source)."},
     {NULL, NULL, 0, NULL},
 };
 

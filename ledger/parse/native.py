@@ -201,6 +201,20 @@ def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.D
     return (cut if taken.all() else cut.filter(taken_series)), taken_series
 
 
+def request_parts(requests: pl.Series) -> pl.DataFrame | None:
+    """Which requests are plain, ``METHOD /target HTTP/x`` (``_simple``), and for those their three parts
+    (``_req_method``, ``_req_target``, ``_req_protocol``; null elsewhere), cut natively; None without the extension.
+    ASCII only: a plain request with other bytes says no here, and takes the general typing."""
+    if _native is None:
+        return None
+    strings = string_views(requests)
+    ok, views = _native.requests(strings)
+    simple = np.frombuffer(ok, dtype=np.bool_)
+    names = ("_req_method", "_req_target", "_req_protocol")
+    cut = [pl.Series(name, _views(simple, view, strings, None)) for name, view in zip(names, views, strict=True)]
+    return pl.DataFrame([pl.Series("_simple", simple), *cut])
+
+
 StringViews = tuple[pa.Buffer, pa.Buffer | None, int, int, tuple[pa.Buffer, ...]]
 
 

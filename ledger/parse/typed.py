@@ -7,6 +7,7 @@ from typing import Any
 import polars as pl
 
 from ledger.formats.spec import CANONICAL, LogFormat
+from ledger.parse import native
 
 RAW_LIMIT = 2048
 REASON_EMPTY = "empty line"
@@ -123,7 +124,10 @@ def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     frame = with_missing(frame)
     # a target row has no request: text layouts (every line with one) skip that test
     targets = _target_rows() if frame["request"].null_count() else pl.lit(False)
-    frame = frame.with_columns(_plain_rows().alias("_plain"), targets.alias("_target"))
+    cut = native.request_parts(frame["request"]) if frame["request"].null_count() < frame.height else None
+    if cut is not None:  # the plain requests and their parts, natively
+        frame = frame.hstack(cut)
+    frame = frame.with_columns(_plain_rows(native=cut is not None).alias("_plain"), targets.alias("_target"))
     quick = frame.filter(pl.col("_plain"))
     target = frame.filter(~pl.col("_plain") & pl.col("_target"))
     general = frame.filter(~pl.col("_plain") & ~pl.col("_target"))
@@ -137,6 +141,7 @@ def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     return pl.concat(parts).sort("line_no") if len(parts) > 1 else parts[0]
 
 
+_SIMPLE_REQUEST = r"^[A-Z]+ /\S* HTTP/\d(?:\.\d)?$"
 _BARE_CLIENT = r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
 
 
@@ -144,10 +149,11 @@ def _no_escape(*columns: str) -> pl.Expr:
     return ~pl.any_horizontal([pl.col(c).str.contains("\\", literal=True).fill_null(False) for c in columns])
 
 
-def _plain_rows() -> pl.Expr:
+def _plain_rows(*, native: bool = False) -> pl.Expr:
     """A text layout's line: one request field "METHOD /path HTTP/x", a bare address, no escapes (a
-    forwarded-for chain, as load balancers add to every line, is read the general way)."""
-    simple_request = pl.col("request").str.contains(r"^[A-Z]+ /\S* HTTP/\d(?:\.\d)?$").fill_null(False)
+    forwarded-for chain, as load balancers add to every line, is read the general way). ``native``: the
+    ``_simple`` column tells the plain requests (``request_parts``)."""
+    simple_request = pl.col("_simple") if native else pl.col("request").str.contains(_SIMPLE_REQUEST).fill_null(False)
     return (
         _no_escape("request", "referer", "user_agent", "forwarded_for")
         & simple_request
@@ -169,9 +175,11 @@ def _target_rows() -> pl.Expr:
 
 
 def _typed_plain(frame: pl.DataFrame) -> pl.DataFrame:
+    forwarded = _address(pl.col("forwarded_for"))  # no escapes in it: what the general path makes of it
+    if "_req_method" in frame.columns:  # cut natively (request_parts)
+        return _typed_simple(frame, pl.col("_req_method"), pl.col("_req_target"), pl.col("_req_protocol"), forwarded)
     frame = frame.with_columns(pl.col("request").str.split_exact(" ", 2).alias("_request"))  # computed once
     parts = pl.col("_request")
-    forwarded = _address(pl.col("forwarded_for"))  # no escapes in it: what the general path makes of it
     return _typed_simple(
         frame, parts.struct.field("field_0"), parts.struct.field("field_1"), parts.struct.field("field_2"), forwarded
     )

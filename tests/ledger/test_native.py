@@ -533,3 +533,35 @@ def test_unknown_agents_are_not_taken_for_known_ones_of_the_same_length() -> Non
     out, _ = native.split(frame, program, Detector().split_hints(), fields=("user_agent",), humans=humans)
     assert out["_candidate"].all()
     assert out["_human"].to_list() == [n % 2 == 0 for n in range(600)]
+
+
+request_texts = st.one_of(
+    st.builds(
+        lambda method, target, version, extra: f"{method} {target} HTTP/{version}{extra}",
+        st.sampled_from(["GET", "POST", "get", "g", "GEg", "G3T", "", "PROPFIND", "É"]),
+        st.sampled_from(["/", "/a/b?c=d", "/ä", "/a b", "/a\tb", "x", "", "/" + "z" * 30, "/a\u00a0b", "//x"]),
+        st.sampled_from(["1.1", "2", "2.0", "1.", "x", "١", "1.1.1", "10"]),
+        st.sampled_from(["", " ", "\n", "x"]),
+    ),
+    st.text(max_size=40),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.none(), request_texts), max_size=20), st.integers(0, 3))
+def test_native_plain_requests_are_the_regexs_and_cut_as_split_exact(requests: list[str | None], skip: int) -> None:
+    """A request the native cut calls plain matches the typing's regex (ASCII ones: exactly those), and
+    its parts are what split_exact gives."""
+    from ledger.parse.typed import _SIMPLE_REQUEST
+
+    column = pl.Series([None] * skip + requests, dtype=pl.String).slice(skip)
+    cut = native.request_parts(column)
+    assert cut is not None and cut.height == len(requests)
+    regex = column.str.contains(_SIMPLE_REQUEST).fill_null(False)
+    for simple, matched, text in zip(cut["_simple"], regex, requests, strict=True):
+        assert not simple or matched
+        assert simple == matched or not text or not text.isascii()
+    parts = column.str.split_exact(" ", 2).struct.unnest()
+    for k, simple in enumerate(cut["_simple"]):
+        expected = parts.row(k) if simple else (None, None, None)
+        assert cut.select("_req_method", "_req_target", "_req_protocol").row(k) == expected
