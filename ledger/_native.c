@@ -204,29 +204,37 @@ typedef struct {
 } Marks;
 
 /* The first `quotes` double quotes of a line into cuts, and its marks, in one pass (16 bytes at a time
- * where SSE2 is there); the number of quotes found up to `quotes`, or -1 when a quote is escaped. */
-static int scan_line(const unsigned char *line, Py_ssize_t len, int quotes, const unsigned char **cuts, Marks *marks) {
+ * where SSE2 is there); the number of quotes found up to `quotes`, or -1 when a quote is escaped.
+ * `readable` (at least len) is how many bytes from the line's start may be read: a line inside a block is
+ * followed by others, so its last chunk is read whole and the bytes past its end are masked out. */
+static int scan_line(const unsigned char *line, Py_ssize_t len, Py_ssize_t readable, int quotes,
+                     const unsigned char **cuts, Marks *marks) {
     int found = 0;
     unsigned backslashes = 0, pairs = 0;
     Py_ssize_t i = 0;
 #ifdef __SSE2__
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
     const __m128i underscore = _mm_set1_epi8('_'), s = _mm_set1_epi8('s');
-    for (; i + 17 <= len; i += 16) { /* the next chunk's first byte is read too, for "_s" across chunks */
+    for (; i < len && i + 17 <= readable; i += 16) { /* the next byte is read too, for "_s" across chunks */
         __m128i chunk = _mm_loadu_si128((const __m128i *)(line + i));
         __m128i next = _mm_loadu_si128((const __m128i *)(line + i + 1));
-        unsigned found_quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, quote));
-        backslashes |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, backslash));
-        pairs |= (unsigned)_mm_movemask_epi8(
-            _mm_and_si128(_mm_cmpeq_epi8(chunk, underscore), _mm_cmpeq_epi8(next, s)));
+        Py_ssize_t left = len - i; /* bytes of the line from here; pairs must start before its last byte */
+        unsigned in_line = left >= 16 ? 0xFFFFu : (1u << left) - 1;
+        unsigned pair_starts = left >= 17 ? 0xFFFFu : (1u << (left - 1)) - 1;
+        unsigned found_quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, quote)) & in_line;
+        backslashes |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, backslash)) & in_line;
+        pairs |= (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(chunk, underscore), _mm_cmpeq_epi8(next, s)))
+                 & pair_starts;
         for (; found_quotes; found_quotes &= found_quotes - 1) {
             const unsigned char *at = line + i + __builtin_ctz(found_quotes);
             if (at > line && at[-1] == '\\') return -1;
             if (found < quotes) cuts[found++] = at;
         }
     }
+#else
+    (void)readable;
 #endif
-    for (; i < len; i++) {
+    for (; i < len; i++) { /* near the end of the data: a byte at a time */
         unsigned char c = line[i];
         if (c == '\\') backslashes = 1;
         else if (c == '_' && i + 1 < len && line[i + 1] == 's') pairs = 1;
@@ -242,12 +250,12 @@ static int scan_line(const unsigned char *line, Py_ssize_t len, int quotes, cons
 
 /* Runs the program on one line; 1 and the captured spans when the plan takes it. The first `quotes`
  * double quotes cut the line; an escaped quote anywhere sends it to the regex. */
-static int run_line(const unsigned char *line, Py_ssize_t len, const unsigned char *program, Py_ssize_t plen,
-                    int quotes, Span *spans, Marks *marks) {
+static int run_line(const unsigned char *line, Py_ssize_t len, Py_ssize_t readable, const unsigned char *program,
+                    Py_ssize_t plen, int quotes, Span *spans, Marks *marks) {
     const unsigned char *end = line + len;
     const unsigned char *cuts[MAX_SEGMENTS + 1];
     const unsigned char *p;
-    if (scan_line(line, len, quotes, cuts, marks) < quotes) return 0;
+    if (scan_line(line, len, readable, quotes, cuts, marks) < quotes) return 0;
     int segment = 0;
     const unsigned char *seg_start = line;
     const unsigned char *seg_end = quotes ? cuts[0] : end;
@@ -491,7 +499,17 @@ static int quiet_candidate(const Triage *t, const unsigned char *line, Py_ssize_
 
 /* A 64-bit hash of a string, 8 bytes at a time (a table key: hits are compared byte for byte). */
 static inline uint64_t hash_bytes(const unsigned char *p, Py_ssize_t len) {
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)len;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)len, g = 0x2545F4914F6CDD1DULL;
+    for (; len >= 16; p += 16, len -= 16) { /* two independent lanes: half the multiply chain */
+        uint64_t one, two;
+        memcpy(&one, p, 8);
+        memcpy(&two, p + 8, 8);
+        h = (h ^ one) * 0xFF51AFD7ED558CCDULL;
+        g = (g ^ two) * 0xC4CEB9FE1A85EC53ULL;
+        h ^= h >> 32;
+        g ^= g >> 29;
+    }
+    h ^= g * 0x9E3779B97F4A7C15ULL;
     for (; len >= 8; p += 8, len -= 8) {
         uint64_t word;
         memcpy(&word, p, 8);
@@ -933,7 +951,8 @@ static PyObject *split(PyObject *self, PyObject *args) {
         int32_t buffer;
         const unsigned char *line = string_at(&lines, i, &len, &buffer);
         Marks marks = {1, 1}; /* set by run_line; "maybe" when it gave up early */
-        int good = len > 0 && run_line(line, len, prog, plen, quotes, spans, &marks);
+        Py_ssize_t readable = buffer >= 0 ? (const unsigned char *)lines.bufs[buffer].buf + lines.bufs[buffer].len - line : len;
+        int good = len > 0 && run_line(line, len, readable, prog, plen, quotes, spans, &marks);
         int64_t micros = 0;
         if (good && time_field >= 0) good = parse_clf(spans[time_field].start, spans[time_field].len, &micros);
         int candidate = good && triage->on && quiet_candidate(triage, line, len, spans, &marks);

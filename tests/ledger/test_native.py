@@ -565,3 +565,23 @@ def test_native_plain_requests_are_the_regexs_and_cut_as_split_exact(requests: l
     for k, simple in enumerate(cut["_simple"]):
         expected = parts.row(k) if simple else (None, None, None)
         assert cut.select("_req_method", "_req_target", "_req_protocol").row(k) == expected
+
+
+def test_a_lines_last_chunk_reads_nothing_of_the_next_line() -> None:
+    """The splitter reads a line's last 16 bytes whole, past its end into the next line's bytes: a quote
+    or a backslash there is not the line's. Lines of every length, each followed by one that starts with
+    them."""
+    base = '203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "ua'
+    lines = []
+    for pad in range(20):
+        for after in ('"', '\\"', "\\", '"x" "y"'):
+            lines += [base + "a" * pad, after + base + 'a"', base + "a" * pad + '"', after + base + 'a"']
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    frame = pl.DataFrame({"line": lines}).with_row_index("line_no")
+    out, taken = native.split(frame, program, Detector().split_hints(), fields=("user_agent",))
+    unclosed = [k for k in range(0, len(lines), 2) if not lines[k].endswith('"')]
+    closed = [k for k in range(0, len(lines), 2) if lines[k].endswith('"')]
+    assert not any(taken[k] for k in unclosed)  # five quotes of its own: the regex's, and rejected
+    assert all(taken[k] and out["_candidate"][k] for k in closed)  # no backslash of its own
+    assert_same(three_ways(PRESETS["combined"], lines))
