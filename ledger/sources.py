@@ -13,6 +13,7 @@ treats the same content (even recompressed or renamed) as the same upload.
 from __future__ import annotations
 
 import bz2
+import contextlib
 import hashlib
 import lzma
 import sys
@@ -136,6 +137,7 @@ class Source:
         self._hashing = hashing
         content = hashlib.sha256()
         sizes = _block_sizes(block_size)
+        stream: IO[bytes] | None = None
         try:
             head = hashing.raw.peek(8)[:8] if hasattr(hashing.raw, "peek") else b""
             stream, self.compression = _decompressing(hashing, head)
@@ -167,6 +169,9 @@ class Source:
                 line_no += len(lines)
             self.lines = line_no - 1
         finally:
+            if stream is not None and self.compression != "none":
+                with contextlib.suppress(OSError, EOFError, ValueError):  # an error of its own is raised already
+                    stream.close()  # the gzip reader's thread stops; the raw stream (stdin too) is closed below
             if self.path is not None:
                 hashing.close()
         self.raw_sha256 = hashing.digest.hexdigest()
@@ -192,10 +197,12 @@ class Source:
                 "re-export or re-compress the log and upload it again",
                 path=self.name,
             ) from exc
-        except Exception as exc:  # zstandard raises its own ZstdError type
-            if type(exc).__name__ == "ZstdError":
+        except Exception as exc:  # ISA-L and zstandard raise error types of their own
+            if type(exc).__name__ in ("IsalError", "ZstdError"):
                 raise InputError(
-                    f"corrupt zstd data near byte {hashing.size} of the file ({exc})", path=self.name
+                    f"corrupt {self.compression} data near byte {hashing.size} of the file ({exc}); "
+                    "re-export or re-compress the log and upload it again",
+                    path=self.name,
                 ) from exc
             raise
 
@@ -267,16 +274,19 @@ def _decompressing(hashing: _HashingReader, head: bytes) -> tuple[IO[bytes], str
 
 def _open_codec(name: str, raw: BinaryIO) -> IO[bytes]:
     if name == "gzip":
-        from isal import igzip
+        # ISA-L, in a thread of its own (one core decompresses while the reader hashes and cuts lines); its
+        # reader also takes the input 8 MiB at a time: GzipFile's small reads took twice the CPU (measured:
+        # 1.0 -> 0.55 s for 1.2 GB). Concatenated members are read like gzip's.
+        from isal import igzip_threaded
 
-        return cast(IO[bytes], igzip.GzipFile(fileobj=raw, mode="rb"))
+        return cast(IO[bytes], igzip_threaded.open(raw, "rb", threads=1))
     if name == "bzip2":
         return bz2.BZ2File(raw, "rb")
     if name == "xz":
         return lzma.LZMAFile(raw, "rb")
     import zstandard
 
-    return cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True))
+    return cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=False))
 
 
 _END = object()

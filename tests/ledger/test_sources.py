@@ -249,3 +249,27 @@ def test_a_block_is_used_again_only_when_nothing_refers_to_it() -> None:
     del again, held
     bigger = blocks.take(5_000_000)  # the free small ones are dropped, not kept beside it
     assert [len(block) for block in blocks._kept] == [len(bigger)] and len(bigger) >= 5_000_000
+
+
+@pytest.mark.parametrize("stop", ["early", "at the end", "on corrupt data"])
+def test_the_gzip_readers_thread_stops_with_the_source(tmp_path: Path, stop: str) -> None:
+    """gzip is decompressed in a thread of its own: it ends when the source is read, abandoned (an error
+    or Ctrl-C elsewhere) or fails, and leaves no thread behind."""
+    import threading
+
+    path = tmp_path / "big.log.gz"
+    data = gzip.compress((TEXT + b"\n") * 200_000)
+    path.write_bytes(data if stop != "on corrupt data" else data[: len(data) // 2] + b"\x00" * 64)
+    before = set(threading.enumerate())
+    batches = Source.open(str(path)).batches(block_size=64 * 1024)
+    if stop == "early":
+        next(batches)
+        assert set(threading.enumerate()) - before  # the decompressing thread runs
+        batches.close()
+    elif stop == "at the end":
+        assert sum(batch.lines.len() for batch in batches) == 800_000
+    else:
+        with pytest.raises(InputError, match=r"corrupt (or truncated )?gzip data near byte \d+"):
+            for _ in batches:
+                pass
+    assert not set(threading.enumerate()) - before  # stopped and joined by the source, not left to end
