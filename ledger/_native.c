@@ -697,6 +697,15 @@ static int strings_from(PyObject *arg, Strings *s, const char *fn) {
     return 1;
 }
 
+/* The one argument of addresses() and requests(), a string-view array (strings_from); texts can be
+ * released whatever this returns. */
+static int strings_argument(PyObject *args, Strings *texts, const char *fn) {
+    PyObject *strings;
+    memset(texts, 0, sizeof *texts);
+    if (!PyArg_ParseTuple(args, "O", &strings)) return 0;
+    return strings_from(strings, texts, fn);
+}
+
 /* Element i: its bytes and length, and the data buffer they are in (-1: inline, or null read as ""). */
 static inline const unsigned char *string_at(const Strings *s, Py_ssize_t i, Py_ssize_t *len, int32_t *buffer) {
     const unsigned char *view = (const unsigned char *)s->views.buf + 16 * (s->offset + i);
@@ -1098,11 +1107,9 @@ done:
  * IPv4, zone ids), which ledger.detect.iplists reads with the standard library. */
 static PyObject *addresses(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *strings;
-    if (!PyArg_ParseTuple(args, "O", &strings)) return NULL;
     PyObject *kinds = NULL, *numbers = NULL, *result = NULL;
     Strings texts;
-    if (!strings_from(strings, &texts, "addresses")) goto done;
+    if (!strings_argument(args, &texts, "addresses")) goto done;
     Py_ssize_t n = texts.n;
     kinds = PyByteArray_FromStringAndSize(NULL, n);
     numbers = PyByteArray_FromStringAndSize(NULL, n * 16);
@@ -1149,11 +1156,9 @@ done:
  * over the strings' own data buffers (or inline), empty where not ok. */
 static PyObject *requests(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *strings;
-    if (!PyArg_ParseTuple(args, "O", &strings)) return NULL;
     PyObject *ok = NULL, *views = NULL, *result = NULL;
     Strings texts;
-    if (!strings_from(strings, &texts, "requests")) goto done;
+    if (!strings_argument(args, &texts, "requests")) goto done;
     Py_ssize_t n = texts.n;
     ok = PyByteArray_FromStringAndSize(NULL, n);
     views = PyList_New(3);
