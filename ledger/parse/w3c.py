@@ -47,6 +47,22 @@ _DATE, _OFFSET = re.compile(_DATE_PATTERN), re.compile(_OFFSET_PATTERN)
 REASON_DIRECTIVE = "W3C directive line (#Fields, #Version, ...): not a request"
 
 
+def with_stamps(data: pl.DataFrame, offset: pl.Expr) -> pl.DataFrame:
+    """``time`` as ISO 8601 (the date, "T", the time, the ``offset`` "+hh:mm") and ``ts``, what
+    ``typed.iso8601`` reads from it (a property test holds them equal), read directly from the date and
+    time (``%Y-%m-%dT%H:%M:%S%.f``) with the offset then subtracted: a third of the general reading's cost,
+    which strips the whole string and tries two rewrites of its end first."""
+    stamp = pl.col("date").str.strip_chars() + pl.lit("T") + pl.col("time").str.strip_chars()
+    data = data.with_columns(stamp.alias("_stamp"), offset.alias("_offset"))
+    sign = pl.when(pl.col("_offset").str.starts_with("-")).then(-1).otherwise(1)
+    minutes = sign * (
+        pl.col("_offset").str.slice(1, 2).cast(pl.Int64) * 60 + pl.col("_offset").str.slice(4, 2).cast(pl.Int64)
+    )
+    naive = pl.col("_stamp").str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+    utc = (naive - pl.duration(minutes=minutes)).dt.replace_time_zone("UTC")
+    return data.with_columns((pl.col("_stamp") + pl.col("_offset")).alias("time"), utc.alias("ts")).drop("_stamp")
+
+
 def _field_names(header: str) -> list[str]:
     return header.split(":", 1)[1].split()
 
@@ -177,10 +193,7 @@ class W3cParser:
             data = data.with_columns(pl.col("_date").alias("date"))
         if "time" not in wanted:
             data = data.with_columns(pl.lit(None, dtype=pl.String).alias("time"))
-        offset = pl.coalesce(pl.col("_offset"), pl.lit(self.offset))
-        data = data.with_columns(
-            (pl.col("date").str.strip_chars() + pl.lit("T") + pl.col("time").str.strip_chars() + offset).alias("time")
-        )
+        data = with_stamps(data, pl.coalesce(pl.col("_offset"), pl.lit(self.offset)))
         why = f"fewer than the {needed} columns the last #Fields directive needs" if names else "no #Fields yet"
         data = data.with_columns(
             pl.when(pl.col("_columns_ok")).then(None).otherwise(pl.lit(why)).alias("_why"),

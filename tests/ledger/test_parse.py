@@ -293,3 +293,41 @@ def test_normal_hosts_is_normal_host_and_leaves_its_input_alone(hosts: list[str 
     expected = pl.select(normal_host(pl.lit(series))).to_series().to_list()
     assert normal_hosts(series).to_list() == expected
     assert series.to_list() == hosts
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.none(),
+                st.sampled_from(["2026-10-01", " 2026-10-01", "2026-1-01", "2026-02-30", "26-10-01", "2026-10-01Z"]),
+                st.dates().map(str),
+                st.text(max_size=12),
+            ),
+            st.one_of(
+                st.none(),
+                st.sampled_from(
+                    ["00:00:01", "23:59:59.123", "24:00:00", "1:2:3", "00:00:01Z", "00:00:01+0500", " 12:00:00 "]
+                ),
+                st.times().map(str),
+                st.text(max_size=12),
+            ),
+            st.sampled_from(["+00:00", "+05:00", "-03:30", "+14:00", "-12:00"]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_w3c_times_read_directly_are_what_the_iso8601_reading_gives(
+    rows: list[tuple[str | None, str | None, str]],
+) -> None:
+    """W3C times are read straight from their date and time where those are plain, and by the general
+    ISO 8601 reading otherwise: both give the same instant, or both none."""
+    from ledger.parse.typed import iso8601
+    from ledger.parse.w3c import with_stamps
+
+    frame = pl.DataFrame(rows, schema={"date": pl.String, "time": pl.String, "offset": pl.String}, orient="row")
+    stamped = with_stamps(frame, pl.col("offset"))
+    expected = stamped.select(iso8601(pl.col("time"))).to_series()
+    assert stamped["ts"].to_list() == expected.to_list()
