@@ -220,12 +220,14 @@ class _Blocks:
 
     def take(self, size: int) -> bytearray:
         """A free block of at least ``size`` bytes (free ones too small for it are let go)."""
-        for k in range(len(self._kept)):
+        small = []
+        for k in range(len(self._kept)):  # by index: a loop variable would be one more reference
             if _unused(self._kept[k]):
                 if len(self._kept[k]) >= size:
                     return self._kept[k]
-                self._kept[k] = None  # type: ignore[call-overload]  # removed below
-        self._kept = [block for block in self._kept if block is not None]
+                small.append(k)
+        for k in reversed(small):
+            del self._kept[k]
         fresh = bytearray(size + (1 << 20) - size % (1 << 20))  # room for a longer carry
         if len(self._kept) < self.KEEP:
             self._kept.append(fresh)

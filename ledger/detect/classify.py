@@ -220,9 +220,9 @@ class Detector:
         """
         if raw.height == 0:
             return pl.Series("quiet", [], dtype=pl.Boolean)
-        if "_candidate" in raw.columns:  # the native splitter ran every test but the user agent's
-            known = raw["_human"] if "_human" in raw.columns else pl.repeat(False, raw.height, eager=True)
-            candidates = raw["_candidate"] & ~known  # known ones: a person's user agent, looked up natively
+        if "_candidate" in raw.columns:  # the native splitter ran every test, and knew some user agents
+            known = raw["_human"]  # a person's user agent, found natively in ``known_humans``
+            candidates = raw["_candidate"] & ~known
             quiet = known.alias("quiet")
             if candidates.any():
                 agents = self.agent_classes(raw["user_agent"].filter(candidates))

@@ -122,9 +122,10 @@ def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     for its lines (tests/ledger/test_parse.py checks it on generated rows).
     """
     frame = with_missing(frame)
+    missing = frame["request"].null_count()
     # a target row has no request: text layouts (every line with one) skip that test
-    targets = _target_rows() if frame["request"].null_count() else pl.lit(False)
-    cut = native.request_parts(frame["request"]) if frame["request"].null_count() < frame.height else None
+    targets = _target_rows() if missing else pl.lit(False)
+    cut = native.request_parts(frame["request"]) if missing < frame.height else None
     if cut is not None:  # the plain requests and their parts, natively
         frame = frame.hstack(cut)
     frame = frame.with_columns(_plain_rows(native=cut is not None).alias("_plain"), targets.alias("_target"))
