@@ -13,9 +13,11 @@
  *       buffers: [bytearray, or None for the lines' own data buffers] per output field)
  * outputs: the capture indices whose views are written (bytes), by default every field.
  * ok: bit 0 when the line was taken, bit 1 when the triage's tests (see quiet_candidate) pass on it, bit 2
- *   when they do and its user agent is one of the known human ones.
+ *   when they do and its user agent is one of the known people's, bit 3 when they do and it is one of the
+ *   known other bots' or there is none ("-" or empty).
  * triage: (range starts, ends as (high, low) uint64 pairs, needles, client, referer, agent, host, forwarded
- *   [, known human user agents end to end, where each starts as count + 1 int64 offsets]).
+ *   [, known user agents end to end, where each starts as count + 1 int64 offsets, the kind of each as
+ *   one byte: 1 a person's, 2 another bot's]).
  * strings: the lines as an Arrow string-view array, read in place (see strings_from): polars' own layout,
  *   so no copy of the batch is made to call this.
  * program: 3-byte ops, one run per quote-split segment, each run ended by OP_END:
@@ -306,7 +308,7 @@ static int run_line(const unsigned char *line, Py_ssize_t len, Py_ssize_t readab
 }
 
 /* The triage's tests on one line (ledger.detect.classify.Detector.quiet): whether it may be plain human
- * traffic, before its user agent is looked up. Conservative: an address that is not a dotted quad or
+ * traffic or another (non-AI, undeclared) bot's, before its user agent is looked up. Conservative: an address that is not a dotted quad or
  * plain IPv6 text (no port, no embedded IPv4, no zone), or anything unusual says no, and the line takes
  * the full path. */
 typedef unsigned __int128 u128;
@@ -326,10 +328,12 @@ typedef struct {
     Py_ssize_t starts_of[MAX_NEEDLES], lengths[MAX_NEEDLES];
     int next[MAX_NEEDLES], by_first[256]; /* the needles starting with each character, as linked lists */
     int client, referer, agent, host, forwarded; /* capture indices, -1 when the layout has none */
-    /* user agents known to be a person's browser (see known_human): their bytes end to end, where each
-     * starts (count + 1 offsets), and an open-addressing table of their indices + 1 by hash */
-    const unsigned char *humans;
-    const int64_t *human_at;
+    /* user agents known to be a person's browser or another bot (see known_agent): their bytes end to
+     * end, where each starts (count + 1 offsets), the kind of each, and an open-addressing table of their
+     * indices + 1 by hash */
+    const unsigned char *agents;
+    const int64_t *agent_at;
+    const unsigned char *kinds;
     uint32_t *slots;
     uint64_t slot_mask;
 } Triage;
@@ -480,7 +484,6 @@ static int quiet_candidate(const Triage *t, const unsigned char *line, Py_ssize_
                            const Marks *marks) {
     if (t->client < 0 || t->agent < 0) return 0;
     const Span *agent = &spans[t->agent];
-    if (agent->len == 0 || span_is(agent, "-")) return 0;
     /* utm_source anywhere but in the user agent (which no referral reads: half the line, not searched) */
     const unsigned char *after = agent->start + agent->len;
     if (marks->backslash
@@ -521,26 +524,28 @@ static inline uint64_t hash_bytes(const unsigned char *p, Py_ssize_t len) {
     return h ^ (h >> 29);
 }
 
-/* Whether a user agent is one of the known human ones. */
-static int known_human(const Triage *t, const unsigned char *agent, Py_ssize_t len) {
+/* The kind of a known user agent (1 a person's, 2 another bot's), 0 for one not known. */
+static int known_agent(const Triage *t, const unsigned char *agent, Py_ssize_t len) {
     if (t->slots == NULL) return 0;
     for (uint64_t k = hash_bytes(agent, len) & t->slot_mask;; k = (k + 1) & t->slot_mask) {
         uint32_t slot = t->slots[k];
         if (slot == 0) return 0;
-        Py_ssize_t at = (Py_ssize_t)t->human_at[slot - 1], size = (Py_ssize_t)t->human_at[slot] - at;
-        if (size == len && memcmp(t->humans + at, agent, (size_t)len) == 0) return 1;
+        Py_ssize_t at = (Py_ssize_t)t->agent_at[slot - 1], size = (Py_ssize_t)t->agent_at[slot] - at;
+        if (size == len && memcmp(t->agents + at, agent, (size_t)len) == 0) return t->kinds[slot - 1];
     }
 }
 
-/* The table of known human user agents, from their bytes and count + 1 offsets; 0 with an exception when
- * they do not hold together or memory runs out. */
-static int index_humans(Triage *t, Py_buffer *humans, Py_buffer *offsets) {
+/* The table of known user agents, from their bytes, count + 1 offsets and count kinds; 0 with an exception
+ * when they do not hold together or memory runs out. */
+static int index_agents(Triage *t, Py_buffer *agents, Py_buffer *offsets, Py_buffer *kinds) {
     t->slots = NULL;
-    if (humans->obj == NULL) return 1;
+    if (agents->obj == NULL) return 1;
     Py_ssize_t count = offsets->len / 8 - 1;
     const int64_t *at = (const int64_t *)offsets->buf;
-    int ok = offsets->len % 8 == 0 && count >= 0 && count < INT32_MAX && at[0] == 0 && at[count] == humans->len;
-    for (Py_ssize_t k = 0; ok && k < count; k++) ok = at[k] <= at[k + 1];
+    int ok = offsets->len % 8 == 0 && count >= 0 && count < INT32_MAX && at[0] == 0 && at[count] == agents->len
+             && kinds->len == count;
+    for (Py_ssize_t k = 0; ok && k < count; k++)
+        ok = at[k] <= at[k + 1] && (((const unsigned char *)kinds->buf)[k] == 1 || ((const unsigned char *)kinds->buf)[k] == 2);
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "split: bad known user agents");
         return 0;
@@ -552,13 +557,14 @@ static int index_humans(Triage *t, Py_buffer *humans, Py_buffer *offsets) {
         PyErr_NoMemory();
         return 0;
     }
-    t->humans = (const unsigned char *)humans->buf;
-    t->human_at = at;
+    t->agents = (const unsigned char *)agents->buf;
+    t->agent_at = at;
+    t->kinds = (const unsigned char *)kinds->buf;
     t->slot_mask = size - 1;
     for (Py_ssize_t k = 0; k < count; k++) {
-        const unsigned char *agent = t->humans + at[k];
+        const unsigned char *agent = t->agents + at[k];
         Py_ssize_t len = (Py_ssize_t)(at[k + 1] - at[k]);
-        if (known_human(t, agent, len)) continue; /* the same string twice */
+        if (known_agent(t, agent, len)) continue; /* the same string twice: the first one's kind */
         uint64_t slot = hash_bytes(agent, len) & t->slot_mask;
         while (t->slots[slot]) slot = (slot + 1) & t->slot_mask;
         t->slots[slot] = (uint32_t)(k + 1);
@@ -567,18 +573,18 @@ static int index_humans(Triage *t, Py_buffer *humans, Py_buffer *offsets) {
 }
 
 static int triage_from(PyObject *spec, Triage *t, Py_buffer *starts, Py_buffer *ends, Py_buffer *needles,
-                       Py_buffer *humans, Py_buffer *offsets) {
+                       Py_buffer *agents, Py_buffer *offsets, Py_buffer *kinds) {
     t->on = 0;
     t->slots = NULL;
     if (spec == Py_None) return 1;
-    if (!PyArg_ParseTuple(spec, "y*y*y*iiiii|y*y*", starts, ends, needles, &t->client, &t->referer, &t->agent,
-                          &t->host, &t->forwarded, humans, offsets))
+    if (!PyArg_ParseTuple(spec, "y*y*y*iiiii|y*y*y*", starts, ends, needles, &t->client, &t->referer, &t->agent,
+                          &t->host, &t->forwarded, agents, offsets, kinds))
         return 0;
-    if ((humans->obj == NULL) != (offsets->obj == NULL)) {
+    if ((agents->obj == NULL) != (offsets->obj == NULL) || (agents->obj == NULL) != (kinds->obj == NULL)) {
         PyErr_SetString(PyExc_ValueError, "split: bad known user agents");
         return 0;
     }
-    if (!index_humans(t, humans, offsets)) return 0;
+    if (!index_agents(t, agents, offsets, kinds)) return 0;
     const char *last = needles->len ? (const char *)needles->buf + needles->len - 1 : NULL;
     if (starts->len != ends->len || starts->len % 16 || (last && *last)) {
         PyErr_SetString(PyExc_ValueError, "split: bad triage arguments");
@@ -898,7 +904,7 @@ done:
 
 static PyObject *split(PyObject *self, PyObject *args) {
     (void)self;
-    Py_buffer program, starts = {0}, ends = {0}, needles = {0}, outputs = {0}, humans = {0}, offsets = {0};
+    Py_buffer program, starts = {0}, ends = {0}, needles = {0}, outputs = {0}, agents = {0}, offsets = {0}, kinds = {0};
     int quotes, nfields, time_field;
     PyObject *strings, *spec = Py_None;
     if (!PyArg_ParseTuple(args, "Oy*iii|Oy*", &strings, &program, &quotes, &nfields, &time_field, &spec, &outputs))
@@ -913,7 +919,7 @@ static PyObject *split(PyObject *self, PyObject *args) {
         goto done;
     }
     triage->slots = NULL;
-    if (!triage_from(spec, triage, &starts, &ends, &needles, &humans, &offsets)) goto done;
+    if (!triage_from(spec, triage, &starts, &ends, &needles, &agents, &offsets, &kinds)) goto done;
     if (triage->on && (triage->client >= nfields || triage->referer >= nfields || triage->agent >= nfields
                        || triage->host >= nfields || triage->forwarded >= nfields)) {
         PyErr_SetString(PyExc_ValueError, "split: triage field outside the fields");
@@ -961,9 +967,12 @@ static PyObject *split(PyObject *self, PyObject *args) {
         int good = len > 0 && run_line(line, len, readable, prog, plen, quotes, spans, &marks);
         int64_t micros = 0;
         if (good && time_field >= 0) good = parse_clf(spans[time_field].start, spans[time_field].len, &micros);
-        int candidate = good && triage->on && quiet_candidate(triage, line, len, spans, &marks);
-        int human = candidate && known_human(triage, spans[triage->agent].start, spans[triage->agent].len);
-        ok_out[i] = (char)(good | candidate << 1 | human << 2);
+        int candidate = good && triage->on && quiet_candidate(triage, line, len, spans, &marks), kind = 0;
+        if (candidate) {
+            const Span *agent = &spans[triage->agent];
+            kind = agent->len == 0 || span_is(agent, "-") ? 2 : known_agent(triage, agent->start, agent->len);
+        }
+        ok_out[i] = (char)(good | candidate << 1 | (kind == 1) << 2 | (kind == 2) << 3);
         ts_out[i] = micros;
         const unsigned char *base = buffer >= 0 ? (const unsigned char *)lines.bufs[buffer].buf : NULL;
         emit_views(view_bufs, i, good, spans, out, nout, base, buffer, sizes);
@@ -976,8 +985,9 @@ done:
     if (ends.obj) PyBuffer_Release(&ends);
     if (needles.obj) PyBuffer_Release(&needles);
     if (outputs.obj) PyBuffer_Release(&outputs);
-    if (humans.obj) PyBuffer_Release(&humans);
+    if (agents.obj) PyBuffer_Release(&agents);
     if (offsets.obj) PyBuffer_Release(&offsets);
+    if (kinds.obj) PyBuffer_Release(&kinds);
     if (triage) PyMem_Free(triage->slots);
     PyMem_Free(triage);
     Py_XDECREF(ok);

@@ -3,12 +3,12 @@
 read (sources) -> parse and triage (formats/parse) -> outlet resolution -> detect -> write (store),
 batch by batch, so memory stays flat whatever the file size: a reader thread reads, decompresses and
 hashes the next blocks, two workers parse and detect whole batches, and the calling thread writes the
-results in order. Lines the detector's triage calls plain human traffic are only counted. Rows are
-committed at every whole DuckDB row group (one transaction for a whole file makes DuckDB hold it all in
-memory; see RowGroupWriter), and the upload is marked in progress until its final transaction: a failure
-or Ctrl-C removes every row it wrote, and a killed process's rows are removed the next time the ledger
-is opened. The same content again is a no-op reported as a duplicate; an overlap with an earlier upload
-is handled as the user chose (ledger.overlap).
+results in order. Lines the detector's triage calls plain human (or undeclared bot) traffic are only
+counted. Rows are committed at every whole DuckDB row group (one transaction for a whole file makes DuckDB
+hold it all in memory; see RowGroupWriter), and the upload is marked in progress until its final
+transaction: a failure or Ctrl-C removes every row it wrote, and a killed process's rows are removed the
+next time the ledger is opened. The same content again is a no-op reported as a duplicate; an overlap
+with an earlier upload is handled as the user chose (ledger.overlap).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class _Run:
     detector: Detector
     resolver: DomainResolver
     covered: pl.DataFrame | None
-    triage: bool = True  # let the detector's triage count plain human lines without the full detection
+    triage: bool = True  # let the detector's triage count plain human and other-bot lines without detection
     fmt: LogFormat | None = None
     parser: Parser | None = None
     lines: int = 0
@@ -202,8 +202,9 @@ def ingest_source(
     progress: Progress | None = None,
     triage: bool = True,
 ) -> IngestResult:
-    """One upload. With ``triage`` (the default), lines the detector calls plain human traffic are counted
-    without typing or detection; without it every line takes the full path. Both give the same ledger."""
+    """One upload. With ``triage`` (the default), lines the detector calls plain human or undeclared bot
+    traffic are counted without typing or detection; without it every line takes the full path. Both give
+    the same ledger."""
     options.validate(ledger)
     run = _Run(
         upload_id=f"{now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}",
@@ -336,13 +337,13 @@ def _process(run: _Run, parser: Parser, batch: Batch) -> _Done:
     detected = _detected(run, parsed)
     traffic = [detected.traffic]
     windows = [_windows(parsed)] if parsed.height else []
-    # Lines the triage let through uninspected: human traffic, counted per outlet and day.
+    # Lines the triage let through uninspected (people's and other bots' traffic), counted per outlet,
+    # day and class.
     if run.options.outlet is None and run.covered is None:  # each line's outlet from its host
         counts, moved_quiet = _quiet_by_host(run, result.quiet, batch)
         counted = int(counts["requests"].sum() or 0)
         if counts.height:
-            human = pl.lit("human").alias("class")
-            traffic.append(counts.group_by("outlet", "day").agg(human, pl.col("requests").sum()))
+            traffic.append(counts.group_by("outlet", "day", "class").agg(pl.col("requests").sum()))
             windows.append(
                 counts.group_by("outlet").agg(
                     pl.col("first_ts").min(), pl.col("last_ts").max(), pl.col("requests").sum().alias("lines")
@@ -353,8 +354,8 @@ def _process(run: _Run, parser: Parser, batch: Batch) -> _Done:
         counted = quiet.height
         if quiet.height:
             traffic.append(
-                quiet.group_by("outlet", pl.col("ts").dt.date().alias("day")).agg(
-                    pl.lit("human").alias("class"), pl.len().cast(pl.Int64).alias("requests")
+                quiet.group_by("outlet", pl.col("ts").dt.date().alias("day"), "class").agg(
+                    pl.len().cast(pl.Int64).alias("requests")
                 )
             )
             windows.append(_windows(quiet))
@@ -404,10 +405,11 @@ def _windows(counted: pl.DataFrame) -> pl.DataFrame:
 
 
 def _quiet_by_host(run: _Run, quiet: pl.DataFrame, batch: Batch) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Quiet lines counted per host and UTC day first, then the few hosts resolved to outlets (instead of
-    a join per line): (``outlet``, ``day``, ``requests``, ``first_ts``, ``last_ts`` per host and day of a
-    known outlet; the rejects of the lines whose host is no outlet's, as ``_with_outlets`` makes them)."""
-    counts = quiet.group_by("host", pl.col("ts").dt.date().alias("day")).agg(
+    """Quiet lines counted per host, UTC day and class first, then the few hosts resolved to outlets
+    (instead of a join per line): (``outlet``, ``day``, ``class``, ``requests``, ``first_ts``, ``last_ts``
+    per host, day and class of a known outlet; the rejects of the lines whose host is no outlet's, as
+    ``_with_outlets`` makes them)."""
+    counts = quiet.group_by("host", pl.col("ts").dt.date().alias("day"), "class").agg(
         pl.len().cast(pl.Int64).alias("requests"),
         pl.col("ts").min().alias("first_ts"),
         pl.col("ts").max().alias("last_ts"),

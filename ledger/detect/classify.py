@@ -31,7 +31,7 @@ from ledger.detect.iplists import (
 )
 from ledger.detect.referrals import Referrers, load_referrers, referral_columns
 from ledger.detect.registry import AI_PURPOSES, Registry, load_registry
-from ledger.parse.native import Hints, KnownAgents
+from ledger.parse.native import OTHER_BOT, PERSON, Hints, KnownAgents
 
 TRACKING_PARAMS = (
     r"(?i)(?:^|&)(?:utm_[^=&]*|fbclid|gclid|yclid|dclid|msclkid|_openstat|mc_cid|mc_eid|igshid|ref_src)(?:=[^&]*)?"
@@ -92,7 +92,7 @@ class Detector:
         self._ua_cache = pl.DataFrame(schema={"user_agent": pl.String, "bot_index": pl.UInt32, "generic": pl.Boolean})
         self._ua_lock = threading.Lock()  # ingest's workers classify concurrently (``quiet`` and ``detect``)
         self._ua_index: pl.DataFrame | None = None  # the cache keyed by hash, rebuilt when it grows
-        self._humans: KnownAgents | None = None  # its people's user agents, for the native splitter
+        self._known: KnownAgents | None = None  # its people's and other bots' user agents, for the native splitter
         self._bots = self._bot_table()
         self._bot_lists = pl.DataFrame(
             [(i, lid) for i, b in enumerate(self.fetchers) if b.verification == "ip" for lid in b.ip_lists],
@@ -101,7 +101,8 @@ class Detector:
         )
         self._attribution_lists = self._undeclared_lists()
         self._referrer_hosts = sorted({h.lower() for p in self.referrers.products for h in p.hosts})
-        attribution = self.ip_lists.intervals.filter(pl.col("list_id").is_in(self._attribution_lists["list_id"]))
+        attributing = pl.col("list_id").is_in(self._attribution_lists["list_id"].implode())
+        attribution = self.ip_lists.intervals.filter(attributing)
         self._attribution_all = partitions(attribution)
         self._attribution_prefilter = address_prefilter(attribution)
         self._split_hints = Hints(*_ranges(attribution), tuple(self._referrer_hosts))
@@ -159,7 +160,7 @@ class Detector:
                     self._ua_cache = pl.DataFrame(kept.to_arrow())
                 self._ua_cache = pl.concat([self._ua_cache, fresh])
                 self._ua_index = None
-                self._humans = None
+                self._known = None
             return self._ua_cache
 
     def agent_classes(self, user_agents: pl.Series) -> pl.DataFrame:
@@ -199,58 +200,68 @@ class Detector:
                 )
             return self._ua_index
 
-    def known_humans(self) -> KnownAgents | None:
-        """The cached user agents that make a line quiet (no bot, not generic), end to end: the native
-        splitter marks the lines with one of them (``_human``), and only the others are looked up here."""
+    def known_agents(self) -> KnownAgents | None:
+        """The cached user agents that make a line quiet, end to end: people's (no bot, not generic) and
+        other bots' (generic, no declared bot). The native splitter marks the lines with one of them
+        (``_human``, ``_other``), and only the others are looked up here."""
         with self._ua_lock:
-            if self._humans is None and self._ua_cache.height:
-                people = self._ua_cache.filter(pl.col("bot_index").is_null() & (pl.col("generic") == False))  # noqa: E712
-                self._humans = KnownAgents.of(people["user_agent"])
-            return self._humans
+            if self._known is None and self._ua_cache.height:
+                undeclared = self._ua_cache.filter(pl.col("bot_index").is_null())
+                kinds = pl.when(pl.col("generic")).then(OTHER_BOT).otherwise(PERSON).cast(pl.UInt8)
+                self._known = KnownAgents.of(undeclared["user_agent"], undeclared.select(kinds).to_series())
+            return self._known
 
     def quiet(self, raw: pl.DataFrame) -> pl.Series:
-        """Which lines detection would only count as human: the triage that lets ingest skip them.
+        """The lines detection would only count, and as what: the triage that lets ingest skip them. The
+        class each such line is counted in (``human`` or ``other_bot``), null for the lines that take the
+        full path.
 
         ``raw`` holds well-formed lines of a text layout with their fields as logged (``line``, ``client``,
-        ``forwarded_for``, ``host``, ``user_agent``, ``referer``). A line is quiet when its user agent is a
-        known non-bot one, its address a plain IPv4 or IPv6 outside every AI-only published list, it names
-        no AI product in its Referer and has no ``utm_source``, and it has no backslash (so the logged fields
-        are what parsing would make of them). Anything else, rare by design, takes the full path; the test
-        suite checks that both ways give the same ledger.
+        ``forwarded_for``, ``host``, ``user_agent``, ``referer``). A line is quiet when its address is a
+        plain IPv4 or IPv6 outside every AI-only published list, it names no AI product in its Referer and
+        has no ``utm_source``, it has no backslash (so the logged fields are what parsing would make of
+        them), and its user agent is a known one of a person (``human``) or of a bot no registry entry
+        declares (a generic client such as curl, or none at all: ``other_bot``). Anything else, rare by
+        design, takes the full path; the test suite checks that both ways give the same ledger.
         """
         if raw.height == 0:
-            return pl.Series("quiet", [], dtype=pl.Boolean)
+            return pl.Series("quiet", [], dtype=pl.String)
         if "_candidate" in raw.columns:  # the native splitter ran every test, and knew some user agents
-            known = raw["_human"]  # a person's user agent, found natively in ``known_humans``
-            candidates = raw["_candidate"] & ~known
-            quiet = known.alias("quiet")
+            human, other = raw["_human"], raw["_other"]  # found natively in ``known_agents``
+            candidates = raw["_candidate"] & ~human & ~other
             if candidates.any():
                 agents = self.agent_classes(raw["user_agent"].filter(candidates))
-                people = agents.select(
-                    (pl.col("bot_index").is_null() & (pl.col("generic") == False)).fill_null(False)  # noqa: E712
-                ).to_series()
-                quiet = quiet.clone().scatter(candidates.arg_true(), people)
-            return quiet
+                rows = candidates.arg_true()
+                unregistered = agents["bot_index"].is_null() & agents["generic"].is_not_null()
+                human = human.scatter(rows, unregistered & ~agents["generic"])
+                other = other.scatter(rows, unregistered & agents["generic"])
+            return pl.select(_quiet_class(human, other)).to_series()
         frame = raw.select("line", "user_agent", "referer", "host", "forwarded_for").hstack(
             self.agent_classes(raw["user_agent"])
         )
         plain_outside = self._outside_attribution(raw["client"])
         mentions = pl.col("referer").str.contains_any(self._referrer_hosts, ascii_case_insensitive=True)
-        quiet = frame.select(
-            (
-                pl.col("bot_index").is_null()
-                & (pl.col("generic") == False)  # noqa: E712 - null (unclassified) is not quiet
-                & ~pl.col("user_agent").is_in(["-", ""])
-                & ~pl.col("line").str.contains("\\", literal=True)
-                & ~pl.col("line").str.contains("utm_source=", literal=True)
-                & ~mentions.fill_null(False)
-                & (pl.col("forwarded_for").is_null() | (pl.col("forwarded_for") == "-"))
-                & (pl.col("host").is_null() | ~pl.col("host").is_in(["-", ""]))
-            )
-            .fill_null(False)
-            .alias("quiet")
-        ).to_series()
-        return quiet & plain_outside
+        tests = (
+            frame.select(
+                (
+                    ~pl.col("line").str.contains("\\", literal=True)
+                    & ~pl.col("line").str.contains("utm_source=", literal=True)
+                    & ~mentions.fill_null(False)
+                    & (pl.col("forwarded_for").is_null() | (pl.col("forwarded_for") == "-"))
+                    & (pl.col("host").is_null() | ~pl.col("host").is_in(["-", ""]))
+                )
+                .fill_null(False)
+                .alias("tests")
+            ).to_series()
+            & plain_outside
+        )
+        agentless = pl.col("user_agent").is_null() | pl.col("user_agent").is_in(["-", ""])
+        agent = pl.col("bot_index").is_null() & ~agentless  # a user agent no registry entry declares
+        kinds = frame.select(
+            (agent & (pl.col("generic") == False)).fill_null(False).alias("human"),  # noqa: E712 - null: unclassified
+            (agentless | (agent & pl.col("generic"))).fill_null(False).alias("other"),
+        )
+        return pl.select(_quiet_class(tests & kinds["human"], tests & kinds["other"])).to_series()
 
     def split_hints(self) -> Hints:
         """The address ranges and Referer hosts the native splitter tests for ``quiet`` (the AI-only
@@ -413,6 +424,10 @@ def canonical_urls(frame: pl.DataFrame, primary_hosts: dict[str, str]) -> pl.Ser
     if odd.any():
         urls = urls.scatter(odd.arg_true(), frame.filter(odd).select(_canonical_url(primary_hosts)).to_series())
     return urls
+
+
+def _quiet_class(human: pl.Series, other: pl.Series) -> pl.Expr:
+    return pl.when(pl.lit(human)).then(pl.lit("human")).when(pl.lit(other)).then(pl.lit("other_bot")).alias("quiet")
 
 
 def _traffic_class() -> pl.Expr:

@@ -2,9 +2,9 @@
 
 Every line of a batch comes out exactly once: in ``parsed``, in ``quiet`` or in ``rejects`` (line number,
 reason, the raw line truncated). ``quiet`` lines are well-formed lines that a ``Triage`` (the detector)
-says need no detection: they are only counted, so they are not typed. ``parser_for(fmt)`` gives a parser
-for one upload (W3C parsers carry their ``#Fields`` from batch to batch); ``parse_batch`` is the one-shot
-form.
+says need no detection: they are only counted (as people's or other bots' traffic), so they are not
+typed. ``parser_for(fmt)`` gives a parser for one upload (W3C parsers carry their ``#Fields`` from batch
+to batch); ``parse_batch`` is the one-shot form.
 """
 
 from __future__ import annotations
@@ -67,17 +67,19 @@ class ParsedBatch:
 
 class Triage(Protocol):
     def quiet(self, raw: pl.DataFrame) -> pl.Series:
-        """For well-formed lines of a text layout, with their fields as logged: which need no detection.
-        ``raw`` may carry ``_candidate``: the lines that passed the ``split_hints`` tests while split, and
-        ``_human``: those of them with one of the ``known_humans`` user agents."""
+        """For well-formed lines of a text layout, with their fields as logged: the traffic class of those
+        that need no detection (a String, null for the others). ``raw`` may carry ``_candidate``: the lines
+        that passed the ``split_hints`` tests while split, and ``_human`` and ``_other``: those of them
+        with one of the ``known_agents`` user agents of each kind (``_other``: or none)."""
         ...
 
     def split_hints(self) -> Hints:
         """What the native splitter can test for ``quiet`` while it cuts the lines."""
         ...
 
-    def known_humans(self) -> KnownAgents | None:
-        """User agents known to be people's (classified before), which the native splitter looks up."""
+    def known_agents(self) -> KnownAgents | None:
+        """User agents known to be people's or other bots' (classified before), which the native splitter
+        looks up."""
         ...
 
     def quiet_parsed(self, parsed: pl.DataFrame) -> pl.Series:
@@ -122,12 +124,12 @@ class Parser:
         """Text layouts the native splitter runs: a first pass reads only what the triage needs (the user
         agent, the host, the time, and the splitter's own tests), so the quiet majority is never cut into
         all its fields; the other lines then take the full way."""
-        hints, humans = triage.split_hints(), triage.known_humans()
-        first, _ = native.split(frame, program, hints, fields=("user_agent", "host"), humans=humans)
+        hints, known = triage.split_hints(), triage.known_agents()
+        first, _ = native.split(frame, program, hints, fields=("user_agent", "host"), known=known)
         if "_candidate" not in first.columns:  # a layout without an address or a user agent: no triage
             return self._parse(frame, triage)
         quiet = triage.quiet(first)
-        rest = frame.filter(~quiet)
+        rest = frame.filter(quiet.is_null())
         # in slices: a block of bot traffic only would hold every line's intermediate columns at once
         parts = [self._parse(rows, None) for rows in rest.iter_slices(REST_ROWS)] or [self._parse(rest, None)]
         if "host" not in first.columns:
@@ -135,7 +137,7 @@ class Parser:
         return ParsedBatch(
             pl.concat([part.parsed for part in parts]),
             pl.concat([part.rejects for part in parts]),
-            quiet_rows(first.filter(quiet)),
+            quiet_rows(first, quiet),
         )
 
     def _parse(self, frame: pl.DataFrame, triage: Triage | None) -> ParsedBatch:
@@ -155,10 +157,10 @@ class Parser:
             return ParsedBatch(typed(good, self.fmt), rejects)
         if self.fmt.kind == "text":  # fields as logged are fields as parsed: decide before typing
             quiet = triage.quiet(good)
-            return ParsedBatch(typed(good.filter(~quiet), self.fmt), rejects, quiet_rows(good.filter(quiet)))
+            return ParsedBatch(typed(good.filter(quiet.is_null()), self.fmt), rejects, quiet_rows(good, quiet))
         parsed = typed(good, self.fmt)  # JSON and W3C fields are encoded: decide on the typed ones
         quiet = triage.quiet_parsed(parsed)
-        return ParsedBatch(parsed.filter(~quiet), rejects, quiet_rows(parsed.filter(quiet), normalise=False))
+        return ParsedBatch(parsed.filter(quiet.is_null()), rejects, quiet_rows(parsed, quiet, normalise=False))
 
     def _with_reasons(self, bad: pl.DataFrame) -> pl.DataFrame:
         generic = reasons(self.fmt, pl.col("_matched"))

@@ -66,22 +66,32 @@ class Hints:
     needles: tuple[str, ...]  # lower-case hosts of AI products
 
 
+PERSON, OTHER_BOT = 1, 2  # the kinds of known user agents
+
+
 @dataclass(frozen=True)
 class KnownAgents:
-    """User agent strings end to end (UTF-8) and where each starts: ``count + 1`` int64 offsets."""
+    """User agent strings end to end (UTF-8), where each starts (``count + 1`` int64 offsets), and the
+    kind of each (one byte: PERSON or OTHER_BOT)."""
 
     data: bytes
     offsets: bytes
+    kinds: bytes
 
     @classmethod
-    def of(cls, agents: pl.Series) -> KnownAgents:
+    def of(cls, agents: pl.Series, kinds: pl.Series | None = None) -> KnownAgents:
+        """``agents`` of the ``kinds`` (row for row; by default all PERSON); null agents are left out."""
+        if kinds is not None:
+            kinds = kinds.filter(agents.is_not_null())
         array = agents.drop_nulls().cast(pl.String).to_arrow().cast(pa.large_string())
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks()
         offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + len(array) + 1]
         data = array.buffers()[2]
         start, end = int(offsets[0]), int(offsets[-1])
-        return cls(data.to_pybytes()[start:end] if data is not None else b"", (offsets - start).tobytes())
+        each = np.full(len(array), PERSON, dtype=np.uint8) if kinds is None else kinds.cast(pl.UInt8).to_numpy()
+        text = data.to_pybytes()[start:end] if data is not None else b""
+        return cls(text, (offsets - start).tobytes(), each.tobytes())
 
 
 @dataclass(frozen=True)
@@ -150,14 +160,15 @@ def split(
     program: Program,
     hints: Hints | None = None,
     fields: tuple[str, ...] | None = None,
-    humans: KnownAgents | None = None,
+    known: KnownAgents | None = None,
 ) -> tuple[pl.DataFrame, pl.Series]:
     """(``line_no``, ``line``, the plan's fields (or only ``fields``), ``ts`` when the time is CLF, null
     where the native splitter did not take the line, and with ``hints``: ``_candidate``, the lines that
-    passed their tests, and ``_human``, those of them whose user agent is one of ``humans``; which lines
-    it took)."""
+    passed their tests, ``_human``, those of them whose user agent is a PERSON's in ``known``, and
+    ``_other``, those whose user agent is an OTHER_BOT's or missing (``-`` or empty); which lines it
+    took)."""
     assert _native is not None
-    spec = _triage_spec(program, hints, humans)
+    spec = _triage_spec(program, hints, known)
     names = program.fields if fields is None else tuple(name for name in fields if name in program.fields)
     outputs = bytes(program.fields.index(name) for name in names)
     strings = string_views(frame["line"])
@@ -177,7 +188,9 @@ def split(
         out = out.with_columns(pl.when(pl.Series(taken)).then(stamps).alias("ts"))
     if spec is not None:
         out = out.with_columns(
-            pl.Series("_candidate", (flags & 2).astype(np.bool_)), pl.Series("_human", (flags & 4).astype(np.bool_))
+            pl.Series("_candidate", (flags & 2).astype(np.bool_)),
+            pl.Series("_human", (flags & 4).astype(np.bool_)),
+            pl.Series("_other", (flags & 8).astype(np.bool_)),
         )
     return out, pl.Series("_taken", taken)
 
@@ -238,11 +251,11 @@ def _views(valid: np.ndarray, views: bytearray, strings: StringViews, buffer: by
     return pa.StringViewArray.from_buffers(pa.string_view(), len(valid), [validity, pa.py_buffer(views), *data])
 
 
-def _triage_spec(program: Program, hints: Hints | None, humans: KnownAgents | None) -> tuple[object, ...] | None:
+def _triage_spec(program: Program, hints: Hints | None, known: KnownAgents | None) -> tuple[object, ...] | None:
     if hints is None or "client" not in program.fields or "user_agent" not in program.fields:
         return None
     needles = b"".join(needle.encode() + b"\0" for needle in hints.needles)
     fields = ("client", "referer", "user_agent", "host", "forwarded_for")
     index = [program.fields.index(name) if name in program.fields else -1 for name in fields]
-    known = (humans.data, humans.offsets) if humans is not None else ()
-    return (hints.starts, hints.ends, needles, *index, *known)
+    agents = (known.data, known.offsets, known.kinds) if known is not None else ()
+    return (hints.starts, hints.ends, needles, *index, *agents)

@@ -27,7 +27,12 @@ PARSED_SCHEMA: dict[str, Any] = {
     "user_agent": pl.String,
     "content_type": pl.String,
 }
-QUIET_SCHEMA: dict[str, Any] = {"line_no": pl.Int64, "ts": pl.Datetime("us", "UTC"), "host": pl.String}
+QUIET_SCHEMA: dict[str, Any] = {
+    "line_no": pl.Int64,
+    "ts": pl.Datetime("us", "UTC"),
+    "host": pl.String,
+    "class": pl.String,  # the traffic class it is counted in: human or other_bot
+}
 REJECT_SCHEMA: dict[str, Any] = {"line_no": pl.Int64, "reason": pl.String, "raw": pl.String}
 _ISO = "%Y-%m-%dT%H:%M:%S%.f%:z"
 _URL = r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]+)(.*)$"
@@ -271,10 +276,15 @@ def normal_host(host: pl.Expr) -> pl.Expr:
     return host.str.to_lowercase().str.replace(r":\d+$", "").str.strip_suffix(".")
 
 
-def quiet_rows(frame: pl.DataFrame, *, normalise: bool = True) -> pl.DataFrame:
-    """Lines that need no detection: only what counting them takes (QUIET_SCHEMA). ``frame`` holds raw
-    fields (``normalise``) or typed ones, whose host is already normalised."""
-    rows = frame.select("line_no", "ts", "host").cast(QUIET_SCHEMA)  # type: ignore[arg-type]
+def quiet_rows(frame: pl.DataFrame, classes: pl.Series, *, normalise: bool = True) -> pl.DataFrame:
+    """The lines of ``frame`` that need no detection (a traffic class in ``classes``, row for row): only
+    what counting them takes (QUIET_SCHEMA). ``frame`` holds raw fields (``normalise``) or typed ones,
+    whose host is already normalised."""
+    rows = (
+        frame.select("line_no", "ts", "host", classes.alias("class"))
+        .filter(pl.col("class").is_not_null())
+        .cast(QUIET_SCHEMA)  # type: ignore[arg-type]
+    )
     return rows.with_columns(normal_hosts(rows["host"])) if normalise else rows
 
 

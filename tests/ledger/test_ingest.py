@@ -384,15 +384,24 @@ def test_quiet_lines_counted_per_host_leave_none_out(ledger: Ledger) -> None:
     from ledger.detect.classify import Detector
     from ledger.ingest import IngestOptions, _quiet_by_host, _Run
     from ledger.outlets import DomainResolver
+    from ledger.parse import QUIET_SCHEMA
     from ledger.sources import Batch
 
     add_outlet(ledger, "dala", "dala.kz")
     run = _Run("u", IngestOptions(), Detector(), DomainResolver.from_ledger(ledger), None)
     when = datetime(2026, 10, 15, 12, tzinfo=UTC)
     quiet = pl.DataFrame(
-        {"line_no": [1, 2, 3, 4], "ts": [when] * 4, "host": ["dala.kz", "elsewhere.kz", None, "dala.kz"]},
-        schema={"line_no": pl.Int64, "ts": pl.Datetime("us", "UTC"), "host": pl.String},
+        {
+            "line_no": [1, 2, 3, 4, 5],
+            "ts": [when] * 5,
+            "host": ["dala.kz", "elsewhere.kz", None, "dala.kz", "dala.kz"],
+            "class": ["human", "other_bot", "human", "human", "other_bot"],
+        },
+        schema=QUIET_SCHEMA,
     )
-    counts, rejects = _quiet_by_host(run, quiet, Batch(1, pl.Series(["a", "b", "c", "d"])))
-    assert counts.select("outlet", "requests").to_dicts() == [{"outlet": "dala", "requests": 2}]
+    counts, rejects = _quiet_by_host(run, quiet, Batch(1, pl.Series(["a", "b", "c", "d", "e"])))
+    assert counts.select("outlet", "class", "requests").sort("class").rows() == [
+        ("dala", "human", 2),
+        ("dala", "other_bot", 1),
+    ]
     assert rejects["line_no"].sort().to_list() == [2, 3] and rejects["raw"].sort().to_list() == ["b", "c"]

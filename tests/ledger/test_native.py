@@ -503,36 +503,65 @@ agents = st.sampled_from(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(agents, max_size=30), st.lists(agents, max_size=6), st.integers(0, 4))
-def test_known_human_agents_are_found_exactly(texts: list[str], known: list[str], skip: int) -> None:
-    """A line is marked ``_human`` exactly when it passed the triage's tests and its user agent is one
-    of the known ones, byte for byte (two of the same length that differ in one byte are told apart)."""
+@given(
+    st.lists(agents, max_size=30),
+    st.lists(st.tuples(agents, st.sampled_from([native.PERSON, native.OTHER_BOT])), max_size=6),
+    st.integers(0, 4),
+)
+def test_known_agents_are_found_exactly(texts: list[str], known: list[tuple[str, int]], skip: int) -> None:
+    """A line is marked ``_human`` (``_other``) exactly when it passed the triage's tests and its user
+    agent is one of the known ones of that kind, byte for byte (two of the same length that differ in one
+    byte are told apart; a string given twice has its first kind); a line without one ("-" or empty) is
+    ``_other`` when it passed them, whatever the table says."""
     lines = [f'203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "{t}"' for t in texts]
     frame = pl.DataFrame({"line": ["x"] * skip + lines}).with_row_index("line_no").slice(skip)  # a sliced column
     program = native.program_for(PRESETS["combined"])
     assert program is not None
-    humans = native.KnownAgents.of(pl.Series([None, *known], dtype=pl.String).slice(1))
-    out, _ = native.split(frame, program, Detector().split_hints(), fields=("user_agent",), humans=humans)
-    expected = [candidate and agent in known for candidate, agent in zip(out["_candidate"], texts, strict=True)]
-    assert out["_human"].to_list() == expected
+    agent_texts = pl.Series([None, *(agent for agent, _ in known)], dtype=pl.String).slice(1)
+    table = native.KnownAgents.of(agent_texts, pl.Series([kind for _, kind in known], dtype=pl.UInt8))
+    out, _ = native.split(frame, program, Detector().split_hints(), fields=("user_agent",), known=table)
+    first_kind: dict[str, int] = {}
+    for agent, kind in known:
+        first_kind.setdefault(agent, kind)
+    candidates = out["_candidate"].to_list()
+    kinds = [native.OTHER_BOT if agent in ("-", "") else first_kind.get(agent) for agent in texts]  # none: a bot
+    assert out["_human"].to_list() == [c and k == native.PERSON for c, k in zip(candidates, kinds, strict=True)]
+    assert out["_other"].to_list() == [c and k == native.OTHER_BOT for c, k in zip(candidates, kinds, strict=True)]
     without, _ = native.split(frame, program, Detector().split_hints(), fields=("user_agent",))
-    assert without["_candidate"].to_list() == out["_candidate"].to_list()
+    assert without["_candidate"].to_list() == candidates
     assert not without["_human"].any()
+    assert without["_other"].to_list() == [c and a in ("-", "") for c, a in zip(candidates, texts, strict=True)]
 
 
 def test_unknown_agents_are_not_taken_for_known_ones_of_the_same_length() -> None:
     """Many known user agents of one length fill the table: lines with others of that length probe
-    slots that hold a string, and only an equal one counts."""
+    slots that hold a string, and only an equal one counts, with its own kind."""
     known = [f"agent-{n:04d}" for n in range(0, 600, 2)]
     texts = [f"agent-{n:04d}" for n in range(600)]
     lines = [f'203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "{t}"' for t in texts]
     frame = pl.DataFrame({"line": lines}).with_row_index("line_no")
     program = native.program_for(PRESETS["combined"])
     assert program is not None
-    humans = native.KnownAgents.of(pl.Series(known))
-    out, _ = native.split(frame, program, Detector().split_hints(), fields=("user_agent",), humans=humans)
+    kinds = pl.Series([native.OTHER_BOT if n % 4 == 0 else native.PERSON for n in range(0, 600, 2)], dtype=pl.UInt8)
+    table = native.KnownAgents.of(pl.Series(known), kinds)
+    out, _ = native.split(frame, program, Detector().split_hints(), fields=("user_agent",), known=table)
     assert out["_candidate"].all()
-    assert out["_human"].to_list() == [n % 2 == 0 for n in range(600)]
+    assert out["_human"].to_list() == [n % 2 == 0 and n % 4 != 0 for n in range(600)]
+    assert out["_other"].to_list() == [n % 4 == 0 for n in range(600)]
+
+
+def test_known_agents_that_do_not_hold_together_are_refused() -> None:
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    frame = pl.DataFrame({"line": ['203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "ua"']})
+    good = native.KnownAgents.of(pl.Series(["ua", "ub"]))
+    for bad in (
+        native.KnownAgents(good.data, good.offsets, bytes([1])),  # a kind missing
+        native.KnownAgents(good.data, good.offsets, bytes([1, 3])),  # no such kind
+        native.KnownAgents(good.data[:-1], good.offsets, good.kinds),  # offsets past the data
+    ):
+        with pytest.raises(ValueError, match="known user agents"):
+            native.split(frame.with_row_index("line_no"), program, Detector().split_hints(), known=bad)
 
 
 request_texts = st.one_of(

@@ -236,36 +236,62 @@ def test_any_mix_of_lines_gives_the_same_ledger_with_and_without_triage(
 
 
 # Unit: each reason a line is not quiet.
-def quiet_of(*texts: str, fmt: str = "combined", use_native: bool = True) -> list[bool]:
+def classes_of(*texts: str, fmt: str = "combined", use_native: bool = True) -> list[str | None]:
+    """The class each line is counted in when it is quiet, None when it takes the full path."""
     parser = Parser(get_format(fmt), use_native=use_native)
     parsed = parser.parse(pl.Series("line", list(texts)), 1, triage=Detector())
-    quiet = set(parsed.quiet["line_no"].to_list())
+    quiet = dict(zip(parsed.quiet["line_no"].to_list(), parsed.quiet["class"].to_list(), strict=True))
     assert parsed.lines == len(texts)
-    return [n in quiet for n in range(1, len(texts) + 1)]
+    return [quiet.get(n) for n in range(1, len(texts) + 1)]
+
+
+def quiet_of(*texts: str, fmt: str = "combined", use_native: bool = True) -> list[bool]:
+    return [kind is not None for kind in classes_of(*texts, fmt=fmt, use_native=use_native)]
 
 
 @pytest.mark.parametrize("use_native", [True, False])  # the triage's tests in the native splitter, or in polars
-def test_only_plain_human_lines_are_quiet(use_native: bool) -> None:
+def test_only_plain_lines_of_people_and_undeclared_bots_are_quiet(use_native: bool) -> None:
     human = line("203.0.113.9", CHROME)
     assert (
-        quiet_of(
+        classes_of(
             human,
             line("2001:db8::1", CHROME),  # IPv6 outside the AI lists
+            line("203.0.113.9", "curl/8.5.0"),  # a generic client: another bot, no registry entry's
+            line("203.0.113.9", "-"),  # no user agent: the same
+            line("203.0.113.9", ""),
             line("203.0.113.9", GPTBOT),  # a declared bot
             line("203.0.113.9", GOOGLEBOT),  # a declared non-AI bot
-            line("203.0.113.9", "curl/8.5.0"),  # a generic client
-            line("203.0.113.9", "-"),  # no user agent
             line(first_address("openai-gptbot"), CHROME),  # browser UA from an AI-only list: undeclared AI
+            line(first_address("openai-gptbot"), "curl/8.5.0"),  # a generic client from one
+            line(first_address("openai-gptbot"), "-"),
             line(first_address("commoncrawl", 6), CHROME),  # the same over IPv6
             line("203.0.113.9", CHROME, referer="https://chatgpt.com/"),  # an AI referral
             line("203.0.113.9", CHROME, path="/a?utm_source=chatgpt.com"),  # a tagged link
+            line("203.0.113.9", "-", path="/a?utm_source=chatgpt.com"),
             line("203.0.113.9, 10.0.0.1", CHROME),  # a chain: the client is picked by the full path
+            line("203.0.113.9, 10.0.0.1", "-"),
             line("203.0.113.9:443", CHROME),  # a port
             line("203.0.113.9", CHROME + " \\x00"),  # an escape: the logged field is not the parsed one
+            line("203.0.113.9", "curl/8.5.0 \\x00"),
             use_native=use_native,
         )
-        == [True, True] + [False] * 11
+        == ["human", "human", "other_bot", "other_bot", "other_bot"] + [None] * 14
     )
+
+
+@pytest.mark.parametrize("use_native", [True, False])
+def test_quiet_classes_stay_right_once_the_user_agents_are_known(use_native: bool) -> None:
+    """The second time round the native splitter finds the user agents in ``known_agents`` itself."""
+    detector = Detector()
+    parser = Parser(get_format("combined"), use_native=use_native)
+    agents = [CHROME, "curl/8.5.0", GPTBOT, "python-requests/2.32.3", "-", GOOGLEBOT]
+    texts = pl.Series("line", [line("203.0.113.9", agent) for agent in agents])
+    rounds = []
+    for _ in range(2):
+        parsed = parser.parse(texts, 1, triage=detector)
+        rounds.append(dict(zip(parsed.quiet["line_no"].to_list(), parsed.quiet["class"].to_list(), strict=True)))
+    assert rounds[0] == rounds[1] == {1: "human", 2: "other_bot", 4: "other_bot", 5: "other_bot"}
+    assert detector.known_agents() is not None
 
 
 MARKS = ["utm_source=x", "utm_source=", "_s", "utm_source", "utm_sourc=", "UTM_SOURCE=", "utm__source=", "\\x41", "\\"]
@@ -355,7 +381,12 @@ def test_quiet_lines_keep_their_time_and_host() -> None:
     text = line("203.0.113.9", CHROME, when="15/Oct/2026:01:30:00 +0500", host="WWW.Site.Example:443")
     parsed = Parser(get_format("vhost_combined")).parse(pl.Series("line", [text]), 41, triage=Detector())
     assert parsed.quiet.to_dicts() == [
-        {"line_no": 41, "ts": pl.Series(["2026-10-14T20:30:00+00:00"]).str.to_datetime()[0], "host": "www.site.example"}
+        {
+            "line_no": 41,
+            "ts": pl.Series(["2026-10-14T20:30:00+00:00"]).str.to_datetime()[0],
+            "host": "www.site.example",
+            "class": "human",
+        }
     ]
     assert parsed.parsed.height == 0
 
@@ -411,8 +442,8 @@ def test_encoded_formats_decide_on_the_parsed_fields() -> None:
         fields[4], fields[10] = client, agent.replace(" ", "%20").replace(";", "%3B")
         lines.append("\t".join(fields))
     parsed = Parser(get_format("cloudfront")).parse(pl.Series("line", lines), 1, triage=Detector())
-    assert parsed.quiet["line_no"].to_list() == [1]
-    assert parsed.parsed["line_no"].to_list() == [2, 3, 4]
+    assert parsed.quiet.select("line_no", "class").rows() == [(1, "human"), (4, "other_bot")]
+    assert parsed.parsed["line_no"].to_list() == [2, 3]
     assert parsed.parsed["user_agent"][0] == GPTBOT  # decoded before the decision
 
 
@@ -443,18 +474,24 @@ def test_cached_user_agents_are_copies_and_the_cache_is_bounded(monkeypatch: pyt
     assert sorted(cache["user_agent"].to_list()) == sorted(later.to_list())  # what this batch needs
 
 
-def test_the_known_human_agents_are_the_cached_people_and_follow_the_cache() -> None:
-    """What the native splitter looks user agents up in: the classified ones that are no bot and not
-    generic, rebuilt when new ones are classified."""
+def test_the_known_agents_are_the_cached_people_and_other_bots_and_follow_the_cache() -> None:
+    """What the native splitter looks user agents up in: the classified ones that no registry entry
+    declares, people's (not generic) and other bots' (generic), rebuilt when new ones are classified."""
 
-    def strings(known: native.KnownAgents | None) -> list[str]:
+    def kinds(known: native.KnownAgents | None) -> dict[str, int]:
         assert known is not None
         offsets = np.frombuffer(known.offsets, dtype=np.int64)
-        return sorted(known.data[a:b].decode() for a, b in pairwise(offsets))
+        return {known.data[a:b].decode(): kind for (a, b), kind in zip(pairwise(offsets), known.kinds, strict=True)}
 
     detector = Detector()
-    assert detector.known_humans() is None
+    assert detector.known_agents() is None
     detector.classify_agents(pl.Series([CHROME, GPTBOT, "curl/8.5.0", "ü browser"]))
-    assert strings(detector.known_humans()) == sorted([CHROME, "ü browser"])
+    people, bots = native.PERSON, native.OTHER_BOT
+    assert kinds(detector.known_agents()) == {CHROME: people, "ü browser": people, "curl/8.5.0": bots}
     detector.classify_agents(pl.Series([CHROME + " Edg/141", GOOGLEBOT]))
-    assert strings(detector.known_humans()) == sorted([CHROME, CHROME + " Edg/141", "ü browser"])
+    assert kinds(detector.known_agents()) == {
+        CHROME: people,
+        "ü browser": people,
+        "curl/8.5.0": bots,
+        CHROME + " Edg/141": people,
+    }
