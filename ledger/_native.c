@@ -47,7 +47,8 @@ enum {
     C_DECIMAL_OR_DASH,     /* [\d.]+|- */
     C_XCHAR,               /* [-+X] */
     C_EPOCH,               /* \d+(?:\.\d+)? */
-    C_NOT_SPACE_QUOTE_PLUS /* [^\s"]+ */
+    C_NOT_SPACE_QUOTE_PLUS, /* [^\s"]+ */
+    C_CHAIN                 /* (?:\S+,\s+)*\S+ taken greedily: the longest chain */
 };
 
 #define MAX_FIELDS 32
@@ -152,6 +153,18 @@ static const unsigned char *match_class(int cls, const unsigned char *p, const u
         p = skip_run(p, end, 1, '"', 0);
         RUN(!is_space(*p) && *p != '"');
         return p > start ? p : NULL;
+    case C_CHAIN:
+        for (;;) { /* an element; after a comma, blanks and a next one, another */
+            const unsigned char *element = p;
+            p = skip_run(p, end, 1, 0, 0);
+            RUN(!is_space(*p));
+            if (p == element) return NULL; /* only at the start: a later element begins with a non-blank */
+            if (p[-1] != ',' || p - element < 2 || p == end || !is_space(*p)) return p; /* ",": no element */
+            const unsigned char *next = p;
+            while (next < end && is_space(*next)) next++;
+            if (next == end) return p; /* blanks and nothing after them: they are not the chain's */
+            p = next;
+        }
     }
     return NULL;
 }
@@ -803,7 +816,7 @@ static int program_is_valid(const unsigned char *program, Py_ssize_t len, int qu
     if (len % 3) return 0;
     for (Py_ssize_t pc = 0; pc < len; pc += 3) {
         int op = program[pc], a = program[pc + 1], b = program[pc + 2];
-        if (op == OP_VAL && (b > nfields || a < C_NONSPACE_PLUS || a > C_NOT_SPACE_QUOTE_PLUS)) return 0;
+        if (op == OP_VAL && (b > nfields || a < C_NONSPACE_PLUS || a > C_CHAIN)) return 0;
         if (op == OP_QUOTED && a > nfields) return 0;
         if (op == OP_END) ends++;
         if (op < OP_LIT || op > OP_QUOTED) return 0;

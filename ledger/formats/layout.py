@@ -17,6 +17,10 @@ from ledger.formats.spec import CLF, LogFormat, Piece, SplitPlan, Step
 QUOTED_BODY = r'(?:[^"\\]|\\.)*'
 TOKEN = r"\S+"
 CLIENT = r"\S+?(?:,\s*\S+?)*"  # an X-Forwarded-For chain written into the address field
+# The same in the split plan's quick pieces, written to be run greedily (the native splitter takes the
+# longest chain, each element but the last ending in a comma, after something, before blanks): where the
+# rest of the piece matches after it, the full regex ends the client there too (at the last blank it can).
+QUICK_CLIENT = r"(?:\S+,\s+)*\S+"
 HOST = r"[^\s:\"]+(?::\d+)?"
 TRAILING = r"(?:\s.*)?"
 # What may precede a line: a docker compose prefix ("web_1  | "), a syslog header (RFC 3164 or 5424).
@@ -151,7 +155,7 @@ def _value(directive: Directive, quoted: bool) -> str:
 def _group(directive: Directive, quoted: bool, seen: list[str], *, quick: bool = False) -> str:
     value = _value(directive, quoted)
     if quick and value == CLIENT:
-        value = TOKEN  # the split plan's quick pieces: a chain in the address field takes the full regex
+        value = QUICK_CLIENT  # the split plan's quick pieces: no prefix, and a plainer chain
     if directive.field is None or directive.field in seen:
         group = f"(?:{value})"
     else:
@@ -181,8 +185,9 @@ def full_regex(items: list[Item]) -> tuple[str, tuple[str, ...]]:
 def split_plan(items: list[Item]) -> SplitPlan | None:
     """The quote-split plan, or None when a quoted stretch holds anything but one directive.
 
-    Its pieces are the quick form of the layout: no prefix, one address in the address field. A line
-    they do not fit (a syslog prefix, an X-Forwarded-For chain) takes the full regex instead.
+    Its pieces are the quick form of the layout: no prefix, and an X-Forwarded-For chain in the address
+    field only as ``QUICK_CLIENT`` reads it. A line they do not fit (a syslog prefix) takes the full
+    regex instead.
     """
     stretches: list[list[Item]] = [[]]
     for item in items:
@@ -226,7 +231,7 @@ def _steps(item: Item, seen: list[str]) -> list[Step]:
     """The steps of one item of a piece, before ``_group`` records its field as seen."""
     if isinstance(item, str):
         return [("lit", char, None) for char in item]
-    value = TOKEN if item.value == CLIENT else item.value  # as in the quick pieces
+    value = QUICK_CLIENT if item.value == CLIENT else item.value  # as in the quick pieces
     field = item.field if item.field is not None and item.field not in seen else None
     step: Step = ("val", value, field)
     return [("lit", "[", None), step, ("lit", "]", None)] if item.bracketed else [step]

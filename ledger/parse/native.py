@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from ledger.formats.layout import HOST, TOKEN
+from ledger.formats.layout import HOST, QUICK_CLIENT, TOKEN
 from ledger.formats.spec import CLF, LogFormat, Step
 
 try:
@@ -49,6 +49,7 @@ CLASSES: dict[str, tuple[int, set[str]]] = {
     r"\d+(?:\.\d+)?": (11, _DIGITS | {"."}),
     r"[^\s\"]+": (12, _ASCII - _SPACE - {'"'}),
     r"\S+(?:,\s*\S+)*": (1, _ASCII - _SPACE),  # after a greedy \S+ the next is a space: no more items
+    QUICK_CLIENT: (13, _ASCII),  # the longest chain; see _greedy_is_safe
 }
 
 
@@ -145,6 +146,11 @@ def _greedy_is_safe(value: str, rest: tuple[Step, ...]) -> bool:
     """Whether a greedy run of ``value`` can only stop where the regex would end it: the next step is a
     literal the value cannot contain, the end of the piece, or (for values without spaces) the trailer."""
     consumed = CLASSES[value][1]
+    if value == QUICK_CLIENT:
+        # The longest chain ends before a blank that no comma precedes (or one after which no element
+        # follows), so a space must come next. Where the rest of the piece then matches, the full
+        # regex ends the client there too; where it does not, the line is not taken.
+        return bool(rest) and rest[0][:2] == ("lit", " ")
     if not rest:
         return True
     kind, text, _ = rest[0]

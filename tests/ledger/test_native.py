@@ -144,6 +144,17 @@ CLIENTS = [
     "203.0.113.9",
     "2001:db8::1",
     "10.0.0.1, 203.0.113.9",
+    # X-Forwarded-For chains in the address field, and what looks like one
+    "203.0.113.9,10.0.0.1",
+    "203.0.113.9,  10.0.0.1,\t10.0.0.2",
+    "a,, b",
+    "a , b",
+    "a,",
+    ",a",
+    "a, -",
+    "a, ä",
+    "a,\u00a0b",
+    "203.0.113.9, 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4",
     "-",
     "ä.example",
     "203.0.113.9\u00a0",
@@ -230,6 +241,44 @@ any_lines = st.lists(
 def test_native_polars_and_regex_agree_on_any_lines(lines: list[str], name: str) -> None:
     fmt = custom_layout(NGINX_CUSTOM) if name == "custom nginx" else PRESETS[name]
     assert_same(three_ways(fmt, lines))
+
+
+chain_text = st.text(alphabet=["a", "1", ".", ",", " ", "\t", "-", "ä", "[", "\u00a0"], min_size=1, max_size=24)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            chain_text, st.sampled_from(["-", "a,", ",", "- -", "a, b"]), st.sampled_from(["combined", "common"])
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_chains_in_the_address_field_split_as_the_regex_does(cases: list[tuple[str, str, str]]) -> None:
+    """The split plan reads an X-Forwarded-For chain in the address field as the longest one; where the
+    rest of the line fits after it, the full regex (a lazy pattern) ends the client at the same place.
+    Commas, blanks and what follows them in any order, idents that look like chain elements too."""
+    for name in ("combined", "common"):
+        lines = [
+            f'{chain} {ident} - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1'
+            + (' "-" "ua"' if layout == "combined" else "")
+            for chain, ident, layout in cases
+            if layout == name
+        ]
+        if lines:
+            assert_same(three_ways(PRESETS[name], lines))
+
+
+def test_chains_in_the_address_field_are_taken_natively() -> None:
+    chains = ["203.0.113.9, 10.0.0.1", "203.0.113.9,10.0.0.1", "203.0.113.9,\t 10.0.0.1, 10.0.0.2", "a,, b"]
+    lines = [f'{chain} - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "ua"' for chain in chains]
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    out, taken = native.split(pl.DataFrame({"line": lines}).with_row_index("line_no"), program)
+    assert taken.all()
+    assert out["client"].to_list() == chains
 
 
 STOPPERS = [" ", "\t", "\x0b", "\x0c", "\r", "]", '"', ":", "\u00a0", "ä", "\x7f", "\x08"]
