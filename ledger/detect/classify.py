@@ -268,19 +268,6 @@ class Detector:
         lists, the AI products' hosts)."""
         return self._split_hints
 
-    def quiet_parsed(self, parsed: pl.DataFrame) -> pl.Series:
-        """``quiet`` for typed lines (PARSED_SCHEMA), for formats whose logged fields are encoded (JSON,
-        W3C): the same tests on the fields as parsed, with the path searched for ``utm_source``."""
-        fields = parsed.select(
-            pl.col("path").fill_null("").alias("line"),
-            pl.col("client_ip").alias("client"),
-            "forwarded_for",
-            "host",
-            "user_agent",
-            "referer",
-        )
-        return self.quiet(fields)
-
     def _outside_attribution(self, clients: pl.Series) -> pl.Series:
         """Whether each logged address is one plain address (dotted-quad IPv4, or IPv6 text) outside every
         AI-only list; false for chains, ports and anything else the full path would reshape first.

@@ -27,9 +27,11 @@ from ledger.parse.typed import (
     REASON_TIME,
     REJECT_SCHEMA,
     parse_time,
+    path_with_query,
     quiet_rows,
     reasons,
     rejects_of,
+    target_rows,
     typed,
     with_missing,
 )
@@ -80,10 +82,6 @@ class Triage(Protocol):
     def known_agents(self) -> KnownAgents | None:
         """User agents known to be people's or other bots' (classified before), which the native splitter
         looks up."""
-        ...
-
-    def quiet_parsed(self, parsed: pl.DataFrame) -> pl.Series:
-        """The same for typed lines (PARSED_SCHEMA)."""
         ...
 
 
@@ -155,12 +153,20 @@ class Parser:
         rejects = rejects_of(self._with_reasons(raw.filter(pl.col("_bad"))))
         if triage is None or good.height == 0:
             return ParsedBatch(typed(good, self.fmt), rejects)
-        if self.fmt.kind == "text":  # fields as logged are fields as parsed: decide before typing
+        if self.fmt.kind != "text":  # JSON and W3C: decide on the lines whose fields need no typing
+            fields = good.select(
+                path_with_query().fill_null("").alias("line"),  # what is searched for utm_source and escapes
+                "client",
+                "forwarded_for",
+                "host",
+                "user_agent",
+                "referer",
+            )
+            eligible = good.select(target_rows().fill_null(False)).to_series()
+            quiet = pl.select(pl.when(pl.lit(eligible)).then(pl.lit(triage.quiet(fields)))).to_series()
+        else:  # fields as logged are fields as parsed: decide before typing
             quiet = triage.quiet(good)
-            return ParsedBatch(typed(good.filter(quiet.is_null()), self.fmt), rejects, quiet_rows(good, quiet))
-        parsed = typed(good, self.fmt)  # JSON and W3C fields are encoded: decide on the typed ones
-        quiet = triage.quiet_parsed(parsed)
-        return ParsedBatch(parsed.filter(quiet.is_null()), rejects, quiet_rows(parsed, quiet, normalise=False))
+        return ParsedBatch(typed(good.filter(quiet.is_null()), self.fmt), rejects, quiet_rows(good, quiet))
 
     def _with_reasons(self, bad: pl.DataFrame) -> pl.DataFrame:
         generic = reasons(self.fmt, pl.col("_matched"))

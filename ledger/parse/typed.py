@@ -191,13 +191,25 @@ def _typed_plain(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _typed_target(frame: pl.DataFrame) -> pl.DataFrame:
+def path_with_query() -> pl.Expr:
+    """A JSON or W3C line's path and query, as the parsed ``path`` of its target rows."""
     query = pl.col("query")
-    with_query = (
+    return (
         pl.when(query.is_not_null() & ~query.is_in(["-", ""]))
         .then(pl.col("path") + pl.lit("?") + query)
         .otherwise(pl.col("path"))
     )
+
+
+def target_rows() -> pl.Expr:
+    """The JSON and W3C lines whose fields as read are their fields as parsed (no escape, a path from the
+    root, a bare address, no forwarded chain): they take the cheap typing, and the triage can decide on
+    them before any typing."""
+    return _target_rows()
+
+
+def _typed_target(frame: pl.DataFrame) -> pl.DataFrame:
+    with_query = path_with_query()
     method = _dash_to_null(pl.col("method")).str.to_uppercase()
     return _typed_simple(frame, method, with_query, _dash_to_null(pl.col("protocol")), pl.lit(None, dtype=pl.String))
 

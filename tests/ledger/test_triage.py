@@ -8,6 +8,7 @@ quiet.
 from __future__ import annotations
 
 import ipaddress
+import json
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from ledger.formats import get_format
 from ledger.ingest import COMPACT_AFTER, ingest_paths
 from ledger.outlets import save_outlets
 from ledger.parse import Parser, native
+from ledger.parse.typed import typed
 from ledger.sample import generate
 from ledger.sources import Source
 from ledger.store.db import Ledger
@@ -233,6 +235,103 @@ def test_any_mix_of_lines_gives_the_same_ledger_with_and_without_triage(
     outlets = [("site", "site.example"), ("other", "other.example")]
     with_triage, without = both_ways(path.parent, [path], outlets, use_native=use_native, **options)
     assert with_triage == without
+
+
+# CloudFront and Caddy lines: the triage decides on the fields as read where they need no typing.
+CF_ROW = (FIXTURES / "aws-cloudfront-logs__aws-cloudfront-logs.log").read_text().splitlines()[0].split("\t")
+ENCODED_AGENTS = [
+    CHROME.replace(" ", "%20"),
+    CHROME.replace(" ", "%2520"),  # encoded twice
+    GPTBOT.replace(" ", "%20").replace(";", "%3B"),
+    "curl/8.5.0",
+    "-",
+    "Mozilla/5.0%20%5C%22quoted%5C%22",  # a backslash once decoded
+    "Mozilla/5.0%20(X11)%22",
+]
+ENCODED_REFERERS = ["-", "https://chatgpt.com/", "https%3A//chatgpt.com/", "https://www.google.com/", "%2D"]
+CF_HOSTS = ["site.example", "SITE.example", "-", "other.example", "www.site.example."]
+CF_QUERIES = ["-", "utm_source=chatgpt.com", "utm%5Fsource=chatgpt.com", "id=1", ""]
+CF_STEMS = ["/news/1", "http://site.example/news/2", "-", "/a%20b"]
+CF_CLIENTS = ["203.0.113.9", AI_ADDRESS, "2001:db8::1", "203.0.113.9:443", "-", "10.0.0.1"]
+CF_FORWARDED = ["-", "203.0.113.9", f"{AI_ADDRESS}, 10.0.0.2"]
+
+
+def mostly_first(options: list[str]) -> st.SearchStrategy[str]:
+    """The first (plain) option half the time: most lines are then quiet but for one or two fields."""
+    return st.one_of(st.just(options[0]), st.sampled_from(options))
+
+
+@st.composite
+def cloudfront_lines(draw: st.DrawFn) -> str:
+    fields = list(CF_ROW)
+    for index, options in (
+        (4, CF_CLIENTS),
+        (7, CF_STEMS),
+        (9, ENCODED_REFERERS),
+        (10, ENCODED_AGENTS),
+        (11, CF_QUERIES),
+        (15, CF_HOSTS),
+        (19, CF_FORWARDED),
+    ):
+        fields[index] = draw(mostly_first(options))
+    return "\t".join(fields)
+
+
+@st.composite
+def caddy_lines(draw: st.DrawFn) -> str:
+    agent = draw(mostly_first([CHROME, GPTBOT, "curl/8.5.0", "", 'a \\"quoted\\" agent', "ü browser"]))
+    request = {
+        "remote_ip": draw(mostly_first([*CF_CLIENTS[:3], "10.0.0.1"])),
+        "client_ip": draw(mostly_first(CF_CLIENTS)),
+        "proto": "HTTP/1.1",
+        "method": "GET",
+        "host": draw(mostly_first(CF_HOSTS)),
+        "uri": draw(mostly_first(["/news/1", "/a?utm_source=chatgpt.com", "http://site.example/x", "/b?x=1"])),
+        "headers": {"User-Agent": [agent], "Referer": [draw(mostly_first(ENCODED_REFERERS))]},
+    }
+    return json.dumps({"level": "info", "ts": 1760529600.5, "request": request, "status": 200, "size": 10})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["cloudfront", "caddy"]), st.data())
+def test_any_cloudfront_or_caddy_lines_give_the_same_ledger_with_and_without_triage(
+    tmp_path_factory: pytest.TempPathFactory, fmt: str, data: st.DataObject
+) -> None:
+    lines = data.draw(st.lists(cloudfront_lines() if fmt == "cloudfront" else caddy_lines(), min_size=1, max_size=40))
+    path = tmp_path_factory.mktemp("encoded") / "access.log"
+    path.write_text("\n".join(lines) + "\n")
+    outlets = [("site", "site.example"), ("other", "other.example")]
+    for options in ({"fmt": fmt}, {"fmt": fmt, "outlet": "site"}):
+        (path.parent / str(len(options))).mkdir()
+        with_triage, without = both_ways(path.parent / str(len(options)), [path], outlets, **options)
+        assert with_triage == without
+
+
+def test_a_w3c_line_whose_host_comes_from_an_absolute_url_is_counted_for_that_host(tmp_path: Path) -> None:
+    """Without a host column the host of a full URL in cs-uri-stem is the line's: such a line takes the
+    typing before the triage decides (as read, it has no host and would be a reject)."""
+    agent = CHROME.replace(" ", "+")
+    rows = [
+        f"2026-10-15 12:00:0{n} 203.0.113.9 GET {stem} 200 {agent}"
+        for n, stem in enumerate(["/a", "http://site.example/b"])
+    ]
+    path = write(tmp_path, "iis.log", ["#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(User-Agent)", *rows])
+    with_triage, without = both_ways(tmp_path, [path], [("site", "site.example")], fmt="w3c")
+    assert with_triage == without
+    assert [row["requests"] for row in with_triage["traffic_daily"]] == [1]  # the relative one is a reject
+
+
+def test_encoded_lines_whose_fields_need_no_typing_are_decided_before_typing() -> None:
+    """The cheap way is taken: quiet CloudFront lines are never typed (only the others are)."""
+    lines = []
+    for agent in (CHROME.replace(" ", "%20"), GPTBOT.replace(" ", "%20"), "curl/8.5.0"):
+        fields = list(CF_ROW)
+        fields[4], fields[10], fields[15] = "203.0.113.9", agent, "site.example"
+        lines.append("\t".join(fields))
+    with patch("ledger.parse.typed", wraps=typed) as typing:
+        parsed = Parser(get_format("cloudfront")).parse(pl.Series("line", lines), 1, triage=Detector())
+    assert parsed.quiet.select("line_no", "class").rows() == [(1, "human"), (3, "other_bot")]
+    assert [call.args[0].height for call in typing.call_args_list] == [1]
 
 
 # Unit: each reason a line is not quiet.
