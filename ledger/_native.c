@@ -48,7 +48,7 @@ enum {
     C_XCHAR,               /* [-+X] */
     C_EPOCH,               /* \d+(?:\.\d+)? */
     C_NOT_SPACE_QUOTE_PLUS, /* [^\s"]+ */
-    C_CHAIN                 /* (?:\S+,\s+)*\S+ taken greedily: the longest chain */
+    C_CHAIN                 /* [^\s,]+(?:,\s*[^\s,]+)* taken greedily: the whole chain */
 };
 
 #define MAX_FIELDS 32
@@ -154,16 +154,14 @@ static const unsigned char *match_class(int cls, const unsigned char *p, const u
         RUN(!is_space(*p) && *p != '"');
         return p > start ? p : NULL;
     case C_CHAIN:
-        for (;;) { /* an element; after a comma, blanks and a next one, another */
+        for (;;) { /* an element; after a comma (and blanks), another, which must be there */
             const unsigned char *element = p;
-            p = skip_run(p, end, 1, 0, 0);
-            RUN(!is_space(*p));
-            if (p == element) return NULL; /* only at the start: a later element begins with a non-blank */
-            if (p[-1] != ',' || p - element < 2 || p == end || !is_space(*p)) return p; /* ",": no element */
-            const unsigned char *next = p;
-            while (next < end && is_space(*next)) next++;
-            if (next == end) return p; /* blanks and nothing after them: they are not the chain's */
-            p = next;
+            p = skip_run(p, end, 1, ',', 0);
+            RUN(!is_space(*p) && *p != ',');
+            if (p == element) return NULL; /* an empty element: the full regex reads it its own way */
+            if (p == end || *p != ',') return p;
+            for (p++; p < end && is_space(*p); p++) {
+            }
         }
     }
     return NULL;

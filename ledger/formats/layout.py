@@ -17,10 +17,12 @@ from ledger.formats.spec import CLF, LogFormat, Piece, SplitPlan, Step
 QUOTED_BODY = r'(?:[^"\\]|\\.)*'
 TOKEN = r"\S+"
 CLIENT = r"\S+?(?:,\s*\S+?)*"  # an X-Forwarded-For chain written into the address field
-# The same in the split plan's quick pieces, written to be run greedily (the native splitter takes the
-# longest chain, each element but the last ending in a comma, after something, before blanks): where the
-# rest of the piece matches after it, the full regex ends the client there too (at the last blank it can).
-QUICK_CLIENT = r"(?:\S+,\s+)*\S+"
+# The same in the split plan's quick pieces, for plain chains only: elements without commas, each but the
+# last followed by a comma and maybe blanks. Read greedily (the native splitter takes the whole chain),
+# it ends where the full regex's lazy pattern ends too when a blank, the end or the trailer follows
+# (its repeat is greedy, and an element cannot be cut short before a comma); a chain with an empty
+# element ("a,,b", "a, ,b", "a,") takes the full regex, where the lazy elements read commas too.
+QUICK_CLIENT = r"[^\s,]+(?:,\s*[^\s,]+)*"
 HOST = r"[^\s:\"]+(?::\d+)?"
 TRAILING = r"(?:\s.*)?"
 # What may precede a line: a docker compose prefix ("web_1  | "), a syslog header (RFC 3164 or 5424).

@@ -49,7 +49,7 @@ CLASSES: dict[str, tuple[int, set[str]]] = {
     r"\d+(?:\.\d+)?": (11, _DIGITS | {"."}),
     r"[^\s\"]+": (12, _ASCII - _SPACE - {'"'}),
     r"\S+(?:,\s*\S+)*": (1, _ASCII - _SPACE),  # after a greedy \S+ the next is a space: no more items
-    QUICK_CLIENT: (13, _ASCII),  # the longest chain; see _greedy_is_safe
+    QUICK_CLIENT: (13, _ASCII),  # the whole chain; see _greedy_is_safe
 }
 
 
@@ -147,10 +147,9 @@ def _greedy_is_safe(value: str, rest: tuple[Step, ...]) -> bool:
     literal the value cannot contain, the end of the piece, or (for values without spaces) the trailer."""
     consumed = CLASSES[value][1]
     if value == QUICK_CLIENT:
-        # The longest chain ends before a blank that no comma precedes (or one after which no element
-        # follows), so a space must come next. Where the rest of the piece then matches, the full
-        # regex ends the client there too; where it does not, the line is not taken.
-        return bool(rest) and rest[0][:2] == ("lit", " ")
+        # The whole chain ends before a blank that no comma precedes, or at the end: a blank, the
+        # trailer or the piece's end must come next (see layout.QUICK_CLIENT).
+        return not rest or rest[0][0] == "trail" or (rest[0][0] == "lit" and rest[0][1] in _SPACE)
     if not rest:
         return True
     kind, text, _ = rest[0]

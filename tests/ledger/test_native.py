@@ -246,33 +246,68 @@ def test_native_polars_and_regex_agree_on_any_lines(lines: list[str], name: str)
 chain_text = st.text(alphabet=["a", "1", ".", ",", " ", "\t", "-", "ä", "[", "\u00a0"], min_size=1, max_size=24)
 
 
+# Where an address field is followed by a blank and more fields, by the trailer, or by a quote.
+CHAIN_LAYOUTS = {
+    "combined": (PRESETS["combined"], '{chain} {ident} - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "ua"'),
+    "common": (PRESETS["common"], '{chain} {ident} - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1'),
+    "last": (custom_layout('%t "%r" %>s %b %h'), '[10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 {chain}{ident}'),
+    "quoted after": (
+        custom_layout('%t "%r" %>s %b %h "%{User-agent}i"'),
+        '[10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 {chain}{ident} "ua"',
+    ),
+}
+
+
 @settings(max_examples=400, deadline=None)
 @given(
     st.lists(
         st.tuples(
-            chain_text, st.sampled_from(["-", "a,", ",", "- -", "a, b"]), st.sampled_from(["combined", "common"])
+            chain_text,
+            st.sampled_from(["-", "a,", ",", "- -", "a, b", "", " x", "\t1, 2"]),
+            st.sampled_from(sorted(CHAIN_LAYOUTS)),
         ),
         min_size=1,
         max_size=20,
     )
 )
 def test_chains_in_the_address_field_split_as_the_regex_does(cases: list[tuple[str, str, str]]) -> None:
-    """The split plan reads an X-Forwarded-For chain in the address field as the longest one; where the
-    rest of the line fits after it, the full regex (a lazy pattern) ends the client at the same place.
-    Commas, blanks and what follows them in any order, idents that look like chain elements too."""
-    for name in ("combined", "common"):
-        lines = [
-            f'{chain} {ident} - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1'
-            + (' "-" "ua"' if layout == "combined" else "")
-            for chain, ident, layout in cases
-            if layout == name
-        ]
+    """The split plan reads a plain X-Forwarded-For chain in the address field whole; where the rest of
+    the line fits after it, the full regex (a lazy pattern) ends the client at the same place. Commas,
+    blanks and what follows them in any order, and what comes after (idents that look like chain
+    elements too, the trailer, a quote)."""
+    for name, (fmt, template) in CHAIN_LAYOUTS.items():
+        lines = [template.format(chain=chain, ident=ident) for chain, ident, layout in cases if layout == name]
         if lines:
-            assert_same(three_ways(PRESETS[name], lines))
+            assert_same(three_ways(fmt, lines))
+
+
+@pytest.mark.parametrize(
+    ("layout", "template"),
+    [
+        ('%h\t%l\t%u\t%t\t"%r"\t%>s\t%b', '{chain}\t-\t-\t[10/Oct/2000:13:55:36 -0700]\t"GET / HTTP/1.1"\t200\t1'),
+        ('%t "%r" %>s %b %h', '[10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 {chain}'),
+        ('%t "%r" %>s %b %h "%{User-agent}i"', '[10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 {chain} "ua"'),
+    ],
+)
+def test_chains_are_read_natively_before_a_blank_the_trailer_or_a_quote(layout: str, template: str) -> None:
+    """Where the address field is followed by a blank other than a space, by the end of the line (and
+    anything after a blank), or by a quote, the longest chain is still what the full regex reads."""
+    fmt = custom_layout(layout)
+    assert native.program_for(fmt) is not None
+    chains = ["203.0.113.9", "203.0.113.9, 10.0.0.1", "a,\tb", "a, b c", "a,", "a, ", ",a", "a ,b", "a,,\t\tb, c"]
+    lines = [template.format(chain=chain) for chain in chains]
+    batches = three_ways(fmt, lines)
+    assert_same(batches)
+    assert batches[0].parsed.height >= 3
 
 
 def test_chains_in_the_address_field_are_taken_natively() -> None:
-    chains = ["203.0.113.9, 10.0.0.1", "203.0.113.9,10.0.0.1", "203.0.113.9,\t 10.0.0.1, 10.0.0.2", "a,, b"]
+    chains = [
+        "203.0.113.9, 10.0.0.1",
+        "203.0.113.9,10.0.0.1",
+        "203.0.113.9,\t 10.0.0.1, 10.0.0.2",
+        "2001:db8::1, 203.0.113.9",
+    ]
     lines = [f'{chain} - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "ua"' for chain in chains]
     program = native.program_for(PRESETS["combined"])
     assert program is not None
