@@ -1216,6 +1216,67 @@ done:
     return result;
 }
 
+/* triage_fields(clients, agents, triage) -> bytearray[n]: the native half of the triage's tests on fields
+ * as read (JSON, W3C, text layouts the splitter does not run), for two string-view arrays of n each (see
+ * strings_from): bit 0 when the client (an address or a chain) is plain and outside the ranges (see
+ * chain_outside), bit 1 when the user agent is a known person's, bit 2 when it is a known other bot's or
+ * there is none ("-", empty, null). triage: as for split (its field indices are not read). */
+static PyObject *triage_fields(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *client_arg, *agent_arg, *spec, *flags = NULL, *result = NULL;
+    Py_buffer starts = {0}, ends = {0}, needles = {0}, agents_known = {0}, offsets = {0}, kinds = {0};
+    Strings clients, agents;
+    memset(&clients, 0, sizeof clients);
+    memset(&agents, 0, sizeof agents);
+    if (!PyArg_ParseTuple(args, "OOO", &client_arg, &agent_arg, &spec)) return NULL;
+    Triage *triage = PyMem_Malloc(sizeof(Triage));
+    if (!triage) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    triage->slots = NULL;
+    if (!strings_from(client_arg, &clients, "triage_fields") || !strings_from(agent_arg, &agents, "triage_fields"))
+        goto done;
+    if (spec == Py_None || !triage_from(spec, triage, &starts, &ends, &needles, &agents_known, &offsets, &kinds)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "triage_fields: no triage");
+        goto done;
+    }
+    if (clients.n != agents.n) {
+        PyErr_SetString(PyExc_ValueError, "triage_fields: as many clients as user agents");
+        goto done;
+    }
+    Py_ssize_t n = clients.n;
+    flags = PyByteArray_FromStringAndSize(NULL, n);
+    if (!flags) goto done;
+    unsigned char *out = (unsigned char *)PyByteArray_AS_STRING(flags);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        int32_t buffer;
+        const unsigned char *client = string_at(&clients, i, &len, &buffer);
+        int outside = chain_outside(triage, client, len);
+        const unsigned char *agent = string_at(&agents, i, &len, &buffer);
+        int kind = len == 0 || (len == 1 && agent[0] == '-') ? 2 : known_agent(triage, agent, len);
+        out[i] = (unsigned char)(outside | (kind == 1) << 1 | (kind == 2) << 2);
+    }
+    Py_END_ALLOW_THREADS
+    result = flags;
+    flags = NULL;
+done:
+    if (starts.obj) PyBuffer_Release(&starts);
+    if (ends.obj) PyBuffer_Release(&ends);
+    if (needles.obj) PyBuffer_Release(&needles);
+    if (agents_known.obj) PyBuffer_Release(&agents_known);
+    if (offsets.obj) PyBuffer_Release(&offsets);
+    if (kinds.obj) PyBuffer_Release(&kinds);
+    if (triage) PyMem_Free(triage->slots);
+    PyMem_Free(triage);
+    Py_XDECREF(flags);
+    strings_release(&clients);
+    strings_release(&agents);
+    return result;
+}
+
 static PyMethodDef METHODS[] = {
     {"split", split, METH_VARARGS, "Run a split-plan program over a batch of lines (see the module source)."},
     {"lines", lines, METH_VARARGS, "Binary views of the newline-terminated lines of a block."},
@@ -1223,6 +1284,7 @@ static PyMethodDef METHODS[] = {
     {"columns", columns, METH_VARARGS, "Cut separator-split lines into the wanted columns (see the source)."},
     {"invalid_utf8", invalid_utf8, METH_VARARGS, "Which strings are not well-formed UTF-8."},
     {"requests", requests, METH_VARARGS, "Plain requests cut into method, target and protocol (see the source)."},
+    {"triage_fields", triage_fields, METH_VARARGS, "The triage's address and user agent tests (see the source)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -31,7 +31,7 @@ from ledger.detect.iplists import (
 )
 from ledger.detect.referrals import Referrers, load_referrers, referral_columns
 from ledger.detect.registry import AI_PURPOSES, Registry, load_registry
-from ledger.parse.native import OTHER_BOT, PERSON, Hints, KnownAgents
+from ledger.parse.native import OTHER_BOT, PERSON, Hints, KnownAgents, triage_fields
 
 TRACKING_PARAMS = (
     r"(?i)(?:^|&)(?:utm_[^=&]*|fbclid|gclid|yclid|dclid|msclkid|_openstat|mc_cid|mc_eid|igshid|ref_src)(?:=[^&]*)?"
@@ -228,21 +228,28 @@ class Detector:
             return pl.Series("quiet", [], dtype=pl.String)
         if "_candidate" in raw.columns:  # the native splitter ran every test, and knew some user agents
             human, other = raw["_human"], raw["_other"]  # found natively in ``known_agents``
-            candidates = raw["_candidate"] & ~human & ~other
-            if candidates.any():
-                agents = self.agent_classes(raw["user_agent"].filter(candidates))
-                rows = candidates.arg_true()
-                unregistered = agents["bot_index"].is_null() & agents["generic"].is_not_null()
-                human = human.scatter(rows, unregistered & ~agents["generic"])
-                other = other.scatter(rows, unregistered & agents["generic"])
+            human, other = self._look_up(raw["user_agent"], raw["_candidate"] & ~human & ~other, human, other)
             return pl.select(_quiet_class(human, other)).to_series()
-        frame = raw.select("line", "user_agent", "referer", "host", "forwarded_for").hstack(
-            self.agent_classes(raw["user_agent"])
-        )
-        plain_outside = self._outside_attribution(raw["client"])
+        fast = triage_fields(raw["client"], raw["user_agent"], self._split_hints, self.known_agents())
+        if fast is not None:  # the addresses and known user agents natively, the others looked up
+            plain_outside, human, other = fast
+            human, other = self._look_up(raw["user_agent"], ~human & ~other, human, other)
+        else:
+            plain_outside = self._outside_attribution(raw["client"])
+            agentless = pl.col("user_agent").is_null() | pl.col("user_agent").is_in(["-", ""])
+            agent = pl.col("bot_index").is_null() & ~agentless  # a user agent no registry entry declares
+            kinds = (
+                raw.select("user_agent")
+                .hstack(self.agent_classes(raw["user_agent"]))
+                .select(
+                    (agent & (pl.col("generic") == False)).fill_null(False).alias("human"),  # noqa: E712 - null: unclassified
+                    (agentless | (agent & pl.col("generic"))).fill_null(False).alias("other"),
+                )
+            )
+            human, other = kinds["human"], kinds["other"]
         mentions = pl.col("referer").str.contains_any(self._referrer_hosts, ascii_case_insensitive=True)
         tests = (
-            frame.select(
+            raw.select(
                 (
                     ~pl.col("line").str.contains("\\", literal=True)
                     & ~pl.col("line").str.contains("utm_source=", literal=True)
@@ -255,13 +262,18 @@ class Detector:
             ).to_series()
             & plain_outside
         )
-        agentless = pl.col("user_agent").is_null() | pl.col("user_agent").is_in(["-", ""])
-        agent = pl.col("bot_index").is_null() & ~agentless  # a user agent no registry entry declares
-        kinds = frame.select(
-            (agent & (pl.col("generic") == False)).fill_null(False).alias("human"),  # noqa: E712 - null: unclassified
-            (agentless | (agent & pl.col("generic"))).fill_null(False).alias("other"),
-        )
-        return pl.select(_quiet_class(tests & kinds["human"], tests & kinds["other"])).to_series()
+        return pl.select(_quiet_class(tests & human, tests & other)).to_series()
+
+    def _look_up(
+        self, user_agents: pl.Series, rows: pl.Series, human: pl.Series, other: pl.Series
+    ) -> tuple[pl.Series, pl.Series]:
+        """``human`` and ``other`` with the user agents of ``rows`` (not known natively) classified."""
+        if not rows.any():
+            return human, other
+        agents = self.agent_classes(user_agents.filter(rows))
+        at = rows.arg_true()
+        unregistered = agents["bot_index"].is_null() & agents["generic"].is_not_null()
+        return human.scatter(at, unregistered & ~agents["generic"]), other.scatter(at, unregistered & agents["generic"])
 
     def split_hints(self) -> Hints:
         """The address ranges and Referer hosts the native splitter tests for ``quiet`` (the AI-only

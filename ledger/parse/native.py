@@ -256,11 +256,33 @@ def _views(valid: np.ndarray, views: bytearray, strings: StringViews, buffer: by
     return pa.StringViewArray.from_buffers(pa.string_view(), len(valid), [validity, pa.py_buffer(views), *data])
 
 
+def triage_fields(
+    clients: pl.Series, agents: pl.Series, hints: Hints, known: KnownAgents | None
+) -> tuple[pl.Series, pl.Series, pl.Series] | None:
+    """The triage's address and user agent tests on fields as read, natively (None without the
+    extension): which clients are plain addresses (or chains of them) outside the ``hints``' ranges, and
+    which user agents are a PERSON's or an OTHER_BOT's in ``known`` (or missing: ``-``, empty, null)."""
+    if _native is None:
+        return None
+    flags = np.frombuffer(
+        _native.triage_fields(string_views(clients), string_views(agents), _spec(hints, (-1,) * 5, known)),
+        dtype=np.uint8,
+    )
+    return (
+        pl.Series("outside", (flags & 1).astype(np.bool_)),
+        pl.Series("human", (flags & 2).astype(np.bool_)),
+        pl.Series("other", (flags & 4).astype(np.bool_)),
+    )
+
+
 def _triage_spec(program: Program, hints: Hints | None, known: KnownAgents | None) -> tuple[object, ...] | None:
     if hints is None or "client" not in program.fields or "user_agent" not in program.fields:
         return None
-    needles = b"".join(needle.encode() + b"\0" for needle in hints.needles)
     fields = ("client", "referer", "user_agent", "host", "forwarded_for")
-    index = [program.fields.index(name) if name in program.fields else -1 for name in fields]
+    return _spec(hints, tuple(program.fields.index(name) if name in program.fields else -1 for name in fields), known)
+
+
+def _spec(hints: Hints, index: tuple[int, ...], known: KnownAgents | None) -> tuple[object, ...]:
+    needles = b"".join(needle.encode() + b"\0" for needle in hints.needles)
     agents = (known.data, known.offsets, known.kinds) if known is not None else ()
     return (hints.starts, hints.ends, needles, *index, *agents)

@@ -28,6 +28,7 @@ from ledger.sample import generate
 from ledger.sources import Source
 from ledger.store.db import Ledger
 from tests.conftest import DATA, IMC
+from tests.ledger.test_ingest import first_address
 from tests.ledger.test_triage import snapshot
 
 NATIVE_PRESETS = ("combined", "common", "vhost_combined", "combined_xff")
@@ -456,21 +457,31 @@ def test_the_native_functions_refuse_arguments_that_would_read_or_write_out_of_b
             _native.addresses(strings)
         with pytest.raises(ValueError, match="views outside the data"):
             _native.columns(strings, 9, bytes([0]))
+        with pytest.raises(ValueError, match="views outside the data"):
+            _native.triage_fields(fine, strings, native._spec(Detector().split_hints(), (-1,) * 5, None))
     with pytest.raises(TypeError):
         _native.addresses((view(20), None, 0, 1, [data]))  # the buffers must be a tuple
-    # known human user agents: offsets that do not cover their bytes, or go backwards
+    # known user agents: offsets that do not cover their bytes, or go backwards (a kind for each)
     hints = Detector().split_hints()
     spec = native._triage_spec(program, hints, None)
     assert spec is not None
-    for known in [
+    for data_, offsets in [
         (b"abc", np.array([0, 4], dtype=np.int64).tobytes()),
         (b"abc", np.array([1, 3], dtype=np.int64).tobytes()),
         (b"abc", np.array([0, 2, 1, 3], dtype=np.int64).tobytes()),
         (b"abc", b"\0" * 12),
         (b"abc", b""),
     ]:
+        known = (data_, offsets, bytes([native.PERSON]) * max(len(offsets) // 8 - 1, 0))
         with pytest.raises(ValueError, match="bad known user agents"):
             _native.split(fine, program.code, program.quotes, len(program.fields), -1, (*spec, *known))
+        with pytest.raises(ValueError, match="bad known user agents"):
+            _native.triage_fields(fine, fine, (*spec, *known))
+    _native.triage_fields(fine, fine, spec)  # the well-formed call
+    with pytest.raises(ValueError, match="as many clients as user agents"):
+        _native.triage_fields(fine, (view(20) * 2, None, 0, 2, (data,)), spec)
+    with pytest.raises(ValueError, match="no triage"):
+        _native.triage_fields(fine, fine, None)
     with pytest.raises(ValueError, match="end outside the data"):
         _native.lines(b"x\n", 3)
 
@@ -632,6 +643,30 @@ def test_unknown_agents_are_not_taken_for_known_ones_of_the_same_length() -> Non
     assert out["_candidate"].all()
     assert out["_human"].to_list() == [n % 2 == 0 and n % 4 != 0 for n in range(600)]
     assert out["_other"].to_list() == [n % 4 == 0 for n in range(600)]
+
+
+def test_the_triage_tests_on_fields_as_read_agree_with_the_polars_ones() -> None:
+    """``triage_fields``: a plain address is outside exactly when the polars test says so (junk that only
+    looks plain is not, natively: it takes the full path), a chain when every hop is; a user agent's kind
+    is the cache's, and a missing one is another bot's."""
+    detector = Detector()
+    gptbot = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)"
+    agents = ["Mozilla/5.0 (X11; Linux x86_64) Chrome/141.0", "curl/8.5.0", gptbot, "-", "", None, "never seen"]
+    detector.classify_agents(pl.Series(agents[:3]))
+    listed = first_address("openai-gptbot")
+    clients = ["203.0.113.9", listed, "2001:db8::1", "10.0.0.1", "256.1.1.1", "1::2::3", "203.0.113.9:443", "-", None]
+    chains = ["203.0.113.9, 10.0.0.1", f"203.0.113.9, {listed}", "203.0.113.9,,10.0.0.1"]
+    texts = clients + chains
+    padded = agents + [agents[0]] * (len(texts) - len(agents))
+    result = native.triage_fields(pl.Series(texts), pl.Series(padded), detector.split_hints(), detector.known_agents())
+    assert result is not None
+    outside, human, other = (series.to_list() for series in result)
+    polars_outside = detector._outside_attribution(pl.Series(clients)).to_list()
+    valid = [True, True, True, True, False, False, False, False, False]  # parses as one plain address
+    assert outside[: len(clients)] == [p and v for p, v in zip(polars_outside, valid, strict=True)]
+    assert outside[len(clients) :] == [True, False, False]
+    assert human[: len(agents)] == [True, False, False, False, False, False, False]
+    assert other[: len(agents)] == [False, True, False, True, True, True, False]
 
 
 def test_known_agents_that_do_not_hold_together_are_refused() -> None:

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger.detect import classify
 from ledger.detect.classify import Detector
 from ledger.errors import LedgerError
 from ledger.formats import get_format
@@ -60,6 +61,7 @@ def both_ways(
         with (
             Ledger(tmp_path / f"triage-{triage}.duckdb") as ledger,
             patch.object(native, "program_for", native.program_for if use_native else lambda fmt: None),
+            patch.object(classify, "triage_fields", classify.triage_fields if use_native else lambda *args: None),
         ):
             for slug, domain in outlets:
                 add_outlet(ledger, slug, domain)
@@ -101,8 +103,6 @@ def test_the_imc_log_gives_the_same_ledger_with_and_without_triage(tmp_path: Pat
 def test_user_agents_that_share_a_hash_keep_their_own_classes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """User agents are looked up by a hash and checked against the string: with every user agent given
     the same hash (all collide), every lookup takes the slow way and the ledger is the same."""
-    import ledger.detect.classify as classify
-
     (tmp_path / "hashed").mkdir()
     (tmp_path / "collided").mkdir()
     [expected, _] = both_ways(tmp_path / "hashed", [IMC], [("websitec", "websitec.com")], outlet="websitec")
@@ -113,8 +113,6 @@ def test_user_agents_that_share_a_hash_keep_their_own_classes(tmp_path: Path, mo
 
 
 def test_a_user_agent_with_a_cached_ones_hash_is_not_given_its_class(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ledger.detect.classify as classify
-
     monkeypatch.setattr(classify, "_ua_hash", lambda ua: (ua.is_null().cast(pl.UInt64) + 7).alias("_h"))
     detector = Detector()
     [browser] = detector.agent_classes(pl.Series([CHROME])).to_dicts()
@@ -338,7 +336,8 @@ def test_encoded_lines_whose_fields_need_no_typing_are_decided_before_typing() -
 def classes_of(*texts: str, fmt: str = "combined", use_native: bool = True) -> list[str | None]:
     """The class each line is counted in when it is quiet, None when it takes the full path."""
     parser = Parser(get_format(fmt), use_native=use_native)
-    parsed = parser.parse(pl.Series("line", list(texts)), 1, triage=Detector())
+    with patch.object(classify, "triage_fields", classify.triage_fields if use_native else lambda *args: None):
+        parsed = parser.parse(pl.Series("line", list(texts)), 1, triage=Detector())
     quiet = dict(zip(parsed.quiet["line_no"].to_list(), parsed.quiet["class"].to_list(), strict=True))
     assert parsed.lines == len(texts)
     return [quiet.get(n) for n in range(1, len(texts) + 1)]
@@ -557,7 +556,6 @@ def _data_bytes(strings: pl.Series) -> int:
 def test_cached_user_agents_are_copies_and_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """The cache of classified user agents keeps its own copies (a view would keep a whole block of lines
     alive), and past its limit it starts again from the batch at hand."""
-    import ledger.detect.classify as classify
     from ledger.sources import split_lines
 
     agents = [f"{CHROME} build/{n}" for n in range(40)] + [GPTBOT]
