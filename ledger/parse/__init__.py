@@ -147,7 +147,8 @@ class Parser:
             raw = raw.with_columns(parse_time(self.fmt).alias("ts"))
         raw = raw.with_columns(matched.fill_null(False).alias("_matched"))
         # The reasons are strings: built for the bad lines only (a when/then computes every branch for all).
-        bad = (pl.col("line").str.strip_chars() == "") | ~pl.col("_matched") | pl.col("ts").is_null()
+        # A blank line is one of them: no layout matches it with a time (its reason says it is empty).
+        bad = ~pl.col("_matched") | pl.col("ts").is_null()
         raw = raw.with_columns(bad.alias("_bad"))
         good = raw.filter(~pl.col("_bad"))
         rejects = rejects_of(self._with_reasons(raw.filter(pl.col("_bad"))))

@@ -144,6 +144,20 @@ def test_rejects_carry_line_number_and_reason(line: str, reason: str) -> None:
     assert reject_reason(line) == reason
 
 
+BLANKS = ["", " ", "   ", "\t", " \t ", "\x0b", "\x0c", "\u00a0", "\u2003 "]
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_blank_lines_are_rejects_as_empty_lines_in_every_format(name: str) -> None:
+    """Blank lines are rejects whatever the format (no layout reads a time from them), with that reason."""
+    fmt = PRESETS[name]
+    header = ["#Fields: time c-ip cs-uri-stem"] if fmt.kind == "w3c" else []  # the least a W3C line can have
+    result = parse_batch(pl.Series([*header, *BLANKS]), 1, fmt)
+    blank = result.rejects.filter(pl.col("line_no") > len(header))
+    assert result.parsed.height == 0 and result.quiet.height == 0
+    assert blank["reason"].to_list() == ["empty line"] * len(BLANKS)
+
+
 def test_raw_line_is_kept_truncated() -> None:
     line = "x" * 5000
     result = parse_batch(pl.Series([line]), 1, COMBINED)
