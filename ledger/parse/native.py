@@ -233,6 +233,16 @@ def request_parts(requests: pl.Series) -> pl.DataFrame | None:
     return pl.DataFrame([pl.Series("_simple", simple), *cut])
 
 
+def w3c_stamps(dates: pl.Series, times: pl.Series) -> tuple[pl.Series, pl.Series] | None:
+    """Which W3C dates and times are plain (``YYYY-MM-DD``, ``HH:MM:SS`` with up to six fraction digits,
+    no blanks), and the naive instants they name (microseconds; 0 elsewhere); None without the
+    extension."""
+    if _native is None:
+        return None
+    ok, micros = _native.w3c_stamps(string_views(dates), string_views(times))
+    return pl.Series("ok", np.frombuffer(ok, dtype=np.bool_)), pl.Series("naive", np.frombuffer(micros, dtype=np.int64))
+
+
 StringViews = tuple[pa.Buffer, pa.Buffer | None, int, int, tuple[pa.Buffer, ...]]
 
 

@@ -58,9 +58,23 @@ def with_stamps(data: pl.DataFrame, offset: pl.Expr) -> pl.DataFrame:
     minutes = sign * (
         pl.col("_offset").str.slice(1, 2).cast(pl.Int64) * 60 + pl.col("_offset").str.slice(4, 2).cast(pl.Int64)
     )
-    naive = pl.col("_stamp").str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
-    utc = (naive - pl.duration(minutes=minutes)).dt.replace_time_zone("UTC")
+    utc = (pl.lit(_naive(data)) - pl.duration(minutes=minutes)).dt.replace_time_zone("UTC")
     return data.with_columns((pl.col("_stamp") + pl.col("_offset")).alias("time"), utc.alias("ts")).drop("_stamp")
+
+
+def _naive(data: pl.DataFrame) -> pl.Series:
+    """The instants ``_stamp`` names before its offset: plain dates and times read natively (a tenth of
+    polars' reading), the others by polars."""
+    reading = pl.col("_stamp").str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+    cut = native.w3c_stamps(data["date"], data["time"])
+    if cut is None:
+        return data.select(reading).to_series()
+    ok, micros = cut
+    naive = micros.cast(pl.Datetime("us"))
+    if not ok.all():
+        rows = (~ok).arg_true()
+        naive = naive.scatter(rows, data[rows].select(reading).to_series())
+    return naive
 
 
 def _field_names(header: str) -> list[str]:

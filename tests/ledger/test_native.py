@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 from pathlib import Path
 
 import numpy as np
@@ -459,6 +460,8 @@ def test_the_native_functions_refuse_arguments_that_would_read_or_write_out_of_b
             _native.columns(strings, 9, bytes([0]))
         with pytest.raises(ValueError, match="views outside the data"):
             _native.triage_fields(fine, strings, native._spec(Detector().split_hints(), (-1,) * 5, None))
+        with pytest.raises(ValueError, match="views outside the data"):
+            _native.w3c_stamps(fine, strings)
     with pytest.raises(TypeError):
         _native.addresses((view(20), None, 0, 1, [data]))  # the buffers must be a tuple
     # known user agents: offsets that do not cover their bytes, or go backwards (a kind for each)
@@ -482,6 +485,8 @@ def test_the_native_functions_refuse_arguments_that_would_read_or_write_out_of_b
         _native.triage_fields(fine, (view(20) * 2, None, 0, 2, (data,)), spec)
     with pytest.raises(ValueError, match="no triage"):
         _native.triage_fields(fine, fine, None)
+    with pytest.raises(ValueError, match="as many dates as times"):
+        _native.w3c_stamps(fine, (view(20) * 2, None, 0, 2, (data,)))
     with pytest.raises(ValueError, match="end outside the data"):
         _native.lines(b"x\n", 3)
 
@@ -667,6 +672,30 @@ def test_the_triage_tests_on_fields_as_read_agree_with_the_polars_ones() -> None
     assert outside[len(clients) :] == [True, False, False]
     assert human[: len(agents)] == [True, False, False, False, False, False, False]
     assert other[: len(agents)] == [False, True, False, True, True, True, False]
+
+
+W3C_DATES = ["2026-10-01", "2024-02-29", "2023-02-29", "2026-13-01", "2026-00-10", "0999-12-31", "1000-01-01"]
+W3C_DATES += ["9999-12-31", "2026-1-01", " 2026-10-01", "2026-10-01 ", "2026/10/01", "２０２６-10-01", ""]
+W3C_TIMES = ["00:00:00", "23:59:59", "24:00:00", "23:60:00", "23:59:60", "12:00:00.5", "12:00:00.123456"]
+W3C_TIMES += ["12:00:00.1234567", "12:00:00.", "12:00:00.x", "12:00", "1:02:03", " 12:00:00", "12:00:00Z", "١٢:00:00"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(W3C_DATES), st.sampled_from(W3C_TIMES)), min_size=1, max_size=30))
+def test_w3c_dates_and_times_read_natively_are_polars_readings(pairs: list[tuple[str, str]]) -> None:
+    """Where the native reading takes a date and time, polars reads the same instant from them; where
+    polars reads one from a plain pair, the native reading takes it (the others are left to polars)."""
+    dates, times = pl.Series([d for d, _ in pairs]), pl.Series([t for _, t in pairs])
+    cut = native.w3c_stamps(dates, times)
+    assert cut is not None
+    ok, micros = cut
+    reading = (dates + "T" + times).str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+    for taken, value, expected, date, time in zip(ok, micros, reading.cast(pl.Int64), dates, times, strict=True):
+        if taken:
+            assert value == expected
+        elif expected is not None:  # polars reads more (a leap second, a year under 1000, blanks...)
+            plain = re.fullmatch(r"[1-9]\d{3}-\d\d-\d\d", date) and re.fullmatch(r"\d\d:\d\d:[0-5]\d(\.\d{1,6})?", time)
+            assert not plain, (date, time)
 
 
 def test_known_agents_that_do_not_hold_together_are_refused() -> None:
