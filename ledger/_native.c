@@ -373,6 +373,8 @@ typedef struct {
     const unsigned char *kinds;
     uint32_t *slots;
     uint64_t slot_mask;
+    /* what the spec's buffers hold (ranges, needles, known user agents), until triage_free */
+    Py_buffer starts_buf, ends_buf, needles_buf, agents_buf, offsets_buf, kinds_buf;
 } Triage;
 
 static inline unsigned char lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
@@ -609,8 +611,26 @@ static int index_agents(Triage *t, Py_buffer *agents, Py_buffer *offsets, Py_buf
     return 1;
 }
 
-static int triage_from(PyObject *spec, Triage *t, Py_buffer *starts, Py_buffer *ends, Py_buffer *needles,
-                       Py_buffer *agents, Py_buffer *offsets, Py_buffer *kinds) {
+/* A triage with nothing in it yet (NULL with an exception when memory runs out); free with triage_free. */
+static Triage *triage_new(void) {
+    Triage *t = PyMem_Calloc(1, sizeof(Triage));
+    if (!t) PyErr_NoMemory();
+    return t;
+}
+
+static void triage_free(Triage *t) {
+    if (!t) return;
+    Py_buffer *held[] = {&t->starts_buf, &t->ends_buf, &t->needles_buf, &t->agents_buf, &t->offsets_buf, &t->kinds_buf};
+    for (size_t k = 0; k < sizeof held / sizeof *held; k++)
+        if (held[k]->obj) PyBuffer_Release(held[k]);
+    PyMem_Free(t->slots);
+    PyMem_Free(t);
+}
+
+/* The triage of a spec (see the module comment; None: off), its buffers held by t (see triage_free). */
+static int triage_from(PyObject *spec, Triage *t) {
+    Py_buffer *starts = &t->starts_buf, *ends = &t->ends_buf, *needles = &t->needles_buf, *agents = &t->agents_buf;
+    Py_buffer *offsets = &t->offsets_buf, *kinds = &t->kinds_buf;
     t->on = 0;
     t->slots = NULL;
     if (spec == Py_None) return 1;
@@ -941,7 +961,7 @@ done:
 
 static PyObject *split(PyObject *self, PyObject *args) {
     (void)self;
-    Py_buffer program, starts = {0}, ends = {0}, needles = {0}, outputs = {0}, agents = {0}, offsets = {0}, kinds = {0};
+    Py_buffer program, outputs = {0};
     int quotes, nfields, time_field;
     PyObject *strings, *spec = Py_None;
     if (!PyArg_ParseTuple(args, "Oy*iii|Oy*", &strings, &program, &quotes, &nfields, &time_field, &spec, &outputs))
@@ -950,13 +970,7 @@ static PyObject *split(PyObject *self, PyObject *args) {
     Strings lines;
     Triage *triage = NULL;
     if (!strings_from(strings, &lines, "split")) goto done;
-    triage = PyMem_Malloc(sizeof(Triage));
-    if (!triage) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    triage->slots = NULL;
-    if (!triage_from(spec, triage, &starts, &ends, &needles, &agents, &offsets, &kinds)) goto done;
+    if (!(triage = triage_new()) || !triage_from(spec, triage)) goto done;
     if (triage->on && (triage->client >= nfields || triage->referer >= nfields || triage->agent >= nfields
                        || triage->host >= nfields || triage->forwarded >= nfields)) {
         PyErr_SetString(PyExc_ValueError, "split: triage field outside the fields");
@@ -1018,15 +1032,8 @@ static PyObject *split(PyObject *self, PyObject *args) {
     if (!pack(nout, n, view_bufs, sizes, &lines, buffers)) goto done;
     result = Py_BuildValue("(OOOO)", ok, ts, views, buffers);
 done:
-    if (starts.obj) PyBuffer_Release(&starts);
-    if (ends.obj) PyBuffer_Release(&ends);
-    if (needles.obj) PyBuffer_Release(&needles);
     if (outputs.obj) PyBuffer_Release(&outputs);
-    if (agents.obj) PyBuffer_Release(&agents);
-    if (offsets.obj) PyBuffer_Release(&offsets);
-    if (kinds.obj) PyBuffer_Release(&kinds);
-    if (triage) PyMem_Free(triage->slots);
-    PyMem_Free(triage);
+    triage_free(triage);
     Py_XDECREF(ok);
     Py_XDECREF(ts);
     Py_XDECREF(views);
@@ -1250,20 +1257,15 @@ done:
 static PyObject *triage_fields(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *client_arg, *agent_arg, *spec, *flags = NULL, *result = NULL;
-    Py_buffer starts = {0}, ends = {0}, needles = {0}, agents_known = {0}, offsets = {0}, kinds = {0};
     Strings clients, agents;
     memset(&clients, 0, sizeof clients);
     memset(&agents, 0, sizeof agents);
     if (!PyArg_ParseTuple(args, "OOO", &client_arg, &agent_arg, &spec)) return NULL;
-    Triage *triage = PyMem_Malloc(sizeof(Triage));
-    if (!triage) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    triage->slots = NULL;
+    Triage *triage = triage_new();
+    if (!triage) goto done;
     if (!strings_from(client_arg, &clients, "triage_fields") || !strings_from(agent_arg, &agents, "triage_fields"))
         goto done;
-    if (spec == Py_None || !triage_from(spec, triage, &starts, &ends, &needles, &agents_known, &offsets, &kinds)) {
+    if (spec == Py_None || !triage_from(spec, triage)) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "triage_fields: no triage");
         goto done;
     }
@@ -1289,14 +1291,7 @@ static PyObject *triage_fields(PyObject *self, PyObject *args) {
     result = flags;
     flags = NULL;
 done:
-    if (starts.obj) PyBuffer_Release(&starts);
-    if (ends.obj) PyBuffer_Release(&ends);
-    if (needles.obj) PyBuffer_Release(&needles);
-    if (agents_known.obj) PyBuffer_Release(&agents_known);
-    if (offsets.obj) PyBuffer_Release(&offsets);
-    if (kinds.obj) PyBuffer_Release(&kinds);
-    if (triage) PyMem_Free(triage->slots);
-    PyMem_Free(triage);
+    triage_free(triage);
     Py_XDECREF(flags);
     strings_release(&clients);
     strings_release(&agents);
