@@ -202,8 +202,8 @@ class Detector:
 
     def known_agents(self) -> KnownAgents | None:
         """The cached user agents that make a line quiet, end to end: people's (no bot, not generic) and
-        other bots' (generic, no declared bot). The native splitter marks the lines with one of them
-        (``_human``, ``_other``), and only the others are looked up here."""
+        other bots' (generic, no declared bot). The native splitter (or ``triage_fields``) marks the lines
+        with one of them, and only the others are looked up here."""
         with self._ua_lock:
             if self._known is None and self._ua_cache.height:
                 undeclared = self._ua_cache.filter(pl.col("bot_index").is_null())
@@ -216,13 +216,15 @@ class Detector:
         class each such line is counted in (``human`` or ``other_bot``), null for the lines that take the
         full path.
 
-        ``raw`` holds well-formed lines of a text layout with their fields as logged (``line``, ``client``,
-        ``forwarded_for``, ``host``, ``user_agent``, ``referer``). A line is quiet when its address is a
-        plain IPv4 or IPv6 outside every AI-only published list, it names no AI product in its Referer and
-        has no ``utm_source``, it has no backslash (so the logged fields are what parsing would make of
-        them), and its user agent is a known one of a person (``human``) or of a bot no registry entry
-        declares (a generic client such as curl, or none at all: ``other_bot``). Anything else, rare by
-        design, takes the full path; the test suite checks that both ways give the same ledger.
+        ``raw`` holds well-formed lines with their fields as logged (``line``, ``client``, ``forwarded_for``,
+        ``host``, ``user_agent``, ``referer``; for JSON and W3C, decoded, with the path and query as
+        ``line``: ``Parser`` keeps the decision for the lines whose fields typing would not change). A
+        line is quiet when its address is a plain IPv4 or IPv6 outside every AI-only published list, it
+        names no AI product in its Referer and has no ``utm_source``, it has no backslash (so the logged
+        fields are what parsing would make of them), and its user agent is a known one of a person
+        (``human``) or of a bot no registry entry declares (a generic client such as curl, or none at
+        all: ``other_bot``). Anything else, rare by design, takes the full path; the test suite checks
+        that both ways give the same ledger.
         """
         if raw.height == 0:
             return pl.Series("quiet", [], dtype=pl.String)
