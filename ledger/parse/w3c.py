@@ -133,10 +133,13 @@ class W3cParser:
                 .str.strip_chars_end()
                 .alias("line")
             )
-        headers = frame.filter(pl.col("line").str.starts_with("#Fields:"))["line"].to_list()
-        segments = [self.names] + [_field_names(h) for h in headers]
-        parts = [self._segment(frame.filter(pl.col("_segment") == n), names) for n, names in enumerate(segments)]
-        self._advance(frame.filter(pl.col("_directive"))["line"].to_list())
+        directives = frame.filter(pl.col("_directive"))["line"].to_list()  # a few lines, if any
+        segments = [self.names] + [_field_names(line) for line in directives if line.startswith("#Fields:")]
+        if len(segments) == 1:  # one #Fields stretch: the whole batch, not a copy of it
+            parts = [self._segment(frame, self.names)]
+        else:
+            parts = [self._segment(frame.filter(pl.col("_segment") == n), names) for n, names in enumerate(segments)]
+        self._advance(directives)
         raw = pl.concat(parts, how="diagonal_relaxed").sort("line_no") if len(parts) > 1 else parts[0]
         why = pl.when(pl.col("_directive")).then(pl.lit(REASON_DIRECTIVE)).otherwise(pl.col("_why"))
         return raw.with_columns(why.alias("_why")), ~pl.col("_directive") & pl.col("_columns_ok")
