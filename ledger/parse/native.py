@@ -201,10 +201,10 @@ def split(
 
 
 def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.DataFrame, pl.Series] | None:
-    """Separator-split lines (W3C, CloudFront) cut natively: (``line_no``, ``line`` and each wanted field,
-    read from its column, for the lines it took; which lines it took), or None when the extension is not
-    built or the layout does not fit it. It takes a line without a double quote, not a directive, with at
-    least the columns asked for; ledger.parse.w3c reads the others its own way."""
+    """Separator-split lines (W3C, CloudFront) cut natively: (``frame`` with each wanted field read from
+    its column, null in the lines it did not take; which lines it took), or None when the extension is
+    not built or the layout does not fit it. It takes a line without a double quote, not a directive,
+    with at least the columns asked for; ledger.parse.w3c reads the others its own way."""
     if _native is None or len(sep) != 1 or not wanted or max(wanted.values()) > 255 or len(wanted) > 32:
         return None
     strings = string_views(frame["line"])
@@ -214,9 +214,7 @@ def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.D
         pl.Series(name, _views(taken, view, strings, buffer))
         for name, view, buffer in zip(wanted, views, buffers, strict=True)
     ]
-    taken_series = pl.Series("_taken", taken)
-    cut = frame.with_columns(fields)
-    return (cut if taken.all() else cut.filter(taken_series)), taken_series
+    return frame.with_columns(fields), pl.Series("_taken", taken)
 
 
 def request_parts(requests: pl.Series) -> pl.DataFrame | None:

@@ -89,6 +89,38 @@ def _unquote_twice(text: str | None) -> str | None:
     return unquote(once) if "%2" in text and "%" in once else once
 
 
+def _cut_columns(data: pl.DataFrame, sep: str, wanted: dict[str, int], pattern: str, named: bool) -> pl.DataFrame:
+    """The ``wanted`` columns and ``_columns_ok`` of lines cut by polars: lines without a double quote are
+    split at ``sep``; quoted values (IIS cookies) go through ``pattern`` (slow with many groups, and a
+    when/then would run it on every line). Lines without a quote need no quote stripping."""
+    needed = max(wanted.values(), default=-1) + 1
+    has_quote = data.select(pl.col("line").str.contains('"', literal=True).fill_null(False)).to_series()
+    by_regex = bool(needed) and bool(has_quote.any())
+    plain = data.filter(~has_quote) if by_regex else data
+    plain = plain.with_columns(pl.col("line").str.split(sep).alias("_cut"))  # the split computed once
+    parts = [
+        plain.with_columns(
+            *(pl.col("_cut").list.get(index, null_on_oob=True).alias(field) for field, index in wanted.items()),
+            ((pl.col("_cut").list.len() >= needed) & pl.lit(named)).fill_null(False).alias("_columns_ok"),
+        ).drop("_cut")
+    ]
+    if by_regex:
+        groups = pl.col("line").str.extract_groups(pattern)
+        count_ok = pl.col("line").str.count_matches(sep, literal=True) >= needed - 1
+        with_quotes = data.filter(has_quote).with_columns(
+            groups.alias("_groups"), (count_ok & pl.lit(named)).fill_null(False).alias("_columns_ok")
+        )
+        with_quotes = with_quotes.with_columns(
+            *(
+                pl.col("_groups").struct.field(str(index + 1)).str.strip_chars('"').alias(field)
+                for field, index in wanted.items()
+            ),
+            (pl.col("_columns_ok") & pl.col("_groups").struct.field("1").is_not_null()).alias("_columns_ok"),
+        ).drop("_groups")
+        parts.append(with_quotes)
+    return pl.concat(parts, how="diagonal").sort("line_no") if len(parts) > 1 else parts[0]
+
+
 class W3cParser:
     """Parses W3C extended logs; remembers the last #Fields and #Date across batches."""
 
@@ -162,8 +194,8 @@ class W3cParser:
                 self.offset = f"{offset.group(1)}:{offset.group(2)}"
 
     def _segment(self, frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-        """Columns of one #Fields stretch. Lines without a double quote are split; quoted values (IIS
-        cookies) go through a regex. More columns than named is fine (fields get appended over the
+        """Columns of one #Fields stretch, cut natively where the extension takes the line, by polars
+        otherwise (``_cut_columns``). More columns than named is fine (fields get appended over the
         years); fewer than the last field the ledger reads is a reject."""
         lowered = [n.lower() for n in names]
         wanted = {field: lowered.index(w3c) for w3c, field in reversed(COLUMNS) if w3c in lowered}
@@ -171,41 +203,17 @@ class W3cParser:
         sep = self.fmt.separator
         value = '"[^"]*"|[^"' + ("\t" if sep == "\t" else " ") + "]*"
         pattern = "^" + (("\t" if sep == "\t" else " ").join(f"({value})" for _ in range(needed))) + "(?:[\t ].*)?$"
-        quoted = pl.col("line").str.contains('"', literal=True)
         data = frame.with_columns(pl.coalesce(pl.col("_date"), pl.lit(self.date, dtype=pl.String)).alias("_date"))
-        # Cut at the separator; only lines with a double quote take the regex (slow with many groups,
-        # and a when/then would run it on every line). Lines without a quote need no quote stripping.
-        has_quote = data.select(quoted.fill_null(False)).to_series()
-        by_regex = bool(needed) and bool(has_quote.any())
-        plain = data.filter(~has_quote) if by_regex else data
-        parts = []
-        cut = native.columns(plain, sep, wanted) if names else None
-        if cut is not None:  # most lines cut natively; the rest (directives, short lines) as below
-            taken, mask = cut
-            parts.append(taken.with_columns(pl.lit(True).alias("_columns_ok")))
-            plain = plain.filter(~mask)
-        if plain.height or not parts:
-            plain = plain.with_columns(pl.col("line").str.split(sep).alias("_cut"))  # the split computed once
-            plain = plain.with_columns(
-                *(pl.col("_cut").list.get(index, null_on_oob=True).alias(field) for field, index in wanted.items()),
-                ((pl.col("_cut").list.len() >= needed) & pl.lit(bool(names))).fill_null(False).alias("_columns_ok"),
-            ).drop("_cut")
-            parts.append(plain)
-        if by_regex:
-            groups = pl.col("line").str.extract_groups(pattern)
-            count_ok = pl.col("line").str.count_matches(sep, literal=True) >= needed - 1
-            with_quotes = data.filter(has_quote).with_columns(
-                groups.alias("_groups"), (count_ok & pl.lit(bool(names))).fill_null(False).alias("_columns_ok")
-            )
-            with_quotes = with_quotes.with_columns(
-                *(
-                    pl.col("_groups").struct.field(str(index + 1)).str.strip_chars('"').alias(field)
-                    for field, index in wanted.items()
-                ),
-                (pl.col("_columns_ok") & pl.col("_groups").struct.field("1").is_not_null()).alias("_columns_ok"),
-            ).drop("_groups")
-            parts.append(with_quotes)
-        data = pl.concat(parts, how="diagonal").sort("line_no") if len(parts) > 1 else parts[0]
+        cut = native.columns(data, sep, wanted) if names else None
+        if cut is None:
+            data = _cut_columns(data, sep, wanted, pattern, bool(names))
+        else:  # most lines cut natively; the others (quotes, directives, short lines) put in their places
+            data, taken = cut
+            data = data.with_columns(taken.alias("_columns_ok"))
+            if not taken.all():
+                rows = (~taken).arg_true()
+                others = _cut_columns(data[rows], sep, wanted, pattern, bool(names))
+                data = data.with_columns(data[name].scatter(rows, others[name]) for name in [*wanted, "_columns_ok"])
         if "date" not in wanted:
             data = data.with_columns(pl.col("_date").alias("date"))
         if "time" not in wanted:

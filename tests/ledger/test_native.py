@@ -517,7 +517,7 @@ def test_native_functions_read_sliced_arrays_with_nulls_and_several_buffers() ->
     cut = native.columns(frame, "b", {"first": 0})
     assert cut is not None
     assert cut[1].to_list() == [True, True, False, True]  # the null is '', which has no columns
-    assert cut[0]["first"].to_list() == ["a" * 20, "", "c" * 30]
+    assert cut[0]["first"].to_list() == ["a" * 20, "", None, "c" * 30]
 
 
 v4_numbers = st.integers(0, 2**32 - 1).map(lambda n: iplists.V4_MAPPED | n)
@@ -571,9 +571,9 @@ CELLS = ["", "a", "bb", "-", "x" * 20, '"', 'q"q', "#", "é", " "]
     st.lists(st.integers(0, 24), min_size=1, max_size=6, unique=True),
 )
 def test_native_columns_keep_their_contract_on_any_cells(rows: list[list[str]], wanted: list[int]) -> None:
-    """Called directly (the W3C parser filters quoted lines out first): a line is taken when it is not
-    empty, not a directive, has no double quote anywhere and at least the columns asked for; its fields
-    are those columns, wherever they fall in the 16-byte steps of the scan."""
+    """A line is taken when it is not empty, not a directive, has no double quote anywhere and at least
+    the columns asked for; its fields are those columns, wherever they fall in the 16-byte steps of the
+    scan, and null in the lines not taken (every line stays, in its place)."""
     lines = ["\t".join(cells) for cells in rows]
     frame = pl.DataFrame({"line": lines}, schema={"line": pl.String}).with_row_index("line_no")
     names = {f"f{index}": index for index in wanted}
@@ -585,9 +585,11 @@ def test_native_columns_keep_their_contract_on_any_cells(rows: list[list[str]], 
         for line in lines
     ]
     assert mask.to_list() == expected
-    kept = [line.split("\t") for line, ok in zip(lines, expected, strict=True) if ok]
+    assert taken["line"].to_list() == lines
     for name, index in names.items():
-        assert taken[name].to_list() == [cells[index] for cells in kept]
+        assert taken[name].to_list() == [
+            line.split("\t")[index] if ok else None for line, ok in zip(lines, expected, strict=True)
+        ]
 
 
 agents = st.sampled_from(
