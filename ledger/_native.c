@@ -759,6 +759,19 @@ static int strings_from(PyObject *arg, Strings *s, const char *fn) {
 
 /* The one argument of addresses() and requests(), a string-view array (strings_from); texts can be
  * released whatever this returns. */
+/* Two string-view arrays of the same length (see strings_from), or 0 with an exception (ValueError
+ * "<fn>: <mismatch>" when their lengths differ). Both are ready for strings_release either way. */
+static int strings_pair(PyObject *first, PyObject *second, Strings *a, Strings *b, const char *fn,
+                        const char *mismatch) {
+    memset(b, 0, sizeof *b);
+    if (!strings_from(first, a, fn) || !strings_from(second, b, fn)) return 0;
+    if (a->n != b->n) {
+        PyErr_Format(PyExc_ValueError, "%s: %s", fn, mismatch);
+        return 0;
+    }
+    return 1;
+}
+
 static int strings_argument(PyObject *args, Strings *texts, const char *fn) {
     PyObject *strings;
     memset(texts, 0, sizeof *texts);
@@ -1263,14 +1276,10 @@ static PyObject *triage_fields(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOO", &client_arg, &agent_arg, &spec)) return NULL;
     Triage *triage = triage_new();
     if (!triage) goto done;
-    if (!strings_from(client_arg, &clients, "triage_fields") || !strings_from(agent_arg, &agents, "triage_fields"))
+    if (!strings_pair(client_arg, agent_arg, &clients, &agents, "triage_fields", "as many clients as user agents"))
         goto done;
     if (spec == Py_None || !triage_from(spec, triage)) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "triage_fields: no triage");
-        goto done;
-    }
-    if (clients.n != agents.n) {
-        PyErr_SetString(PyExc_ValueError, "triage_fields: as many clients as user agents");
         goto done;
     }
     Py_ssize_t n = clients.n;
@@ -1305,14 +1314,8 @@ static PyObject *w3c_stamps(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *date_arg, *time_arg, *ok = NULL, *stamps = NULL, *result = NULL;
     Strings dates, times;
-    memset(&dates, 0, sizeof dates);
-    memset(&times, 0, sizeof times);
     if (!PyArg_ParseTuple(args, "OO", &date_arg, &time_arg)) return NULL;
-    if (!strings_from(date_arg, &dates, "w3c_stamps") || !strings_from(time_arg, &times, "w3c_stamps")) goto done;
-    if (dates.n != times.n) {
-        PyErr_SetString(PyExc_ValueError, "w3c_stamps: as many dates as times");
-        goto done;
-    }
+    if (!strings_pair(date_arg, time_arg, &dates, &times, "w3c_stamps", "as many dates as times")) goto done;
     Py_ssize_t n = dates.n;
     ok = PyByteArray_FromStringAndSize(NULL, n);
     stamps = PyByteArray_FromStringAndSize(NULL, n * 8);

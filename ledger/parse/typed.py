@@ -129,7 +129,7 @@ def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     frame = with_missing(frame)
     missing = frame["request"].null_count()
     # a target row has no request: text layouts (every line with one) skip that test
-    targets = _target_rows() if missing else pl.lit(False)
+    targets = target_rows() if missing else pl.lit(False)
     cut = native.request_parts(frame["request"]) if missing < frame.height else None
     if cut is not None:  # the plain requests and their parts, natively
         frame = frame.hstack(cut)
@@ -169,8 +169,10 @@ def _plain_rows(*, native: bool = False) -> pl.Expr:
     )
 
 
-def _target_rows() -> pl.Expr:
-    """A JSON or W3C line: no request field, a path from the root, a bare address, no escapes."""
+def target_rows() -> pl.Expr:
+    """The JSON and W3C lines whose fields as read are their fields as parsed (no request field, a path
+    from the root, a bare address, no forwarded chain, no escape): they take the cheap typing, and the
+    triage can decide on them before any typing."""
     return (
         pl.col("request").is_null()
         & pl.col("path").str.starts_with("/").fill_null(False)
@@ -199,13 +201,6 @@ def path_with_query() -> pl.Expr:
         .then(pl.col("path") + pl.lit("?") + query)
         .otherwise(pl.col("path"))
     )
-
-
-def target_rows() -> pl.Expr:
-    """The JSON and W3C lines whose fields as read are their fields as parsed (no escape, a path from the
-    root, a bare address, no forwarded chain): they take the cheap typing, and the triage can decide on
-    them before any typing."""
-    return _target_rows()
 
 
 def _typed_target(frame: pl.DataFrame) -> pl.DataFrame:
