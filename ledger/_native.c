@@ -1341,6 +1341,45 @@ done:
     return result;
 }
 
+/* cover_masks(numbers, starts, ends, masks) -> bytearray[8n]: for each of the n 128-bit numbers (a
+ * buffer of 16n bytes, (high, low) uint64 word pairs as addresses() gives them), the uint64 mask of the
+ * segment it lies in, 0 in none. The segments are disjoint and sorted by start: starts and ends as word
+ * pairs, masks one uint64 each (ledger.detect.iplists.CoverTable). */
+static PyObject *cover_masks(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer numbers = {0}, starts = {0}, ends = {0}, masks = {0};
+    PyObject *out = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*", &numbers, &starts, &ends, &masks)) return NULL;
+    Py_ssize_t segments = masks.len / 8;
+    if (numbers.len % 16 || masks.len % 8 || starts.len != 16 * segments || ends.len != 16 * segments) {
+        PyErr_SetString(PyExc_ValueError, "cover_masks: numbers, starts and ends must be 16-byte pairs, one per mask");
+        goto done;
+    }
+    Py_ssize_t n = numbers.len / 16;
+    out = PyByteArray_FromStringAndSize(NULL, n * 8);
+    if (!out) goto done;
+    uint64_t *result = (uint64_t *)PyByteArray_AS_STRING(out);
+    const uint64_t *words = numbers.buf, *lo_words = starts.buf, *hi_words = ends.buf, *mask = masks.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        u128 value = range_word(words, i);
+        Py_ssize_t lo = 0, hi = segments; /* the first segment starting after value, then the one before */
+        while (lo < hi) {
+            Py_ssize_t mid = (lo + hi) / 2;
+            if (range_word(lo_words, mid) <= value) lo = mid + 1;
+            else hi = mid;
+        }
+        result[i] = lo > 0 && value <= range_word(hi_words, lo - 1) ? mask[lo - 1] : 0;
+    }
+    Py_END_ALLOW_THREADS
+done:
+    PyBuffer_Release(&numbers);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&masks);
+    return out;
+}
+
 static PyMethodDef METHODS[] = {
     {"split", split, METH_VARARGS, "Run a split-plan program over a batch of lines (see the module source)."},
     {"lines", lines, METH_VARARGS, "Binary views of the newline-terminated lines of a block."},
@@ -1349,6 +1388,7 @@ static PyMethodDef METHODS[] = {
     {"invalid_utf8", invalid_utf8, METH_VARARGS, "Which strings are not well-formed UTF-8."},
     {"requests", requests, METH_VARARGS, "Plain requests cut into method, target and protocol (see the source)."},
     {"triage_fields", triage_fields, METH_VARARGS, "The triage's address and user agent tests (see the source)."},
+    {"cover_masks", cover_masks, METH_VARARGS, "The mask of the segment each 128-bit number lies in (see the source)."},
     {"w3c_stamps", w3c_stamps, METH_VARARGS, "W3C dates and times as microseconds (see the source)."},
     {NULL, NULL, 0, NULL},
 };

@@ -24,6 +24,13 @@ def _numbers(addresses: pl.Series) -> pl.DataFrame:
 
 def resolve_addresses(frame: pl.DataFrame) -> pl.DataFrame:
     """Replaces ``client_ip`` by the effective client address and adds ``n`` and ``non_public``."""
+    frame = effective_clients(frame)
+    numbers = _numbers(frame["client_ip"]).rename({"address": "client_ip"})
+    return frame.join(numbers, on="client_ip", how="left", maintain_order="left")
+
+
+def effective_clients(frame: pl.DataFrame) -> pl.DataFrame:
+    """Replaces ``client_ip`` by the effective client address."""
     chained = (
         pl.col("client_ip").str.contains(",", literal=True).fill_null(False) | pl.col("forwarded_for").is_not_null()
     )
@@ -31,8 +38,7 @@ def resolve_addresses(frame: pl.DataFrame) -> pl.DataFrame:
     if rows.len():  # the few chains: their client picked, in place
         picked = _pick(frame[rows])
         frame = frame.with_columns(frame["client_ip"].scatter(rows, picked))
-    numbers = _numbers(frame["client_ip"]).rename({"address": "client_ip"})
-    return frame.join(numbers, on="client_ip", how="left", maintain_order="left")
+    return frame
 
 
 def _pick(rows: pl.DataFrame) -> pl.Series:

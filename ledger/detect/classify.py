@@ -18,15 +18,20 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ledger.detect.addresses import resolve_addresses
+from ledger.detect.addresses import effective_clients, resolve_addresses
 from ledger.detect.iplists import (
     V4_PATTERN,
+    CoverTable,
     IpLists,
+    address_numbers,
     address_prefilter,
     addresses_to_int,
+    cover,
+    cover_table,
     load_ip_lists,
     match_lists,
     merge_intervals,
+    non_public_partitions,
     partitions,
 )
 from ledger.detect.referrals import Referrers, load_referrers, referral_columns
@@ -106,6 +111,7 @@ class Detector:
         self._attribution_all = partitions(attribution)
         self._attribution_prefilter = address_prefilter(attribution)
         self._split_hints = Hints(*_ranges(attribution), tuple(self._referrer_hosts))
+        self._verdicts = _Verdicts.of(self)  # None: the polars way
 
     @property
     def version(self) -> str:
@@ -327,10 +333,14 @@ class Detector:
         frame = parsed.hstack(self.agent_classes(parsed["user_agent"])).with_columns(
             pl.col("generic").fill_null(pl.col("user_agent").is_null())
         )
-        frame = resolve_addresses(frame)
-        frame = frame.join(self._bots, on="bot_index", how="left", maintain_order="left")
-        frame = self._verify(frame)
-        frame = self._attribute_undeclared(frame)
+        verdicts = self._verdicts.of_rows(effective_clients(frame)) if self._verdicts is not None else None
+        if verdicts is None:  # the same with polars: joins on the distinct addresses and as-of joins
+            frame = resolve_addresses(frame)
+            frame = frame.join(self._bots, on="bot_index", how="left", maintain_order="left")
+            frame = self._verify(frame)
+            frame = self._attribute_undeclared(frame)
+        else:
+            frame = verdicts
         frame = frame.with_columns(_traffic_class().alias("class"))
         # Canonical URLs only where a row is kept (bot fetches, candidate referrals), not for every human line.
         keep = (
@@ -394,6 +404,86 @@ class Detector:
             .str.to_lowercase()
             .alias("referer_host"),
         ).select(REFERRAL_COLUMNS)
+
+
+@dataclass(frozen=True)
+class _Verdicts:
+    """``Detector._verify`` and ``_attribute_undeclared`` row by row, on numpy arrays: each address's number
+    read natively, the mask of the lists it is in looked up natively (``iplists.cover``), then each row's
+    verdict from its bot's lists (bit k: list k by name, so the lowest bit common to both is the first
+    list by name, as the polars way's sort picks it). Bots are indexed by ``bot_index``; index ``bots``
+    (one past the last) stands for no bot."""
+
+    lists: CoverTable
+    private: CoverTable
+    bot_masks: np.ndarray  # the lists each bot is verified against (none for bots not verified by address)
+    by_address: np.ndarray  # whether each bot is verified by address
+    bots: pl.DataFrame  # bot, operator, purpose, ai of each bot, then a row of nulls
+    attribution_mask: int  # the AI-only published lists
+    attribution: pl.DataFrame  # operator and purpose of each list of ``lists``
+
+    @classmethod
+    def of(cls, detector: Detector) -> _Verdicts | None:
+        lists, private = cover_table(detector.ip_lists.partitions), cover_table(non_public_partitions())
+        if lists is None or private is None or not lists.list_ids:
+            return None
+        fetchers = detector.fetchers
+        masks = [lists.bits(b.ip_lists) if b.verification == "ip" else 0 for b in fetchers]
+        owners = {row["list_id"]: row for row in detector._attribution_lists.iter_rows(named=True)}
+        nobody = {"operator": None, "purpose": None}
+        bots = detector._bots.drop("bot_index", "method_")
+        return cls(
+            lists,
+            private,
+            np.array([*masks, 0], dtype=np.uint64),
+            np.array([b.verification == "ip" for b in fetchers] + [False]),
+            pl.concat([bots, bots.clear(1)]),
+            lists.bits(set(owners)),
+            pl.DataFrame(
+                [owners.get(list_id, nobody) for list_id in lists.list_ids],
+                schema={"operator": pl.String, "purpose": pl.String},
+                orient="row",
+            ),
+        )
+
+    def of_rows(self, frame: pl.DataFrame) -> pl.DataFrame | None:
+        """``frame`` (with ``bot_index`` and its effective ``client_ip``) with ``bot``, ``operator``,
+        ``purpose``, ``ai``, ``verification``, ``ip_list`` and ``attribution``; None without the extension."""
+        numbers = address_numbers(frame["client_ip"])
+        if numbers is None:
+            return None
+        valid, words = numbers
+        lists = np.where(valid, cover(words, self.lists), np.uint64(0))
+        private = valid & (cover(words, self.private) != 0)
+        nobody = len(self.bot_masks) - 1
+        bot = frame["bot_index"].fill_null(nobody).to_numpy().astype(np.intp)
+        claimed = bot != nobody
+        verified = _first_bit(lists & self.bot_masks[bot])
+        undeclared = ~claimed & (lists & np.uint64(self.attribution_mask) != 0)
+        attributed = _first_bit(lists & np.uint64(self.attribution_mask))
+        code = np.select([~claimed, ~self.by_address[bot], ~valid | private, verified >= 0], [-1, 0, 1, 2], default=3)
+        code = np.where(undeclared, 2, code)
+        verdicts = pl.Series(["unverifiable", "unknown", "verified", "spoofed", None], dtype=pl.String)
+        ip_list = pl.Series([*self.lists.list_ids, None], dtype=pl.String)
+        listed = np.where(undeclared, attributed, verified)
+        bots = self.bots[bot]
+        owners = self.attribution[np.where(undeclared, attributed, 0)]
+        return frame.with_columns(
+            bots["bot"],
+            pl.select(pl.when(pl.lit(undeclared)).then(owners["operator"]).otherwise(bots["operator"])).to_series(),
+            pl.select(pl.when(pl.lit(undeclared)).then(owners["purpose"]).otherwise(bots["purpose"])).to_series(),
+            pl.select(pl.when(pl.lit(undeclared)).then(True).otherwise(bots["ai"])).to_series().alias("ai"),
+            verdicts.gather(np.where(code < 0, 4, code)).alias("verification"),
+            ip_list.gather(np.where(listed < 0, len(self.lists.list_ids), listed)).alias("ip_list"),
+            pl.Series("attribution", np.where(undeclared, "ip_attributed", "declared"), dtype=pl.String),
+        )
+
+
+def _first_bit(masks: np.ndarray) -> np.ndarray:
+    """The index of each mask's lowest set bit, -1 for 0."""
+    lowest = masks & (~masks + np.uint64(1))
+    with np.errstate(divide="ignore"):
+        return np.where(lowest != 0, np.log2(lowest.astype(np.float64)), -1).astype(np.intp)
 
 
 def _ranges(intervals: pl.DataFrame) -> tuple[bytes, bytes]:

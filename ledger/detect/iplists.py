@@ -383,3 +383,73 @@ def match_lists(numbers: pl.Series, lists: IpLists | Partitions) -> pl.DataFrame
         .explode("list_id")
         .cast({"n": pl.UInt128, "list_id": pl.String})
     )
+
+
+@dataclass(frozen=True)
+class CoverTable:
+    """Segments as the native lookup reads them (``cover``): starts and ends as (high, low) uint64 pairs,
+    and for each the mask of the lists covering it, bit k standing for ``list_ids[k]`` (sorted, so the
+    lowest bit of a mask is the first list by name)."""
+
+    starts: bytes
+    ends: bytes
+    masks: bytes
+    list_ids: tuple[str, ...]
+
+    def bits(self, list_ids: list[str] | tuple[str, ...] | set[str]) -> int:
+        """The mask of ``list_ids`` (those this table knows)."""
+        return sum(1 << k for k, list_id in enumerate(self.list_ids) if list_id in list_ids)
+
+
+MASK_BITS = 64
+
+
+def cover_table(segments: Partitions) -> CoverTable | None:
+    """``segments`` for ``cover``; None when they name more lists than a mask holds (or without the
+    extension): the as-of join (``match_lists``) then does the lookups."""
+    list_ids = tuple(sorted({list_id for ids in segments["list_ids"].to_list() for list_id in ids}))
+    if _native is None or len(list_ids) > MASK_BITS:
+        return None
+    bit = {list_id: 1 << k for k, list_id in enumerate(list_ids)}
+    words = {name: _words(segments[name].to_list()) for name in ("start", "end")}
+    masks = np.array([sum(bit[i] for i in ids) for ids in segments["list_ids"].to_list()], dtype=np.uint64)
+    return CoverTable(words["start"], words["end"], masks.tobytes(), list_ids)
+
+
+def _words(numbers: list[int]) -> bytes:
+    mask = (1 << 64) - 1
+    return np.array([(n >> 64, n & mask) for n in numbers], dtype=np.uint64).reshape(-1, 2).tobytes()
+
+
+def address_numbers(addresses: pl.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """``addresses_to_int`` row for row, as arrays for ``cover``: (which rows are addresses, their numbers
+    as an (n, 2) array of (high, low) uint64 words, zeros elsewhere); None without the extension."""
+    if _native is None:
+        return None
+    text = addresses.cast(pl.String)
+    kinds, numbers = _native.addresses(string_views(text))
+    kind = np.frombuffer(kinds, dtype=np.uint8)
+    words = np.frombuffer(numbers, dtype=np.uint64).reshape(-1, 2)  # over a bytearray: writable
+    valid = kind == 1
+    odd = kind == 2
+    if odd.any():  # the standard library's reading, once per distinct string
+        rows = np.flatnonzero(odd)
+        logged = text.gather(rows)
+        distinct = logged.unique()
+        read = dict(zip(distinct.to_list(), _addresses_to_int(distinct).to_list(), strict=True))
+        mask = (1 << 64) - 1
+        for row, value in zip(rows.tolist(), logged.to_list(), strict=True):
+            number = read[value]
+            if number is not None:
+                valid[row] = True
+                words[row] = (number >> 64, number & mask)
+    return valid, words
+
+
+def cover(words: np.ndarray, table: CoverTable) -> np.ndarray:
+    """The mask of the segment of ``table`` each number lies in (0: none), as uint64."""
+    assert _native is not None
+    return np.frombuffer(
+        _native.cover_masks(np.ascontiguousarray(words), table.starts, table.ends, table.masks),
+        dtype=np.uint64,
+    )
