@@ -1164,6 +1164,29 @@ done:
     return found;
 }
 
+/* What addresses() says of one string: 1 and its number, 0 (not an address), or 2 (for the standard
+ * library to read). */
+static int address_kind(const unsigned char *p, Py_ssize_t len, u128 *value) {
+    int ascii = 1, colon = 0;
+    for (Py_ssize_t k = 0; k < len; k++) {
+        ascii &= p[k] < 0x80;
+        colon |= p[k] == ':';
+    }
+    uint32_t v4;
+    *value = 0;
+    if (!ascii) return 2;
+    if (parse_v4(p, len, &v4)) {
+        *value = (u128)0xFFFF << 32 | v4;
+        return 1;
+    }
+    if (!colon) return 0;
+    while (len && is_space(*p)) p++, len--;
+    while (len && is_space(p[len - 1])) len--;
+    while (len && (*p == '[' || *p == ']')) p++, len--;
+    while (len && (p[len - 1] == '[' || p[len - 1] == ']')) len--;
+    return parse_v6(p, len, value) ? 1 : 2;
+}
+
 /* addresses(strings) -> (kinds: bytearray[n], numbers: bytearray[16n]) for the n strings of an Arrow
  * string-view array (see strings_from): kind 1 and the 128-bit number (IPv4 mapped into ::ffff:0:0/96, as (high, low)
  * uint64 words) for a dotted quad or plain IPv6 text (trimmed of whitespace and brackets, any case);
@@ -1185,23 +1208,8 @@ static PyObject *addresses(PyObject *self, PyObject *args) {
         Py_ssize_t len;
         int32_t buffer;
         const unsigned char *p = string_at(&texts, i, &len, &buffer);
-        int ascii = 1, colon = 0;
-        for (Py_ssize_t k = 0; k < len; k++) {
-            ascii &= p[k] < 0x80;
-            colon |= p[k] == ':';
-        }
-        uint32_t v4;
         u128 value = 0;
-        if (!ascii) kind[i] = 2;
-        else if (parse_v4(p, len, &v4)) kind[i] = 1, value = (u128)0xFFFF << 32 | v4;
-        else if (!colon) kind[i] = 0;
-        else {
-            while (len && is_space(*p)) p++, len--;
-            while (len && is_space(p[len - 1])) len--;
-            while (len && (*p == '[' || *p == ']')) p++, len--;
-            while (len && (p[len - 1] == '[' || p[len - 1] == ']')) len--;
-            kind[i] = parse_v6(p, len, &value) ? 1 : 2;
-        }
+        kind[i] = (char)address_kind(p, len, &value);
         words[2 * i] = (uint64_t)(value >> 64);
         words[2 * i + 1] = (uint64_t)value;
     }
@@ -1341,6 +1349,18 @@ done:
     return result;
 }
 
+/* The mask of the segment n lies in (cover_masks), 0 in none. */
+static inline uint64_t segment_mask(u128 value, const uint64_t *starts, const uint64_t *ends, const uint64_t *masks,
+                                    Py_ssize_t segments) {
+    Py_ssize_t lo = 0, hi = segments; /* the first segment starting after value, then the one before */
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (range_word(starts, mid) <= value) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo > 0 && value <= range_word(ends, lo - 1) ? masks[lo - 1] : 0;
+}
+
 /* cover_masks(numbers, starts, ends, masks) -> bytearray[8n]: for each of the n 128-bit numbers (a
  * buffer of 16n bytes, (high, low) uint64 word pairs as addresses() gives them), the uint64 mask of the
  * segment it lies in, 0 in none. The segments are disjoint and sorted by start: starts and ends as word
@@ -1361,16 +1381,7 @@ static PyObject *cover_masks(PyObject *self, PyObject *args) {
     uint64_t *result = (uint64_t *)PyByteArray_AS_STRING(out);
     const uint64_t *words = numbers.buf, *lo_words = starts.buf, *hi_words = ends.buf, *mask = masks.buf;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < n; i++) {
-        u128 value = range_word(words, i);
-        Py_ssize_t lo = 0, hi = segments; /* the first segment starting after value, then the one before */
-        while (lo < hi) {
-            Py_ssize_t mid = (lo + hi) / 2;
-            if (range_word(lo_words, mid) <= value) lo = mid + 1;
-            else hi = mid;
-        }
-        result[i] = lo > 0 && value <= range_word(hi_words, lo - 1) ? mask[lo - 1] : 0;
-    }
+    for (Py_ssize_t i = 0; i < n; i++) result[i] = segment_mask(range_word(words, i), lo_words, hi_words, mask, segments);
     Py_END_ALLOW_THREADS
 done:
     PyBuffer_Release(&numbers);
@@ -1378,6 +1389,92 @@ done:
     PyBuffer_Release(&ends);
     PyBuffer_Release(&masks);
     return out;
+}
+
+/* One element of a chain as detection reads it (ledger.detect.addresses._pick): blanks trimmed, then
+ * double quotes. */
+static inline void trim_element(const unsigned char **p, const unsigned char **end) {
+    while (*p < *end && is_space(**p)) (*p)++;
+    while (*end > *p && is_space((*end)[-1])) (*end)--;
+    while (*p < *end && **p == '"') (*p)++;
+    while (*end > *p && (*end)[-1] == '"') (*end)--;
+}
+
+/* pick_clients(forwarded, clients, starts, ends, masks) -> (picks: bytearray[n], starts: bytearray[4n],
+ * lengths: bytearray[4n]) for two string-view arrays of n each (see strings_from; a null reads as
+ * empty) and the non-public segments (as cover_masks takes them). The elements of forwarded then clients
+ * (split at commas, trimmed) that are not empty, "-" or "unknown" are the row's hops; the client is the
+ * right-most public one (an address outside the segments), else the right-most hop: pick 1 when it is in
+ * forwarded, 2 in clients, with its start and length (int32) there; 0 when the row has no hop; 3 when a
+ * hop is one only the standard library reads (addresses() kind 2, which every non-ASCII byte makes: so
+ * the strings of the other rows are ASCII), for polars to decide. */
+static PyObject *pick_clients(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *forwarded_arg, *client_arg, *picks = NULL, *starts_out = NULL, *lengths = NULL, *result = NULL;
+    Py_buffer starts = {0}, ends = {0}, masks = {0};
+    Strings forwarded, clients;
+    memset(&forwarded, 0, sizeof forwarded);
+    memset(&clients, 0, sizeof clients);
+    if (!PyArg_ParseTuple(args, "OOy*y*y*", &forwarded_arg, &client_arg, &starts, &ends, &masks)) return NULL;
+    Py_ssize_t segments = masks.len / 8;
+    if (masks.len % 8 || starts.len != 16 * segments || ends.len != 16 * segments) {
+        PyErr_SetString(PyExc_ValueError, "pick_clients: starts and ends must be 16-byte pairs, one per mask");
+        goto done;
+    }
+    if (!strings_pair(forwarded_arg, client_arg, &forwarded, &clients, "pick_clients",
+                      "as many forwarded chains as clients"))
+        goto done;
+    Py_ssize_t n = clients.n;
+    picks = PyByteArray_FromStringAndSize(NULL, n);
+    starts_out = PyByteArray_FromStringAndSize(NULL, n * 4);
+    lengths = PyByteArray_FromStringAndSize(NULL, n * 4);
+    if (!picks || !starts_out || !lengths) goto done;
+    unsigned char *pick = (unsigned char *)PyByteArray_AS_STRING(picks);
+    int32_t *at = (int32_t *)PyByteArray_AS_STRING(starts_out), *size = (int32_t *)PyByteArray_AS_STRING(lengths);
+    const uint64_t *lo_words = starts.buf, *hi_words = ends.buf, *mask = masks.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const Strings *sources[2] = {&forwarded, &clients};
+        int found = 0, best_public = 0, odd = 0;
+        const unsigned char *best = NULL, *best_end = NULL, *base = NULL;
+        for (int source = 0; source < 2 && !odd; source++) {
+            Py_ssize_t len;
+            int32_t buffer;
+            const unsigned char *text = string_at(sources[source], i, &len, &buffer), *end = text + len;
+            for (const unsigned char *p = text; !odd;) {
+                const unsigned char *comma = memchr(p, ',', end - p), *last = comma ? comma : end, *first = p;
+                trim_element(&first, &last);
+                Py_ssize_t hop = last - first;
+                if (hop && !(hop == 1 && first[0] == '-') && !(hop == 7 && memcmp(first, "unknown", 7) == 0)) {
+                    u128 value;
+                    int kind = address_kind(first, hop, &value);
+                    if (kind == 2) odd = 1;
+                    int public = kind == 1 && !segment_mask(value, lo_words, hi_words, mask, segments);
+                    if (public || !best_public) {
+                        best = first, best_end = last, base = text, best_public = public;
+                        found = source + 1;
+                    }
+                }
+                if (!comma) break;
+                p = comma + 1;
+            }
+        }
+        pick[i] = (unsigned char)(odd ? 3 : found);
+        at[i] = found && !odd ? (int32_t)(best - base) : 0;
+        size[i] = found && !odd ? (int32_t)(best_end - best) : 0;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(OOO)", picks, starts_out, lengths);
+done:
+    Py_XDECREF(picks);
+    Py_XDECREF(starts_out);
+    Py_XDECREF(lengths);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&masks);
+    strings_release(&forwarded);
+    strings_release(&clients);
+    return result;
 }
 
 static PyMethodDef METHODS[] = {
@@ -1388,6 +1485,7 @@ static PyMethodDef METHODS[] = {
     {"invalid_utf8", invalid_utf8, METH_VARARGS, "Which strings are not well-formed UTF-8."},
     {"requests", requests, METH_VARARGS, "Plain requests cut into method, target and protocol (see the source)."},
     {"triage_fields", triage_fields, METH_VARARGS, "The triage's address and user agent tests (see the source)."},
+    {"pick_clients", pick_clients, METH_VARARGS, "The client of each address field and forwarded chain (see the source)."},
     {"cover_masks", cover_masks, METH_VARARGS, "The mask of the segment each 128-bit number lies in (see the source)."},
     {"w3c_stamps", w3c_stamps, METH_VARARGS, "W3C dates and times as microseconds (see the source)."},
     {NULL, NULL, 0, NULL},

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.detect import iplists
-from ledger.detect.addresses import resolve_addresses
+from ledger.detect.addresses import _pick, pick_natively, resolve_addresses
 from ledger.detect.iplists import (
     address_prefilter,
     address_to_int,
@@ -64,6 +64,35 @@ def test_native_address_numbers_equal_the_polars_and_standard_library_ones(texts
     assert iplists._native is not None, "ledger/_native.c is not built"
     series = pl.Series(texts, dtype=pl.String)
     assert addresses_to_int(series).to_list() == iplists._addresses_to_int(series).to_list()
+
+
+# A hop as a chain writes it: an address (public or not) in any spelling, with blanks and quotes around
+# it, or a placeholder.
+hop = st.tuples(
+    st.one_of(
+        written.filter(lambda text: text is not None and "," not in text),
+        st.sampled_from(["10.0.0.1", "192.168.0.9", "127.0.0.1", "::1", "fd12::3", "100.64.1.1", "-", "unknown"]),
+        st.sampled_from(["", "Unknown", "١٠.٠.٠.١", "10.0.0.1\u00a0", "fe80::1%eth0", "1.2.3.4:80"]),
+    ),
+    st.sampled_from(["{}", " {}", "{} ", '"{}"', ' "{}" ', '" {}"', "\t{}\t", "{}\u3000"]),
+).map(lambda pair: pair[1].format(pair[0]))
+chain = st.one_of(st.none(), st.lists(hop, max_size=4).map(",".join))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(chain, chain), min_size=1, max_size=20))
+def test_the_native_pick_of_the_client_is_the_polars_one(rows: list[tuple[str | None, str | None]]) -> None:
+    frame = pl.DataFrame(
+        {
+            "line_no": range(len(rows)),
+            "client_ip": [client for client, _ in rows],
+            "forwarded_for": [forwarded for _, forwarded in rows],
+        },
+        schema={"line_no": pl.Int64, "client_ip": pl.String, "forwarded_for": pl.String},
+    )
+    natively = pick_natively(frame)
+    assert natively is not None, "ledger/_native.c is not built"
+    assert natively.to_list() == _pick(frame).to_list()
 
 
 def test_junk_is_not_an_address() -> None:
