@@ -33,6 +33,7 @@ from ledger.detect.iplists import (
     merge_intervals,
     non_public_partitions,
     partitions,
+    word_pairs,
 )
 from ledger.detect.referrals import Referrers, load_referrers, referral_columns
 from ledger.detect.registry import AI_PURPOSES, Registry, load_registry
@@ -489,10 +490,7 @@ def _first_bit(masks: np.ndarray) -> np.ndarray:
 def _ranges(intervals: pl.DataFrame) -> tuple[bytes, bytes]:
     """Intervals (128-bit numbers) merged and sorted, as start and end arrays of (high, low) uint64 pairs."""
     merged = merge_intervals(list(zip(intervals["start"].to_list(), intervals["end"].to_list(), strict=True)))
-    mask = (1 << 64) - 1
-    starts = np.array([(start >> 64, start & mask) for start, _ in merged], dtype=np.uint64).reshape(-1, 2)
-    ends = np.array([(end >> 64, end & mask) for _, end in merged], dtype=np.uint64).reshape(-1, 2)
-    return starts.tobytes(), ends.tobytes()
+    return word_pairs([start for start, _ in merged]), word_pairs([end for _, end in merged])
 
 
 def _with_urls(frame: pl.DataFrame, keep: pl.Expr, primary_hosts: dict[str, str]) -> pl.DataFrame:

@@ -411,12 +411,13 @@ def cover_table(segments: Partitions) -> CoverTable | None:
     if _native is None or len(list_ids) > MASK_BITS:
         return None
     bit = {list_id: 1 << k for k, list_id in enumerate(list_ids)}
-    words = {name: _words(segments[name].to_list()) for name in ("start", "end")}
+    words = {name: word_pairs(segments[name].to_list()) for name in ("start", "end")}
     masks = np.array([sum(bit[i] for i in ids) for ids in segments["list_ids"].to_list()], dtype=np.uint64)
     return CoverTable(words["start"], words["end"], masks.tobytes(), list_ids)
 
 
-def _words(numbers: list[int]) -> bytes:
+def word_pairs(numbers: list[int]) -> bytes:
+    """128-bit numbers as the native functions read them: (high, low) uint64 pairs."""
     mask = (1 << 64) - 1
     return np.array([(n >> 64, n & mask) for n in numbers], dtype=np.uint64).reshape(-1, 2).tobytes()
 
