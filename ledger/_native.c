@@ -1477,6 +1477,118 @@ done:
     return result;
 }
 
+/* Tracking parameters (ledger.detect.classify.TRACKING_PARAMS): "utm_" and what follows up to a '=' or
+ * '&', or one of these names, in the regex's order, ASCII case-insensitively. */
+static const char *const TRACKING[] = {"fbclid", "gclid",  "yclid",  "dclid",  "msclkid", "_openstat",
+                                       "mc_cid", "mc_eid", "igshid", "ref_src"};
+
+static int starts_with_ci(const unsigned char *p, const unsigned char *end, const char *word) {
+    for (; *word; word++, p++)
+        if (p >= end || lower(*p) != (unsigned char)*word) return 0;
+    return 1;
+}
+
+/* The end of a tracking parameter's name at p, or NULL when none starts there. */
+static const unsigned char *tracking_name(const unsigned char *p, const unsigned char *end) {
+    if (starts_with_ci(p, end, "utm_")) {
+        for (p += 4; p < end && *p != '=' && *p != '&'; p++) {
+        }
+        return p;
+    }
+    for (size_t k = 0; k < sizeof TRACKING / sizeof *TRACKING; k++)
+        if (starts_with_ci(p, end, TRACKING[k])) return p + strlen(TRACKING[k]);
+    return NULL;
+}
+
+/* A query with its tracking parameters taken out, as replace_all(TRACKING_PARAMS, "") then
+ * strip_chars_start("&") make it: each leftmost match of (?:^|&)NAME(?:=[^&]*)? removed, left to right.
+ * Written to out (room for len bytes); its length. */
+static Py_ssize_t without_tracking(const unsigned char *query, Py_ssize_t len, unsigned char *out) {
+    const unsigned char *end = query + len;
+    Py_ssize_t written = 0;
+    for (const unsigned char *p = query; p < end;) {
+        const unsigned char *name = p == query ? tracking_name(p, end) : NULL;
+        if (name == NULL && *p == '&') name = tracking_name(p + 1, end);
+        if (name == NULL) {
+            out[written++] = *p++;
+            continue;
+        }
+        if (name < end && *name == '=')
+            for (name++; name < end && *name != '&'; name++) {
+            }
+        p = name;
+    }
+    Py_ssize_t skip = 0;
+    while (skip < written && out[skip] == '&') skip++;
+    memmove(out, out + skip, (size_t)(written - skip));
+    return written - skip;
+}
+
+/* urls(hosts, paths) -> (status: bytearray[n], views: bytearray[16n], data: bytearray) for two string-view
+ * arrays of n each (see strings_from; nulls read as empty, so ledger.detect.classify passes rows with both):
+ * status 1 and "https://" host path-before-'?'-or-'#' ["?" query] (the query: after the path's first '?',
+ * up to a '#', without tracking parameters; left out when empty) as a view into data; 0 when the path does
+ * not start with '/'; 2 when it has a non-ASCII byte (the regexes fold case beyond ASCII: polars decides). */
+static PyObject *urls(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *host_arg, *path_arg, *status = NULL, *views = NULL, *data = NULL, *result = NULL;
+    Strings hosts, paths;
+    if (!PyArg_ParseTuple(args, "OO", &host_arg, &path_arg)) return NULL;
+    if (!strings_pair(host_arg, path_arg, &hosts, &paths, "urls", "as many hosts as paths")) goto done;
+    Py_ssize_t n = hosts.n, room = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t hlen, plen;
+        int32_t buffer;
+        string_at(&hosts, i, &hlen, &buffer);
+        string_at(&paths, i, &plen, &buffer);
+        room += 9 + hlen + plen;
+    }
+    if (room > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "urls: more than 2 GB of URLs at once");
+        goto done;
+    }
+    status = PyByteArray_FromStringAndSize(NULL, n);
+    views = PyByteArray_FromStringAndSize(NULL, n * 16);
+    data = PyByteArray_FromStringAndSize(NULL, room);
+    if (!status || !views || !data) goto done;
+    unsigned char *state = (unsigned char *)PyByteArray_AS_STRING(status), *view = (unsigned char *)PyByteArray_AS_STRING(views);
+    unsigned char *base = (unsigned char *)PyByteArray_AS_STRING(data), *at = base;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++, view += 16) {
+        Py_ssize_t hlen, plen;
+        int32_t buffer;
+        const unsigned char *host = string_at(&hosts, i, &hlen, &buffer);
+        const unsigned char *path = string_at(&paths, i, &plen, &buffer), *end = path + plen;
+        int ascii = 1;
+        for (Py_ssize_t k = 0; k < plen; k++) ascii &= path[k] < 0x80;
+        state[i] = plen == 0 || path[0] != '/' ? 0 : ascii ? 1 : 2;
+        if (state[i] != 1) {
+            memset(view, 0, 16);
+            continue;
+        }
+        const unsigned char *stop = path;
+        while (stop < end && *stop != '?' && *stop != '#') stop++;
+        const unsigned char *mark = memchr(path, '?', (size_t)plen), *query = mark ? mark + 1 : end, *qend = query;
+        while (qend < end && *qend != '#') qend++;
+        unsigned char *url = at;
+        memcpy(at, "https://", 8), at += 8;
+        memcpy(at, host, (size_t)hlen), at += hlen;
+        memcpy(at, path, (size_t)(stop - path)), at += stop - path;
+        Py_ssize_t kept = mark ? without_tracking(query, qend - query, at + 1) : 0;
+        if (kept) *at = '?', at += kept + 1;
+        write_view(view, url, at - url, base, 0);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(OOO)", status, views, data);
+done:
+    Py_XDECREF(status);
+    Py_XDECREF(views);
+    Py_XDECREF(data);
+    strings_release(&hosts);
+    strings_release(&paths);
+    return result;
+}
+
 static PyMethodDef METHODS[] = {
     {"split", split, METH_VARARGS, "Run a split-plan program over a batch of lines (see the module source)."},
     {"lines", lines, METH_VARARGS, "Binary views of the newline-terminated lines of a block."},
@@ -1486,6 +1598,7 @@ static PyMethodDef METHODS[] = {
     {"requests", requests, METH_VARARGS, "Plain requests cut into method, target and protocol (see the source)."},
     {"triage_fields", triage_fields, METH_VARARGS, "The triage's address and user agent tests (see the source)."},
     {"pick_clients", pick_clients, METH_VARARGS, "The client of each address field and forwarded chain (see the source)."},
+    {"urls", urls, METH_VARARGS, "Canonical URLs of hosts and paths (see the source)."},
     {"cover_masks", cover_masks, METH_VARARGS, "The mask of the segment each 128-bit number lies in (see the source)."},
     {"w3c_stamps", w3c_stamps, METH_VARARGS, "W3C dates and times as microseconds (see the source)."},
     {NULL, NULL, 0, NULL},

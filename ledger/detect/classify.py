@@ -38,6 +38,7 @@ from ledger.detect.iplists import (
 from ledger.detect.referrals import Referrers, load_referrers, referral_columns
 from ledger.detect.registry import AI_PURPOSES, Registry, load_registry
 from ledger.parse.native import OTHER_BOT, PERSON, Hints, KnownAgents, triage_fields
+from ledger.parse.native import urls as native_urls
 
 TRACKING_PARAMS = (
     r"(?i)(?:^|&)(?:utm_[^=&]*|fbclid|gclid|yclid|dclid|msclkid|_openstat|mc_cid|mc_eid|igshid|ref_src)(?:=[^&]*)?"
@@ -503,13 +504,18 @@ def _with_urls(frame: pl.DataFrame, keep: pl.Expr, primary_hosts: dict[str, str]
 
 
 def canonical_urls(frame: pl.DataFrame, primary_hosts: dict[str, str]) -> pl.Series:
-    """``_canonical_url`` of each row. Most paths have neither a query nor a fragment: their URL is the
-    host and the path, and only the others take the regexes."""
-    odd = frame.select(pl.col("path").str.contains("[?#]", literal=False).fill_null(False)).to_series()
-    plain = pl.when(pl.col("path").str.starts_with("/")).then(
-        pl.lit("https://") + _url_host(primary_hosts) + pl.col("path")
-    )
-    urls = frame.select(plain.alias("url")).to_series()
+    """``_canonical_url`` of each row: natively (``native.urls``), or without the extension, the host and
+    the path for paths with neither a query nor a fragment (most of them). The rest take the regexes."""
+    made = native_urls(frame.select(_url_host(primary_hosts)).to_series(), frame["path"])
+    if made is not None:
+        status, urls = made
+        odd = pl.Series(status == 2)
+    else:
+        odd = frame.select(pl.col("path").str.contains("[?#]", literal=False).fill_null(False)).to_series()
+        plain = pl.when(pl.col("path").str.starts_with("/")).then(
+            pl.lit("https://") + _url_host(primary_hosts) + pl.col("path")
+        )
+        urls = frame.select(plain.alias("url")).to_series()
     if odd.any():
         urls = urls.scatter(odd.arg_true(), frame.filter(odd).select(_canonical_url(primary_hosts)).to_series())
     return urls

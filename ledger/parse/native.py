@@ -241,6 +241,18 @@ def w3c_stamps(dates: pl.Series, times: pl.Series) -> tuple[pl.Series, pl.Series
     return pl.Series("ok", np.frombuffer(ok, dtype=np.bool_)), pl.Series("naive", np.frombuffer(micros, dtype=np.int64))
 
 
+def urls(hosts: pl.Series, paths: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
+    """Canonical URLs natively (``ledger.detect.classify._canonical_url`` of each host and path): which
+    rows it made (1), which have none (0: no path from the root, or no host) and which it left to polars
+    (2: a non-ASCII path), and the URLs (null where it made none); None without the extension."""
+    if _native is None:
+        return None
+    state, views, data = _native.urls(string_views(hosts), string_views(paths))
+    status = np.frombuffer(state, dtype=np.uint8).copy()
+    status[(status == 1) & hosts.is_null().to_numpy()] = 0  # a null host reads as empty: no URL
+    return status, pl.Series("url", _views(status == 1, views, string_views(hosts), data))
+
+
 StringViews = tuple[pa.Buffer, pa.Buffer | None, int, int, tuple[pa.Buffer, ...]]
 
 

@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ledger.store.db as ledger_store
-from ledger.detect.classify import _canonical_url, canonical_urls
+from ledger.detect.classify import _canonical_url, _url_host, canonical_urls
 from ledger.detect.iplists import load_ip_lists
 from ledger.errors import ConfigError, FormatDetectionError, NotFoundError
 from ledger.ingest import ingest_paths
+from ledger.parse import native
 from ledger.period import Period
 from ledger.sources import Source
 from ledger.store.db import Ledger
@@ -374,6 +375,38 @@ def test_canonical_urls_take_the_plain_way_only_for_paths_without_query_or_fragm
     hosts = {"dala": "dala.kz"}
     expected = frame.select(_canonical_url(hosts).alias("url")).to_series()
     assert canonical_urls(frame, hosts).to_list() == expected.to_list()
+
+
+# Paths as crawlers send them: tracking parameters in any case, with and without values, glued to other
+# names, near misses of them, runs of '&', fragments before and after the query, a few non-ASCII ones.
+_PIECES = st.sampled_from(
+    ["/", "/news/1", "?", "#", "&", "=", "utm_source", "UTM_Medium", "utm_", "fbclid", "FbClId", "gclid", "yclid",
+     "dclid", "msclkid", "_openstat", "mc_cid", "mc_eid", "igshid", "ref_src", "x", "1", "a=b", "é", "ſ", " ", "%20",
+     "utm", "fbcli", "ref_sr", "mc_ci"]
+)  # fmt: skip
+_NAMES = st.sampled_from(
+    ["utm_source", "UTM_Medium", "utm_", "utm", "fbclid", "FBCLID", "fbcli", "fbclidx", "gclid", "yclid", "dclid",
+     "msclkid", "_openstat", "mc_cid", "mc_ci", "mc_eid", "igshid", "ref_src", "ref_sr", "page", "", "&"]
+)  # fmt: skip
+_PARAMS = st.tuples(_NAMES, st.sampled_from(["", "=", "=1", "=a=b", "=x#frag"])).map("".join)
+_QUERIES = st.tuples(st.sampled_from(["/a?", "/a#f?", "/a?&"]), st.lists(_PARAMS, max_size=5).map("&".join))
+_PATHS = st.one_of(st.lists(_PIECES, max_size=10).map("".join), _QUERIES.map("".join), st.text(max_size=12), st.none())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(_PATHS, st.sampled_from(["dala.kz", "www.dala.kz", "", None])), min_size=1, max_size=20))
+def test_canonical_urls_natively_are_the_regexes_ones(rows: list[tuple[str | None, str | None]]) -> None:
+    frame = pl.DataFrame(
+        [(path, host, "dala") for path, host in rows],
+        schema={"path": pl.String, "host": pl.String, "outlet": pl.String},
+        orient="row",
+    )
+    expected = frame.select(_canonical_url({"dala": "dala.kz"}).alias("url")).to_series()
+    made = native.urls(frame.select(_url_host({"dala": "dala.kz"})).to_series(), frame["path"])
+    assert made is not None, "ledger/_native.c is not built"
+    left_to_polars = [path is not None and not path.isascii() and path.startswith("/") for path, _ in rows]
+    assert (made[0] == 2).tolist() == left_to_polars
+    assert canonical_urls(frame, {"dala": "dala.kz"}).to_list() == expected.to_list()
 
 
 def test_quiet_lines_counted_per_host_leave_none_out(ledger: Ledger) -> None:
