@@ -4,7 +4,8 @@
  *
  * It only ever says "ok" for a line when the first choice at every step of the plan's regexes matches
  * (greedy repeats, first alternative): then the regexes capture exactly the same text. Anything it is
- * not sure of (a non-ASCII byte in an unquoted piece, an escaped quote, an unusual timestamp) is
+ * not sure of (a non-ASCII byte in an unquoted piece, a backslash before a quote outside the quoted
+ * values, an unusual timestamp) is
  * "not ok" and goes to the full regex in Python, which decides. Fields come out as Arrow string views
  * (values up to 12 bytes inline), over the line data itself or over a packed buffer of their own.
  *
@@ -242,8 +243,21 @@ typedef struct {
     int underscore_s; /* "_s" anywhere: without it, no "utm_source=" either */
 } Marks;
 
+/* What a quote at `at`, preceded by a backslash, is with `found` cuts made: inside a quoted value (an odd
+ * number of cuts, fewer than `quotes`) 1 when escaped (not a cut) and 0 when not; anywhere else -1 (the
+ * line goes to the regex). The regex's (?:[^"\\]|\\.)* pairs a value's backslashes from its start, so an
+ * odd run of them right before the quote takes it in; the run stops at the value's opening quote at the
+ * latest. */
+static inline int escape_at(const unsigned char *at, int found, int quotes) {
+    if (!(found & 1 && found < quotes)) return -1;
+    const unsigned char *p = at;
+    while (p[-1] == '\\') p--;
+    return (at - p) & 1;
+}
+
 /* The first `quotes` double quotes of a line into cuts, and its marks, in one pass (16 bytes at a time
- * where SSE2 is there); the number of quotes found up to `quotes`, or -1 when a quote is escaped.
+ * where SSE2 is there); the number of quotes found up to `quotes`, or -1 when a backslash precedes a
+ * quote outside the quoted values (inside one, an escaped quote is part of it, as the regex reads it).
  * `readable` (at least len) is how many bytes from the line's start may be read: a line inside a block is
  * followed by others, so its last chunk is read whole and the bytes past its end are masked out. */
 static int scan_line(const unsigned char *line, Py_ssize_t len, Py_ssize_t readable, int quotes,
@@ -266,7 +280,11 @@ static int scan_line(const unsigned char *line, Py_ssize_t len, Py_ssize_t reada
                  & pair_starts;
         for (; found_quotes; found_quotes &= found_quotes - 1) {
             const unsigned char *at = line + i + __builtin_ctz(found_quotes);
-            if (at > line && at[-1] == '\\') return -1;
+            if (at > line && at[-1] == '\\') {
+                int escape = escape_at(at, found, quotes);
+                if (escape < 0) return -1;
+                if (escape) continue;
+            }
             if (found < quotes) cuts[found++] = at;
         }
     }
@@ -278,7 +296,11 @@ static int scan_line(const unsigned char *line, Py_ssize_t len, Py_ssize_t reada
         if (c == '\\') backslashes = 1;
         else if (c == '_' && i + 1 < len && line[i + 1] == 's') pairs = 1;
         else if (c == '"') {
-            if (i > 0 && line[i - 1] == '\\') return -1;
+            if (i > 0 && line[i - 1] == '\\') {
+                int escape = escape_at(line + i, found, quotes);
+                if (escape < 0) return -1;
+                if (escape) continue;
+            }
             if (found < quotes) cuts[found++] = line + i;
         }
     }
@@ -288,7 +310,7 @@ static int scan_line(const unsigned char *line, Py_ssize_t len, Py_ssize_t reada
 }
 
 /* Runs the program on one line; 1 and the captured spans when the plan takes it. The first `quotes`
- * double quotes cut the line; an escaped quote anywhere sends it to the regex. */
+ * double quotes cut the line (not those escaped inside a quoted value: see scan_line). */
 static int run_line(const unsigned char *line, Py_ssize_t len, Py_ssize_t readable, const unsigned char *program,
                     Py_ssize_t plen, int quotes, Span *spans, Marks *marks) {
     const unsigned char *end = line + len;

@@ -4,9 +4,11 @@ expressions.
 - ``split``: a text layout's split plan as a small program, with the CLF time read in the same pass and,
   given the triage's ``Hints``, its tests on each line. The native splitter takes a line only when the
   plan's regexes, taking the first choice at every step, match it; their captures are then exactly what
-  it cut, so the result is the polars plan's. Every other line (escaped quotes, non-ASCII bytes outside
-  quotes, odd timestamps, lines the plan rejects) is left to the full regex. A layout whose pieces use a
-  value it does not know, or whose values would need the regex to backtrack, keeps the polars plan.
+  it cut, so the result is the regexes' (a quote escaped inside a quoted value is part of it, as the
+  regex's ``\\.`` reads it). Every other line (a backslash before a quote outside the quoted values,
+  non-ASCII bytes outside quotes, odd timestamps, lines the plan rejects) is left to the full regex. A
+  layout whose pieces use a value it does not know, or whose values would need the regex to backtrack,
+  keeps the polars plan.
 - ``columns``: the columns of separator-split lines (W3C, CloudFront) that have no quote.
 
 Fields come out as Arrow string views. Where the extension was not built, ``program_for`` and

@@ -1,8 +1,9 @@
 """Text layouts: cut at the double quotes where the layout allows (fast), the full regex otherwise.
 
 The split plan is an optimisation with the same result as the regex: a line goes the fast way only when
-it has no escaped quote and every unquoted piece matches its own small regex; anything else takes the
-full regex, which alone decides whether the line is parsed or rejected. The plan runs natively
+it has no escaped quote (natively: none outside the quoted values) and every unquoted piece matches its
+own small regex; anything else takes the full regex, which alone decides whether the line is parsed or
+rejected. The plan runs natively
 (``ledger.parse.native``) when the extension is built and the layout allows it, else as polars
 expressions; the native splitter also reads CLF times.
 """

@@ -134,11 +134,43 @@ def test_times_read_natively_are_the_times_polars_reads(name: str) -> None:
     assert 0 < batches[0].parsed.height < len(TIMES)  # some times read, some rejected
 
 
-def test_escaped_quotes_are_left_to_the_regex() -> None:
-    line = '203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "GET /a\\" 200 1 \\"b HTTP/1.1" 404 5'
-    batches = three_ways(PRESETS["common"], [line])
+HEAD = "203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "
+# (line, whether the native splitter takes it): an escaped quote inside a quoted value is part of it, as
+# the regex reads it; a backslash before a quote anywhere else leaves the line to the regex.
+ESCAPES = [
+    (HEAD + '"GET /a\\" 200 1 \\"b HTTP/1.1" 404 5 "-" "ua"', True),
+    (HEAD + '"GET / HTTP/1.1" 200 5 "-" "\\"Mozilla/5.0 (X11)\\""', True),  # Apache's escaped user agent
+    (HEAD + '"GET / HTTP/1.1" 200 5 "-" "ua\\\\"', True),  # an escaped backslash, then the closing quote
+    (HEAD + '"GET / HTTP/1.1" 200 5 "-" "ua\\\\\\" x"', True),  # then an escaped quote: one more value
+    (HEAD + '"GET / HTTP/1.1" 200 5 "-" "\\\\\\\\"', True),
+    (HEAD + '"GET / HTTP/1.1" 200 5 "-" "ua\\"', False),  # the closing quote escaped: no end
+    (HEAD + '"GET / HTTP/1.1" 200 5 "-" "ua" "x\\"y"', False),  # in the trailer
+    (HEAD + '"GET / HTTP/1.1" 200 5 "\\"" "ua"', True),
+    (HEAD.replace(" - - ", " - a\\ ") + '"GET / HTTP/1.1" 200 5 "-" "ua"', True),  # not before a quote
+]
+
+
+@pytest.mark.parametrize(("line", "taken"), ESCAPES)
+def test_escaped_quotes_in_quoted_values_are_read_natively_as_the_regex_reads_them(line: str, taken: bool) -> None:
+    batches = three_ways(PRESETS["combined"], [line])
     assert_same(batches)
-    assert batches[0].parsed.row(0, named=True)["status"] == 404
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    _, took = native.split(pl.DataFrame({"line_no": [1], "line": [line]}), program)
+    assert took.to_list() == [taken]
+
+
+def test_a_backslash_before_a_quote_outside_a_quoted_value_leaves_the_line_to_the_regex() -> None:
+    layout = custom_layout('%h %u"%r" %t %>s %b')  # a value right before the opening quote
+    lines = [
+        '1.2.3.4 a\\"GET / HTTP/1.1" [10/Oct/2000:13:55:36 -0700] 200 5',
+        '1.2.3.4 a"GET / HTTP/1.1" [10/Oct/2000:13:55:36 -0700] 200 5',
+    ]
+    program = native.program_for(layout)
+    assert program is not None
+    _, took = native.split(pl.DataFrame({"line_no": [1, 2], "line": lines}), program)
+    assert took.to_list() == [False, True]
+    assert_same(three_ways(layout, lines))
 
 
 # Lines built from the parts a log line really has, with the quirks that decide which way a line goes.
