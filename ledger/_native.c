@@ -1611,6 +1611,48 @@ done:
     return result;
 }
 
+/* address_kinds(strings) -> bytearray[n] for a string-view array (see strings_from; a null reads as
+ * empty): what ledger.parse.typed._address makes of each value. 0: the value itself (ASCII, no blank or
+ * quote at either end, and either one value with no '[' and not both '.' and ':' (no port to take off),
+ * or a chain whose every comma has a non-blank before it and exactly one space and a non-blank after
+ * it); 1: null ("-", "" or "unknown"); 2: anything else, which polars reads. */
+static PyObject *address_kinds(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *kinds = NULL;
+    Strings texts;
+    if (!strings_argument(args, &texts, "address_kinds")) goto done;
+    Py_ssize_t n = texts.n;
+    kinds = PyByteArray_FromStringAndSize(NULL, n);
+    if (!kinds) goto done;
+    unsigned char *kind = (unsigned char *)PyByteArray_AS_STRING(kinds);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        int32_t buffer;
+        const unsigned char *p = string_at(&texts, i, &len, &buffer);
+        if (len == 0 || (len == 1 && p[0] == '-') || (len == 7 && memcmp(p, "unknown", 7) == 0)) {
+            kind[i] = 1;
+            continue;
+        }
+        int odd = is_space(p[0]) || p[0] == '"' || is_space(p[len - 1]) || p[len - 1] == '"';
+        int commas = 0, dots = 0, colons = 0, brackets = 0;
+        for (Py_ssize_t k = 0; k < len && !odd; k++) {
+            unsigned char c = p[k];
+            if (c >= 0x80) odd = 1;
+            else if (c == ',') {
+                commas = 1;
+                odd = k == 0 || is_space(p[k - 1]) || k + 2 >= len || p[k + 1] != ' ' || is_space(p[k + 2]);
+            } else
+                dots |= c == '.', colons |= c == ':', brackets |= c == '[';
+        }
+        kind[i] = odd || (!commas && (brackets || (dots && colons))) ? 2 : 0;
+    }
+    Py_END_ALLOW_THREADS
+done:
+    strings_release(&texts);
+    return kinds;
+}
+
 static PyMethodDef METHODS[] = {
     {"split", split, METH_VARARGS, "Run a split-plan program over a batch of lines (see the module source)."},
     {"lines", lines, METH_VARARGS, "Binary views of the newline-terminated lines of a block."},
@@ -1620,6 +1662,7 @@ static PyMethodDef METHODS[] = {
     {"requests", requests, METH_VARARGS, "Plain requests cut into method, target and protocol (see the source)."},
     {"triage_fields", triage_fields, METH_VARARGS, "The triage's address and user agent tests (see the source)."},
     {"pick_clients", pick_clients, METH_VARARGS, "The client of each address field and forwarded chain (see the source)."},
+    {"address_kinds", address_kinds, METH_VARARGS, "What address typing makes of each value (see the source)."},
     {"urls", urls, METH_VARARGS, "Canonical URLs of hosts and paths (see the source)."},
     {"cover_masks", cover_masks, METH_VARARGS, "The mask of the segment each 128-bit number lies in (see the source)."},
     {"w3c_stamps", w3c_stamps, METH_VARARGS, "W3C dates and times as microseconds (see the source)."},

@@ -243,6 +243,14 @@ def w3c_stamps(dates: pl.Series, times: pl.Series) -> tuple[pl.Series, pl.Series
     return pl.Series("ok", np.frombuffer(ok, dtype=np.bool_)), pl.Series("naive", np.frombuffer(micros, dtype=np.int64))
 
 
+def address_kinds(values: pl.Series) -> np.ndarray | None:
+    """What ``ledger.parse.typed._address`` makes of each value, told natively: 0 the value itself, 1 null,
+    2 something only its expressions tell; None without the extension."""
+    if _native is None:
+        return None
+    return np.frombuffer(_native.address_kinds(string_views(values)), dtype=np.uint8)
+
+
 def urls(hosts: pl.Series, paths: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
     """Canonical URLs natively (``ledger.detect.classify._canonical_url`` of each host and path): which
     rows it made (1), which have none (0: no path from the root, or no host) and which it left to polars

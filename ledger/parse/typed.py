@@ -111,6 +111,20 @@ def _address(value: pl.Expr) -> pl.Expr:
     return pl.when(text.is_in(["-", "", "unknown"])).then(None).otherwise(cleaned)
 
 
+def address_values(values: pl.Series) -> pl.Series:
+    """``_address`` of each value: most (a bare address, a plain chain, "-") are told natively to stay as
+    they are or become null, and only the others take the expressions (strips, two port regexes and a
+    replace on every row: 4.6 ms of a block behind a load balancer)."""
+    kinds = native.address_kinds(values)
+    if kinds is None:
+        return pl.select(_address(pl.lit(values))).to_series()
+    kept = pl.select(pl.when(pl.lit(pl.Series(kinds == 0))).then(pl.lit(values))).to_series()
+    odd = pl.Series(kinds == 2)
+    if odd.any():
+        kept = kept.scatter(odd.arg_true(), pl.select(_address(pl.lit(values.filter(odd)))).to_series())
+    return kept.rename(values.name)
+
+
 def _strip_port(value: pl.Expr) -> pl.Expr:
     """'203.0.113.9:443' -> '203.0.113.9', '[2001:db8::1]:443' -> '2001:db8::1'; bare IPv6 unchanged."""
     bracketed = value.str.extract(r"^\[([0-9A-Fa-f:.]+)\](?::\d+)?$", 1)
@@ -183,7 +197,8 @@ def target_rows() -> pl.Expr:
 
 
 def _typed_plain(frame: pl.DataFrame) -> pl.DataFrame:
-    forwarded = _address(pl.col("forwarded_for"))  # no escapes in it: what the general path makes of it
+    # no escapes in it: what the general path makes of it
+    forwarded = pl.lit(address_values(frame["forwarded_for"].cast(pl.String)))
     if "_req_method" in frame.columns:  # cut natively (request_parts)
         return _typed_simple(frame, pl.col("_req_method"), pl.col("_req_target"), pl.col("_req_protocol"), forwarded)
     frame = frame.with_columns(pl.col("request").str.split_exact(" ", 2).alias("_request"))  # computed once

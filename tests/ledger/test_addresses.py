@@ -20,6 +20,8 @@ from ledger.detect.iplists import (
     partitions,
 )
 from ledger.errors import RegistryError
+from ledger.parse import native
+from ledger.parse.typed import _address, address_values
 
 
 def resolved(client: str | None, forwarded: str | None) -> str | None:
@@ -93,6 +95,30 @@ def test_the_native_pick_of_the_client_is_the_polars_one(rows: list[tuple[str | 
     natively = pick_natively(frame)
     assert natively is not None, "ledger/_native.c is not built"
     assert natively.to_list() == _pick(frame).to_list()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            chain,
+            hop,
+            st.sampled_from(["1.2.3.4:80", "[2001:db8::1]:443", "::ffff:1.2.3.4", "a,b", "a , b", "a,  b", "a, b,"]),
+            st.text(alphabet=' ,.:[]"-1a\tä', max_size=10),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_address_values_are_the_address_expressions_values(values: list[str | None]) -> None:
+    series = pl.Series("forwarded_for", values, dtype=pl.String)
+    assert native.address_kinds(series) is not None, "ledger/_native.c is not built"
+    assert address_values(series).to_list() == pl.select(_address(pl.lit(series))).to_series().to_list()
+
+
+def test_most_addresses_are_told_natively() -> None:
+    values = pl.Series(["203.0.113.9", "203.0.113.9, 10.0.0.1", "2001:db8::1", "-", None, "unknown", "1.2.3.4:80"])
+    assert native.address_kinds(values).tolist() == [0, 0, 0, 1, 1, 1, 2]
 
 
 def test_junk_is_not_an_address() -> None:
