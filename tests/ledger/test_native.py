@@ -494,6 +494,21 @@ def test_the_native_functions_refuse_arguments_that_would_read_or_write_out_of_b
             _native.triage_fields(fine, strings, native._spec(Detector().split_hints(), (-1,) * 5, None))
         with pytest.raises(ValueError, match="views outside the data"):
             _native.w3c_stamps(fine, strings)
+        with pytest.raises(ValueError, match="views outside the data"):
+            _native.pick_clients(fine, strings, b"", b"", b"")
+        with pytest.raises(ValueError, match="views outside the data"):
+            _native.urls(strings, fine)
+        with pytest.raises(ValueError, match="views outside the data"):
+            _native.address_kinds(strings)
+    _native.pick_clients(fine, fine, b"", b"", b"")  # the well-formed calls
+    _native.urls(fine, fine)
+    _native.address_kinds(fine)
+    with pytest.raises(ValueError, match="as many forwarded chains as clients"):
+        _native.pick_clients(fine, (view(20) * 2, None, 0, 2, (data,)), b"", b"", b"")
+    with pytest.raises(ValueError, match="16-byte pairs"):
+        _native.pick_clients(fine, fine, b"\0" * 16, b"\0" * 16, b"\0" * 16)
+    with pytest.raises(ValueError, match="as many hosts as paths"):
+        _native.urls(fine, (view(20) * 2, None, 0, 2, (data,)))
     with pytest.raises(TypeError):
         _native.addresses((view(20), None, 0, 1, [data]))  # the buffers must be a tuple
     # known user agents: offsets that do not cover their bytes, or go backwards (a kind for each)
