@@ -9,12 +9,10 @@ load-balancer address and no forwarded chain), the direct address stays and its 
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import polars as pl
 
-from ledger.detect.iplists import CoverTable, addresses_to_int, cover_table, match_lists, non_public_partitions
+from ledger.detect.iplists import addresses_to_int, match_lists, non_public_cover, non_public_partitions
 from ledger.parse.native import string_views
 
 try:
@@ -53,15 +51,10 @@ def effective_clients(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-@cache
-def _non_public_cover() -> CoverTable | None:
-    return cover_table(non_public_partitions())
-
-
 def pick_natively(rows: pl.DataFrame) -> pl.Series | None:
     """``_pick`` in one native pass over the chains (``_native.pick_clients``); the rows it leaves (a
     non-ASCII byte, a hop only the standard library reads) go to ``_pick``. None without the extension."""
-    table = _non_public_cover()
+    table = non_public_cover()
     if _native is None or table is None:
         return None
     forwarded, clients = rows["forwarded_for"].cast(pl.String), rows["client_ip"].cast(pl.String)

@@ -31,7 +31,7 @@ from ledger.detect.iplists import (
     load_ip_lists,
     match_lists,
     merge_intervals,
-    non_public_partitions,
+    non_public_cover,
     partitions,
     word_pairs,
 )
@@ -426,7 +426,7 @@ class _Verdicts:
 
     @classmethod
     def of(cls, detector: Detector) -> _Verdicts | None:
-        lists, private = cover_table(detector.ip_lists.partitions), cover_table(non_public_partitions())
+        lists, private = cover_table(detector.ip_lists.partitions), non_public_cover()
         if lists is None or private is None or not lists.list_ids:
             return None
         fetchers = detector.fetchers

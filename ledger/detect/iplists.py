@@ -416,6 +416,12 @@ def cover_table(segments: Partitions) -> CoverTable | None:
     return CoverTable(words["start"], words["end"], masks.tobytes(), list_ids)
 
 
+@cache
+def non_public_cover() -> CoverTable | None:
+    """``non_public_partitions`` for ``cover``."""
+    return cover_table(non_public_partitions())
+
+
 def word_pairs(numbers: list[int]) -> bytes:
     """128-bit numbers as the native functions read them: (high, low) uint64 pairs."""
     mask = (1 << 64) - 1

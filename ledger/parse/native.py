@@ -257,10 +257,11 @@ def urls(hosts: pl.Series, paths: pl.Series) -> tuple[np.ndarray, pl.Series] | N
     (2: a non-ASCII path), and the URLs (null where it made none); None without the extension."""
     if _native is None:
         return None
-    state, views, data = _native.urls(string_views(hosts), string_views(paths))
+    host_views = string_views(hosts)
+    state, views, data = _native.urls(host_views, string_views(paths))
     status = np.frombuffer(state, dtype=np.uint8).copy()
     status[(status == 1) & hosts.is_null().to_numpy()] = 0  # a null host reads as empty: no URL
-    return status, pl.Series("url", _views(status == 1, views, string_views(hosts), data))
+    return status, pl.Series("url", _views(status == 1, views, host_views, data))
 
 
 StringViews = tuple[pa.Buffer, pa.Buffer | None, int, int, tuple[pa.Buffer, ...]]
