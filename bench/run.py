@@ -13,8 +13,11 @@
    then GoAccess and `royalty ingest` on the CloudFront log and on the load balancer's log.
 3. Writes the figures to docs/benchmarks.md (the measured table between the BEGIN/END markers).
 
-Timings are wall-clock seconds of one run each on whatever machine runs this; peak RSS is the maximum
-resident set size reported by GNU time.
+Timings are wall-clock seconds on whatever machine runs this. `cat`, `zcat` and `royalty ingest` run
+--repeat times each (default 3, one after another) and the table gives the median with the range: on a
+shared 2-core machine one run can be 5% off the next, more than most changes being measured. GoAccess,
+over a minute a run and far from the others, runs once. Peak RSS is the largest maximum resident set size
+GNU time reported over the runs.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +46,15 @@ ROYALTY = str(Path(sys.executable).with_name("royalty"))
 class Measure:
     name: str
     command: str
-    seconds: float
-    peak_mb: float
+    seconds: float  # the median of the runs
+    peak_mb: float  # the largest of the runs
     input: str = "combined"
+    runs: tuple[float, ...] = ()  # every run's seconds, in order
+
+    @property
+    def spread(self) -> str:
+        """The range of the runs' seconds ("" for a single run)."""
+        return f"{min(self.runs):.2f}-{max(self.runs):.2f}" if len(self.runs) > 1 else ""
 
 
 @dataclass(frozen=True)
@@ -54,8 +65,32 @@ class Input:
     size: int
 
 
-def timed(name: str, argv: list[str], stdout: Path | None = None, input: str = "combined") -> Measure:
-    """Run ``argv`` under GNU time; returns wall seconds and peak RSS."""
+REPEAT = 3  # runs of each quick step (--repeat)
+
+
+def timed(
+    name: str,
+    argv: list[str],
+    stdout: Path | None = None,
+    input: str = "combined",
+    repeat: int = 1,
+    before: Callable[[], None] | None = None,
+) -> Measure:
+    """Run ``argv`` under GNU time ``repeat`` times (``before`` each run); the median wall seconds and the
+    peak RSS."""
+    runs = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        runs.append(_run_once(name, argv, stdout))
+    seconds = statistics.median(r[0] for r in runs)
+    peak = max(r[1] for r in runs)
+    if repeat > 1:
+        print(f"  {name}: median {seconds:.2f} s of {', '.join(f'{r[0]:.2f}' for r in runs)}", flush=True)
+    return Measure(name, " ".join(argv), seconds, peak, input, tuple(r[0] for r in runs))
+
+
+def _run_once(name: str, argv: list[str], stdout: Path | None) -> tuple[float, float]:
     sink = stdout.open("wb") if stdout else subprocess.DEVNULL
     started = time.perf_counter()
     done = subprocess.run(["/usr/bin/time", "-f", "%e %M", *argv], stdout=sink, stderr=subprocess.PIPE, check=False)
@@ -66,7 +101,7 @@ def timed(name: str, argv: list[str], stdout: Path | None = None, input: str = "
         sys.exit(f"{name} failed ({done.returncode}):\n{done.stderr.decode(errors='replace')[-2000:]}")
     last = done.stderr.decode().strip().splitlines()[-1].split()
     print(f"  {name}: {elapsed:.2f} s, {int(last[1]) / 1024:.0f} MB", flush=True)
-    return Measure(name, " ".join(argv), elapsed, int(last[1]) / 1024, input)
+    return elapsed, int(last[1]) / 1024
 
 
 def prepare(out: Path, lines: int) -> tuple[Path, Path, int]:
@@ -188,17 +223,21 @@ def goaccess(name: str, source: Path, report: Path, input: str, *log_format: str
     return timed(name, ["goaccess", str(source), *log_format, "--no-progress", "-o", str(report)], input=input)
 
 
-def ingest(name: str, source: Path, out: Path, fmt: str = "combined") -> Measure:
+def ingest(name: str, source: Path, out: Path, fmt: str = "combined", repeat: int = REPEAT) -> Measure:
+    """``royalty ingest`` of ``source``, each run into a new ledger with the bench outlet."""
     db = out / f"{name}.duckdb"
-    for stale in (db, Path(f"{db}.wal")):
-        stale.unlink(missing_ok=True)
-    setup = [ROYALTY, "--db", str(db), "outlets", "add", "bench", "--name", "Bench", "--domain", "bench.kz"]
-    subprocess.run(setup, check=True, capture_output=True)
+
+    def new_ledger() -> None:
+        for stale in (db, Path(f"{db}.wal")):
+            stale.unlink(missing_ok=True)
+        setup = [ROYALTY, "--db", str(db), "outlets", "add", "bench", "--name", "Bench", "--domain", "bench.kz"]
+        subprocess.run(setup, check=True, capture_output=True)
+
     argv = [ROYALTY, "--db", str(db), "ingest", str(source), "--outlet", "bench", "--format", fmt]
-    return timed(name, argv, input=fmt)
+    return timed(name, argv, input=fmt, repeat=repeat, before=new_ledger)
 
 
-def run(lines: int, out: Path) -> tuple[list[Measure], dict[str, Input], str]:
+def run(lines: int, out: Path, repeat: int = REPEAT) -> tuple[list[Measure], dict[str, Input], str]:
     plain, packed, count = prepare(out, lines)
     cloudfront = to_cloudfront(plain, out)
     balanced = to_load_balancer(plain, out)
@@ -212,13 +251,13 @@ def run(lines: int, out: Path) -> tuple[list[Measure], dict[str, Input], str]:
         print(f"input {item.name}: {item.lines:,} lines, {item.size / 1e6:.0f} MB", flush=True)
     print(f"  (combined gzip: {packed.stat().st_size / 1e6:.0f} MB)", flush=True)
     measures = [
-        timed("cat (plain)", ["cat", str(plain)]),
-        timed("zcat (gzip)", ["zcat", str(packed)]),
+        timed("cat (plain)", ["cat", str(plain)], repeat=repeat),
+        timed("zcat (gzip)", ["zcat", str(packed)], repeat=repeat),
         goaccess("GoAccess JSON report (plain)", plain, out / "goaccess.json", "combined", "--log-format=COMBINED"),
-        ingest("royalty ingest (plain)", plain, out),
-        ingest("royalty ingest (gzip)", packed, out),
+        ingest("royalty ingest (plain)", plain, out, repeat=repeat),
+        ingest("royalty ingest (gzip)", packed, out, repeat=repeat),
         goaccess("GoAccess JSON report", cloudfront, out / "goaccess-cf.json", "cloudfront", "--log-format=CLOUDFRONT"),
-        ingest("royalty ingest", cloudfront, out, fmt="cloudfront"),
+        ingest("royalty ingest", cloudfront, out, fmt="cloudfront", repeat=repeat),
         goaccess(
             "GoAccess JSON report",
             balanced,
@@ -228,21 +267,21 @@ def run(lines: int, out: Path) -> tuple[list[Measure], dict[str, Input], str]:
             "--date-format=%d/%b/%Y",
             "--time-format=%T",
         ),
-        ingest("royalty ingest (behind a load balancer)", balanced, out, fmt="combined_xff"),
+        ingest("royalty ingest (behind a load balancer)", balanced, out, fmt="combined_xff", repeat=repeat),
     ]
     return measures, inputs, version
 
 
-def render(measures: list[Measure], inputs: dict[str, Input], version: str) -> str:
+def render(measures: list[Measure], inputs: dict[str, Input], version: str, repeat: int = REPEAT) -> str:
     rows = [
-        "| input | step | seconds | lines/s | MB/s | peak RSS | speed vs GoAccess |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| input | step | seconds | range | lines/s | MB/s | peak RSS | speed vs GoAccess |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for m in measures:
         item = inputs[m.input]
         goaccess = next(g for g in measures if g.name.startswith("GoAccess") and g.input == m.input)
         rows.append(
-            f"| {m.input} | {m.name} | {m.seconds:.2f} | {item.lines / m.seconds:,.0f} | "
+            f"| {m.input} | {m.name} | {m.seconds:.2f} | {m.spread} | {item.lines / m.seconds:,.0f} | "
             f"{item.size / 1e6 / m.seconds:,.0f} | {m.peak_mb:,.0f} MB | {goaccess.seconds / m.seconds:.1f}x |"
         )
     combined, cloudfront, balanced = inputs["combined"], inputs["cloudfront"], inputs["combined_xff"]
@@ -253,7 +292,12 @@ def render(measures: list[Measure], inputs: dict[str, Input], version: str) -> s
             f"({combined.lines:,} lines, {combined.size / 1e6:,.0f} MB), the same requests as a CloudFront "
             f"log ({cloudfront.lines:,} lines, {cloudfront.size / 1e6:,.0f} MB) and as nginx logs them behind "
             f"a load balancer (`combined_xff`, an X-Forwarded-For chain on every line, a few thousand "
-            f"browser builds; {balanced.lines:,} lines, {balanced.size / 1e6:,.0f} MB); one run each.",
+            f"browser builds; {balanced.lines:,} lines, {balanced.size / 1e6:,.0f} MB). "
+            + (
+                f"Seconds are the median of {repeat} runs (range: the fastest and slowest), GoAccess one run."
+                if repeat > 1
+                else "One run each."
+            ),
             "",
             *rows,
         ]
@@ -282,9 +326,12 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=5_000_000)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--repeat", type=int, default=REPEAT, help="runs of cat, zcat and each ingest (median)")
     args = parser.parse_args()
-    measures, inputs, version = run(args.lines, args.out)
-    table = render(measures, inputs, version)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    measures, inputs, version = run(args.lines, args.out, args.repeat)
+    table = render(measures, inputs, version, args.repeat)
     print()
     print(table)
     write_doc(args.doc, table)
