@@ -35,7 +35,7 @@ from ledger.outlets import DomainResolver, require_outlet
 from ledger.overlap import OVERLAP_CHOICES, OverlapError, covered_windows, find_overlap, inside_covered
 from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, Parser, sniff_format
 from ledger.robots import compute_verdicts, has_snapshots
-from ledger.sources import Batch, Source, prefetch
+from ledger.sources import Batch, Prefetch, Source, prefetch
 from ledger.store.db import Ledger, RowGroupWriter, now
 
 SNIFF_LINES = 1000
@@ -130,17 +130,16 @@ def ingest_paths(
 ) -> list[IngestResult]:
     """Ingest each file (directories and globs expanded), each its own upload; ``each`` sees every result.
 
-    Stops at the first error: the failing file leaves nothing behind, earlier files stay ingested.
+    Stops at the first error: the failing file leaves nothing behind, earlier files stay ingested. With
+    ``triage`` (the default), lines the detector calls plain human or undeclared bot traffic are counted
+    without typing or detection; without it every line takes the full path. Both give the same ledger.
     """
     options = IngestOptions(outlet, fmt, log_format, overlap)
     options.validate(ledger)
     detector = Detector(ip_lists=latest_ip_lists(ledger))  # a refreshed registry version, else the packaged one
     results = []
     with ledger.limits(memory=INGEST_DUCKDB_MEMORY, threads=INGEST_DUCKDB_THREADS):
-        for name in expand_inputs(names):
-            result = ingest_or_duplicate(
-                ledger, Source.open(name), options, detector=detector, progress=progress, triage=triage
-            )
+        for result in _uploads(ledger, expand_inputs(names), options, detector, progress=progress, triage=triage):
             results.append(result)
             if each is not None:
                 each(result)
@@ -149,81 +148,147 @@ def ingest_paths(
     return results
 
 
+def _uploads(
+    ledger: Ledger,
+    names: Iterable[str],
+    options: IngestOptions,
+    detector: Detector,
+    *,
+    progress: Progress | None,
+    triage: bool,
+) -> Iterator[IngestResult]:
+    """Each file's upload, in turn. Files overlap: the next one is started (read, parsed and detected in
+    its threads) as soon as the last one's batches are all through, while that one's last rows are
+    written and committed; with small files, each one's fixed costs (its first batch, its closing
+    transaction) then keep both cores busy instead of one. Memory stays that of one file: the next
+    file's batches take the place of the last one's. Not with ``--overlap drop``: the next file's lines
+    are checked against the windows of the uploads before it, the last one's included."""
+    resolver = DomainResolver.from_ledger(ledger)  # outlets do not change while ingesting
+    pending = iter(names)
+    ahead: list[_Started] = []
+
+    def start_next() -> None:
+        name = next(pending, None)
+        if name is not None:
+            ahead.append(_Started.of(ledger, name, options, detector, resolver, triage))
+
+    early = start_next if options.overlap != "drop" else None
+    start_next()
+    try:
+        while ahead:
+            yield ahead.pop().result(ledger, progress, drained=early)
+            if not ahead:  # the last one did not start it (a duplicate, or --overlap drop)
+                start_next()
+    finally:
+        for started in ahead:  # an error, Ctrl-C or a caller that stopped: its threads stop
+            started.close()
+
+
 class _Duplicate(Exception):
     def __init__(self, upload_id: str) -> None:
         super().__init__(upload_id)
         self.upload_id = upload_id
 
 
-def ingest_or_duplicate(
+@dataclass
+class _Started:
+    """One file under way: its batches being read, parsed and detected in background threads; or the
+    earlier upload with exactly its bytes; or the error that stopped it before that (raised in its turn,
+    not while the file before it is still being written)."""
+
+    source: Source | None = None
+    run: _Run | None = None
+    batches: Prefetch[_Done] | None = None
+    duplicate: str | None = None
+    error: Exception | None = None
+
+    @classmethod
+    def of(
+        cls,
+        ledger: Ledger,
+        name: str,
+        options: IngestOptions,
+        detector: Detector,
+        resolver: DomainResolver,
+        triage: bool,
+    ) -> _Started:
+        """When an upload of exactly this file's size exists, the file's hash is checked first, so
+        re-sending the same bytes costs one read, not a parse."""
+        try:
+            source = Source.open(name)
+            same_bytes = _same_raw_bytes(ledger, source)
+            if same_bytes is not None:
+                return cls(source, duplicate=same_bytes)
+            run = _Run(
+                upload_id=f"{now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}",
+                options=options,
+                detector=detector,
+                resolver=resolver,
+                covered=covered_windows(ledger) if options.overlap == "drop" else None,
+                triage=triage,
+            )
+            return cls(source, run, Prefetch(_processed(source, run), depth=1))
+        except Exception as exc:  # noqa: BLE001 - raised by ``result``, in this file's turn
+            return cls(error=exc)
+
+    def result(self, ledger: Ledger, progress: Progress | None, drained: Callable[[], None] | None) -> IngestResult:
+        """The file's upload written (``drained`` is called once its batches are all through, before its
+        last rows are committed), or the duplicate it is."""
+        if self.error is not None:
+            raise self.error
+        assert self.source is not None
+        try:
+            if self.duplicate is not None:
+                raise _Duplicate(self.duplicate)
+            assert self.run is not None and self.batches is not None
+            return _written(ledger, self.source, self.run, self.batches, progress, drained)
+        except _Duplicate as duplicate:
+            row = ledger.rows("SELECT * FROM uploads WHERE upload_id = ?", [duplicate.upload_id])[0]
+            return IngestResult(
+                upload_id=row["upload_id"],
+                source=self.source.name,
+                outlet=row["outlet"],
+                format=row["format"],
+                lines=row["lines_total"],
+                parsed=row["lines_parsed"],
+                rejected=row["lines_rejected"],
+                ai_fetches=row["ai_fetches"],
+                duplicate_upload=True,
+                compression=row["compression"],
+                first_ts=row["first_ts"],
+                last_ts=row["last_ts"],
+                overlap=row["overlap"],
+            )
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.batches is not None:
+            self.batches.close()
+
+
+def _written(
     ledger: Ledger,
     source: Source,
-    options: IngestOptions,
-    *,
-    detector: Detector | None = None,
-    progress: Progress | None = None,
-    triage: bool = True,
+    run: _Run,
+    batches: Prefetch[_Done],
+    progress: Progress | None,
+    drained: Callable[[], None] | None,
 ) -> IngestResult:
-    """``ingest_source``, reporting a duplicate upload instead of raising.
-
-    When an upload of exactly this file's size exists, the file's hash is checked first, so re-sending
-    the same bytes costs one read, not a parse.
-    """
-    try:
-        same_bytes = _same_raw_bytes(ledger, source)
-        if same_bytes is not None:
-            raise _Duplicate(same_bytes)
-        return ingest_source(ledger, source, options, detector=detector, progress=progress, triage=triage)
-    except _Duplicate as duplicate:
-        row = ledger.rows("SELECT * FROM uploads WHERE upload_id = ?", [duplicate.upload_id])[0]
-        return IngestResult(
-            upload_id=row["upload_id"],
-            source=source.name,
-            outlet=row["outlet"],
-            format=row["format"],
-            lines=row["lines_total"],
-            parsed=row["lines_parsed"],
-            rejected=row["lines_rejected"],
-            ai_fetches=row["ai_fetches"],
-            duplicate_upload=True,
-            compression=row["compression"],
-            first_ts=row["first_ts"],
-            last_ts=row["last_ts"],
-            overlap=row["overlap"],
-        )
-
-
-def ingest_source(
-    ledger: Ledger,
-    source: Source,
-    options: IngestOptions,
-    *,
-    detector: Detector | None = None,
-    progress: Progress | None = None,
-    triage: bool = True,
-) -> IngestResult:
-    """One upload. With ``triage`` (the default), lines the detector calls plain human or undeclared bot
-    traffic are counted without typing or detection; without it every line takes the full path. Both give
-    the same ledger."""
-    options.validate(ledger)
-    run = _Run(
-        upload_id=f"{now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}",
-        options=options,
-        detector=detector or Detector(),
-        resolver=DomainResolver.from_ledger(ledger),
-        covered=covered_windows(ledger) if options.overlap == "drop" else None,
-        triage=triage,
-    )
+    """One upload, all or nothing."""
+    options = run.options
     ledger.begin_upload(run.upload_id, source.name)
     try:
         # Committed at every whole row group of a table (RowGroupWriter): one transaction per file would
         # make DuckDB hold it all in RAM, and commits of part of a row group write the rows twice.
         with ledger.transaction():
             writer = RowGroupWriter(ledger)
-            for done in prefetch(_processed(source, run), depth=1):
+            for done in batches:
                 _write(writer, run, done)
                 if progress is not None:
                     progress(run.lines, source.bytes_read)
+            if drained is not None:
+                drained()
             writer.flush()
         if run.fmt is None:
             raise InputError("the file is empty; nothing to ingest", path=source.name)
@@ -306,7 +371,7 @@ class _Done:
 
 
 def _processed(source: Source, run: _Run) -> Iterator[_Done]:
-    """Batches parsed and detected, in order. Run through ``prefetch``, this is a pipeline: reading and
+    """Batches parsed and detected, in order. Run through ``Prefetch``, this is a pipeline: reading and
     decompressing (a thread), parsing and detection (``WORKERS`` batches at once: most polars string
     operations use one core per call), and (in the caller) writing; polars, DuckDB and the codecs release
     the GIL, so the stages overlap on several cores. W3C parsers carry ``#Fields`` from batch to batch:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
 from queue import Full, Queue
-from typing import IO, BinaryIO, TypeVar, cast
+from typing import IO, BinaryIO, Generic, TypeVar, cast
 
 import numpy as np
 import polars as pl
@@ -297,49 +297,74 @@ _END = object()
 T = TypeVar("T")
 
 
-def prefetch(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
-    """Read (and decompress, and split) the next blocks in a background thread while the caller works.
+class Prefetch(Generic[T]):
+    """The items of ``items`` made in a background thread, up to ``depth`` of them ahead of the caller,
+    from the moment it is created (``ingest`` starts the next file this way while the last one is being
+    written). Errors in the thread are raised in the caller; ``close`` (or leaving a ``with`` block) tells
+    the thread to stop, and waits for it no longer than the item it is making."""
 
-    Errors in the reader are raised in the caller; when the caller stops early (an error, Ctrl-C), the
-    reader is told to stop and is not waited for beyond the block it is reading.
-    """
-    queue: Queue[object] = Queue(maxsize=depth)
-    stop = threading.Event()
+    def __init__(self, items: Iterator[T], depth: int = 2) -> None:
+        self._items = items
+        self._queue: Queue[object] = Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._work, name="royalty-reader", daemon=True)
+        self._thread.start()
 
-    def offer(item: object) -> bool:
-        while not stop.is_set():
+    def _offer(self, item: object) -> bool:
+        while not self._stop.is_set():
             try:
-                queue.put(item, timeout=0.1)
+                self._queue.put(item, timeout=0.1)
                 return True
             except Full:
                 continue
         return False
 
-    def work() -> None:
+    def _work(self) -> None:
         try:
-            for batch in batches:
-                if not offer(batch):
+            for item in self._items:
+                if not self._offer(item):
                     break
             else:
-                offer(_END)
+                self._offer(_END)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
-            offer(exc)
+            self._offer(exc)
         finally:
-            batches.close()  # type: ignore[attr-defined]  # closes the file when the consumer stopped early
+            self._items.close()  # type: ignore[attr-defined]  # closes the file when the consumer stopped early
 
-    thread = threading.Thread(target=work, name="royalty-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = queue.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]  # items are T or the sentinels handled above
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    def __iter__(self) -> Prefetch[T]:
+        return self
+
+    def __next__(self) -> T:
+        if self._done:
+            raise StopIteration
+        item = self._queue.get()
+        if item is _END:
+            self._done = True
+            raise StopIteration
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        return item  # type: ignore[return-value]  # items are T or the sentinels handled above
+
+    def close(self) -> None:
+        self._done = True
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Prefetch[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def prefetch(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
+    """Read (and decompress, and split) the next blocks in a background thread while the caller works
+    (``Prefetch``, started when the first item is asked for). When the caller stops early (an error,
+    Ctrl-C), the reader is told to stop and is not waited for beyond the block it is reading."""
+    with Prefetch(batches, depth) as ahead:
+        yield from ahead
 
 
 def split_lines(data: bytes | bytearray | pa.Buffer, end: int | None = None) -> pl.Series:

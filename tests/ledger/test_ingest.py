@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
+import re
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -11,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import ledger.ingest as ingest_module
 import ledger.store.db as ledger_store
 from ledger.detect.classify import _canonical_url, _url_host, canonical_urls
 from ledger.detect.iplists import load_ip_lists
-from ledger.errors import ConfigError, FormatDetectionError, NotFoundError
+from ledger.errors import ConfigError, FormatDetectionError, InputError, NotFoundError
 from ledger.ingest import ingest_paths
 from ledger.parse import native
 from ledger.period import Period
@@ -221,6 +224,127 @@ def test_same_content_again_is_a_no_op_even_recompressed(ledger: Ledger, tmp_pat
     assert again.duplicate_upload and other.duplicate_upload
     assert again.upload_id == other.upload_id == first.upload_id
     assert counts(ledger) == before
+
+
+def day_files(tmp_path: Path, days: int) -> list[Path]:
+    """One small gzip log a day (a person, GPTBot and a ChatGPT referral), none overlapping another."""
+    files = []
+    for day in range(1, days + 1):
+        when = f"{day:02d}/Oct/2026:12:00:00 +0000"
+        rows = [
+            line("203.0.113.9", CHROME, f"/news/{day}", when=when),
+            line(first_address("openai-gptbot"), GPTBOT, f"/news/{day}", when=when),
+            line("203.0.113.10", CHROME, when=when, referer="https://chatgpt.com/"),
+        ]
+        path = tmp_path / f"access-{day:02d}.log.gz"
+        path.write_bytes(gzip.compress(("\n".join(rows) + "\n").encode()))
+        files.append(path)
+    return files
+
+
+def ledger_rows(ledger: Ledger) -> dict[str, list[tuple[object, ...]]]:
+    """Each fact table's rows with the upload's source for its id, in a fixed order."""
+    tables = {}
+    for table in ("fetches", "referrals", "traffic_daily", "rejects", "upload_windows"):
+        columns = [c["column_name"] for c in ledger.rows(f"DESCRIBE {table}") if c["column_name"] != "upload_id"]
+        listed = ", ".join(f"t.{c}" for c in columns)
+        query = f"SELECT u.source, {listed} FROM {table} t JOIN uploads u USING (upload_id) ORDER BY ALL"
+        tables[table] = ledger.execute(query).fetchall()
+    uploads = "SELECT source, lines_total, lines_parsed, lines_rejected, ai_fetches, first_ts, last_ts FROM uploads"
+    tables["uploads"] = ledger.execute(uploads + " ORDER BY source").fetchall()
+    return tables
+
+
+def test_files_one_after_the_other_or_overlapping_give_the_same_ledger(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --overlap keep starts each next file while the last one is committed; --overlap drop waits for it
+    files = [str(p) for p in day_files(tmp_path, 6)]
+    add_outlet(ledger, "dala", "dala.kz")
+    started: list[str] = []
+    real_start = ingest_module._Started.of.__func__  # type: ignore[attr-defined]
+
+    def start(cls, ledger_, name, *args):  # type: ignore[no-untyped-def]
+        done = ledger_.rows("SELECT count(*) AS n FROM uploads")[0]["n"]
+        started.append(f"{Path(name).name} after {done}")
+        return real_start(cls, ledger_, name, *args)
+
+    monkeypatch.setattr(ingest_module._Started, "of", classmethod(start))
+    overlapping = ingest_paths(ledger, files, outlet="dala", overlap="keep")
+    # each next file started before the one before it was committed
+    assert started == [f"access-{day:02d}.log.gz after {max(day - 2, 0)}" for day in range(1, 7)]
+    sequential = Ledger(tmp_path / "sequential.duckdb")
+    add_outlet(sequential, "dala", "dala.kz")
+    started.clear()
+    in_turn = ingest_paths(sequential, files, outlet="dala", overlap="drop")
+    assert started == [f"access-{day:02d}.log.gz after {day - 1}" for day in range(1, 7)]
+    assert [r.lines for r in overlapping] == [r.lines for r in in_turn] == [3] * 6
+    assert sum(r.ai_fetches for r in overlapping) == 6 and sum(r.referrals for r in overlapping) == 6
+    assert ledger_rows(ledger) == ledger_rows(sequential)
+    sequential.close()
+
+
+def test_the_same_bytes_twice_in_one_run_are_one_upload(ledger: Ledger, tmp_path: Path) -> None:
+    # the copy starts before the original is committed: it is found a duplicate at its end
+    [original] = day_files(tmp_path, 1)
+    copy = tmp_path / "copy" / "renamed.gz"
+    copy.parent.mkdir()
+    copy.write_bytes(original.read_bytes())
+    first, again = ingest_paths(ledger_with(ledger, "dala"), [str(original), str(copy)], outlet="dala")
+    assert not first.duplicate_upload and again.duplicate_upload
+    assert again.upload_id == first.upload_id and again.source == str(copy)
+    assert counts(ledger)["uploads"] == 1 and counts(ledger)["fetches"] == 1
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        ("access-01b.log", FormatDetectionError),  # found by the next file's own threads
+        ("missing.log", InputError),  # found as the next file is started
+    ],
+)
+def test_an_error_in_the_next_file_leaves_the_one_before_it_ingested(
+    ledger: Ledger, tmp_path: Path, bad: str, error: type[Exception]
+) -> None:
+    # the next file is started while the one before it is still being written: its error comes in its turn
+    good, later = day_files(tmp_path, 2)
+    if bad != "missing.log":
+        (tmp_path / bad).write_text("not a log line\n")
+    seen: list[str] = []
+    with pytest.raises(error, match=re.escape(bad)):
+        ingest_paths(
+            ledger_with(ledger, "dala"),
+            [str(good), str(tmp_path / bad), str(later)],
+            outlet="dala",
+            each=lambda r: seen.append(Path(r.source).name),
+        )
+    assert seen == ["access-01.log.gz"]
+    assert [row["source"] for row in ledger.rows("SELECT source FROM uploads")] == [str(good)]
+    assert counts(ledger)["fetches"] == 1
+
+
+def test_ctrl_c_while_the_next_file_is_under_way_leaves_nothing_running(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = [str(p) for p in day_files(tmp_path, 3)]
+    real_finish = ingest_module._finish
+
+    def interrupted(ledger_, run, source):  # type: ignore[no-untyped-def]
+        if source.name == files[1]:
+            raise KeyboardInterrupt
+        real_finish(ledger_, run, source)
+
+    monkeypatch.setattr(ingest_module, "_finish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(ledger_with(ledger, "dala"), files, outlet="dala")
+    assert [row["source"] for row in ledger.rows("SELECT source FROM uploads")] == [files[0]]
+    assert counts(ledger)["fetches"] == 1 and not ledger.rows("SELECT * FROM uploads_pending")
+    assert not [t for t in threading.enumerate() if t.name.startswith("royalty-")]
+
+
+def ledger_with(ledger: Ledger, outlet: str) -> Ledger:
+    add_outlet(ledger, outlet, f"{outlet}.kz")
+    return ledger
 
 
 def test_ingest_gives_duckdb_its_limits_back_also_after_a_failure(ledger: Ledger, tmp_path: Path) -> None:
