@@ -336,25 +336,46 @@ def _same_raw_bytes(ledger: Ledger, source: Source) -> str | None:
 
 
 def choose_format(name: str, batch: Batch, options: IngestOptions) -> LogFormat:
-    """The format of a source: the user's format string or preset, or the best sniffed preset."""
+    """The format of a source: the user's format string or preset, or the best sniffed preset; a
+    FormatDetectionError when it parses none of the first SNIFF_LINES lines."""
+    chosen, matched = _format_of(name, batch, options, check=True)
+    if matched == 0:
+        raise _no_match(name, batch, options)
+    return chosen
+
+
+def _format_of(name: str, batch: Batch, options: IngestOptions, *, check: bool) -> tuple[LogFormat, int | None]:
+    """The format, and how many of the first SNIFF_LINES lines it parses. A format the user gave is only
+    tried on them with ``check`` (None: not counted; ingest counts them in the first batch's parse instead
+    of parsing them twice); a sniffed one always is."""
     if options.log_format is not None:
         chosen = custom_layout(options.log_format)
-        candidates: tuple[str, ...] = ("custom",)
-        matched = Parser(chosen).parse(batch.lines.head(SNIFF_LINES), batch.first_line).parsed.height
+        matched = Parser(chosen).parse(batch.lines.head(SNIFF_LINES), batch.first_line).parsed.height if check else None
+    elif options.fmt != "auto" and not check:
+        chosen, matched = get_format(options.fmt), None
     else:
-        candidates = SNIFF_ORDER if options.fmt == "auto" else (options.fmt,)
-        best, matched = sniff_format(batch.lines.head(SNIFF_LINES), candidates)
-        chosen = get_format(best) if best else get_format(candidates[0])
-    if matched == 0:
-        sample = batch.lines.head(SNIFF_LINES).to_list()
-        first = next((i for i, line in enumerate(sample) if line.strip()), 0)
-        raise FormatDetectionError(name, candidates, batch.first_line + first, sample[first] if sample else "")
-    if options.outlet is None and not chosen.has_host:
+        best, matched = sniff_format(batch.lines.head(SNIFF_LINES), _candidates(options))
+        chosen = get_format(best) if best else get_format(_candidates(options)[0])
+    if matched != 0 and options.outlet is None and not chosen.has_host:
         raise ConfigError(
             f"{name}: format '{chosen.name}' carries no host, so the outlet cannot be read from the lines; "
             "pass --outlet SLUG"
         )
-    return chosen
+    return chosen, matched
+
+
+def _candidates(options: IngestOptions) -> tuple[str, ...]:
+    if options.log_format is not None:
+        return ("custom",)
+    return SNIFF_ORDER if options.fmt == "auto" else (options.fmt,)
+
+
+def _no_match(name: str, batch: Batch, options: IngestOptions) -> FormatDetectionError:
+    """No line of the first SNIFF_LINES of ``batch`` (a source's first) parses: the formats tried, and the
+    first line that is not blank."""
+    sample = batch.lines.head(SNIFF_LINES).to_list()
+    first = next((i for i, line in enumerate(sample) if line.strip()), 0)
+    return FormatDetectionError(name, _candidates(options), batch.first_line + first, sample[first] if sample else "")
 
 
 @dataclass(frozen=True)
@@ -368,6 +389,7 @@ class _Done:
     ai_fetches: int
     traffic: list[pl.DataFrame]
     windows: list[pl.DataFrame]
+    head_parsed: int = 0  # of a source's first batch: how many of its first ``head`` lines parse
 
 
 def _processed(source: Source, run: _Run) -> Iterator[_Done]:
@@ -375,29 +397,48 @@ def _processed(source: Source, run: _Run) -> Iterator[_Done]:
     decompressing (a thread), parsing and detection (``WORKERS`` batches at once: most polars string
     operations use one core per call), and (in the caller) writing; polars, DuckDB and the codecs release
     the GIL, so the stages overlap on several cores. W3C parsers carry ``#Fields`` from batch to batch:
-    each batch gets the state at its start (``Parser.fork``), so they too are parsed in parallel."""
+    each batch gets the state at its start (``Parser.fork``), so they too are parsed in parallel. A format
+    the user gave is checked on the first batch's own parse: it fails the source when none of its first
+    SNIFF_LINES lines parse."""
     reader = prefetch(source.batches(), depth=1)
     try:
         first = next(reader, None)
         if first is None:
             return
-        run.fmt = choose_format(source.name, first, run.options)
+        run.fmt, matched = _format_of(source.name, first, run.options, check=False)
+        if matched == 0:
+            raise _no_match(source.name, first, run.options)
         run.parser = Parser(run.fmt)
+        head = SNIFF_LINES if matched is None else 0  # counted in the first batch's parse
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="royalty-parse") as pool:
             waiting: deque[Future[_Done]] = deque()
             for batch in chain([first], reader):
-                waiting.append(pool.submit(_process, run, run.parser.fork(batch.lines), batch))
+                waiting.append(pool.submit(_process, run, run.parser.fork(batch.lines), batch, head))
+                head = 0
                 if len(waiting) >= WORKERS:
-                    yield waiting.popleft().result()
+                    yield _checked(waiting.popleft().result(), source, first, run, matched)
             while waiting:
-                yield waiting.popleft().result()
+                yield _checked(waiting.popleft().result(), source, first, run, matched)
     finally:
         reader.close()
 
 
-def _process(run: _Run, parser: Parser, batch: Batch) -> _Done:
-    """Parse, outlets and detection of one batch (in a worker thread: it only reads ``run``)."""
+def _checked(done: _Done, source: Source, first: Batch, run: _Run, matched: int | None) -> _Done:
+    """``done``, unless it is the first batch of a format not checked before (``matched`` None) and none of
+    its first SNIFF_LINES lines parse."""
+    if matched is None and done.first_line == first.first_line and done.head_parsed == 0:
+        raise _no_match(source.name, first, run.options)
+    return done
+
+
+def _process(run: _Run, parser: Parser, batch: Batch, head: int = 0) -> _Done:
+    """Parse, outlets and detection of one batch (in a worker thread: it only reads ``run``); ``head``:
+    how many of its first lines to count the parsed ones of (``_Done.head_parsed``)."""
     result = parser.parse(batch.lines, batch.first_line, triage=run.detector if run.triage else None)
+    head_parsed = 0
+    if head:
+        end = batch.first_line + head
+        head_parsed = sum(int((part["line_no"] < end).sum()) for part in (result.parsed, result.quiet))
     parsed, moved = _with_outlets(run, result.parsed, batch)
     detected = _detected(run, parsed)
     traffic = [detected.traffic]
@@ -445,6 +486,7 @@ def _process(run: _Run, parser: Parser, batch: Batch) -> _Done:
         int(detected.fetches["ai"].sum() or 0),
         traffic,
         windows,
+        head_parsed,
     )
 
 

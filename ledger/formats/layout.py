@@ -9,7 +9,7 @@ and ignored.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ledger.errors import ConfigError
 from ledger.formats.spec import CLF, LogFormat, Piece, SplitPlan, Step
@@ -267,6 +267,17 @@ def compile_layout(
 
 
 def custom_layout(format_string: str) -> LogFormat:
-    """``--log-format``: nginx syntax when it uses $variables, Apache syntax when it uses %directives."""
-    syntax = "nginx" if _NGINX_RE.search(format_string) and not _APACHE_RE.search(format_string) else "apache"
-    return compile_layout("custom", format_string, syntax=syntax, description=f"custom {syntax} format")
+    """``--log-format``: nginx syntax when it uses $variables, Apache syntax when it uses %directives.
+
+    The string may be given as it stands in the server's configuration, inside its quotes:
+    ``%h %l %u %t \\"%r\\" %>s %b`` from an Apache ``LogFormat "..."`` line reads as ``%h %l %u %t "%r"
+    %>s %b``, as the server itself reads it (``\\"``, ``\\'``, ``\\\\`` and ``\\t`` are the escapes both
+    servers' configuration strings take)."""
+    layout = _CONFIG_ESCAPE.sub(lambda m: _CONFIG_ESCAPES[m.group(1)], format_string)
+    syntax = "nginx" if _NGINX_RE.search(layout) and not _APACHE_RE.search(layout) else "apache"
+    fmt = compile_layout("custom", layout, syntax=syntax, description=f"custom {syntax} format")
+    return replace(fmt, format_string=format_string)
+
+
+_CONFIG_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "t": "\t"}
+_CONFIG_ESCAPE = re.compile(r"\\([\"'\\t])")

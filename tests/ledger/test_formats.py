@@ -77,6 +77,43 @@ def test_out_of_scope_formats_fail_fast_with_the_formats_tried(site: Ledger, nam
     assert site.rows("SELECT count(*) AS n FROM uploads")[0]["n"] == 0
 
 
+CLF_LINE = '203.0.113.9 - - [15/Oct/2026:12:00:00 +0000] "GET /news/1 HTTP/1.1" 200 1000 "-" "curl/8.0"'
+APACHE_COMBINED = r"%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\""  # as in httpd.conf
+APACHE_PLAIN = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"'
+NGINX_PLAIN = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"'
+)
+
+
+@pytest.mark.parametrize(
+    ("options", "tried"),
+    [({"fmt": "combined"}, "tried combined."), ({"log_format": APACHE_COMBINED}, "tried custom.")],
+)
+@pytest.mark.parametrize(
+    ("bad", "then", "fails"),
+    [
+        (1000, 5, True),  # the first 1,000 lines decide: none of them parses
+        (999, 5, False),  # the 1,000th does: the junk before it is rejected line by line
+        (3, 0, True),  # a short file, none of it parses
+    ],
+)
+def test_a_format_given_fails_when_none_of_the_first_lines_parse(
+    site: Ledger, tmp_path: Path, options: dict[str, str], tried: str, bad: int, then: int, fails: bool
+) -> None:
+    path = tmp_path / "given.log"
+    path.write_text("".join(f"junk line {k}\n" for k in range(bad)) + (CLF_LINE + "\n") * then)
+    if fails:
+        with pytest.raises(FormatDetectionError) as raised:
+            ingest_paths(site, [str(path)], outlet="site", **options)  # type: ignore[arg-type]
+        assert "no known log format matches line 1 ('junk line 0')" in str(raised.value)
+        assert tried in str(raised.value)
+        assert site.rows("SELECT count(*) AS n FROM uploads")[0]["n"] == 0
+        assert site.rows("SELECT count(*) AS n FROM rejects")[0]["n"] == 0
+    else:
+        [result] = ingest_paths(site, [str(path)], outlet="site", **options)  # type: ignore[arg-type]
+        assert (result.lines, result.parsed, result.rejected) == (bad + then, then, bad)
+
+
 @pytest.mark.parametrize(
     ("name", "fmt", "expected"),
     [
@@ -307,6 +344,30 @@ def test_custom_format_strings(format_string: str, line: str, expected: dict[str
     row = parse_batch(pl.Series([line]), 1, fmt).parsed.to_dicts()[0]
     for key, value in expected.items():
         assert row[key] == value, key
+
+
+@pytest.mark.parametrize(
+    ("as_configured", "plain"),
+    [
+        # Apache: LogFormat "%h %l %u %t \"%r\" ..." combined, copied from between its quotes
+        (r"%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\"", APACHE_PLAIN),
+        # nginx: log_format main "..." in double quotes
+        (
+            r"$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" "
+            r"\"$http_user_agent\"",
+            NGINX_PLAIN,
+        ),
+        (r"%h\t%t\t\"%r\"\t%>s", '%h\t%t\t"%r"\t%>s'),  # Apache's \t: a tab
+    ],
+)
+def test_format_strings_as_they_stand_in_the_servers_configuration(as_configured: str, plain: str) -> None:
+    line = (
+        CLF_LINE if "\\t" not in as_configured else '203.0.113.9\t[15/Oct/2026:12:00:00 +0000]\t"GET /a HTTP/1.1"\t200'
+    )
+    escaped = parse_batch(pl.Series([line]), 1, custom_layout(as_configured)).parsed
+    assert escaped.height == 1
+    assert escaped.to_dicts() == parse_batch(pl.Series([line]), 1, custom_layout(plain)).parsed.to_dicts()
+    assert custom_layout(as_configured).format_string == as_configured  # shown as the user gave it
 
 
 def test_format_strings_without_time_are_refused() -> None:
