@@ -10,7 +10,9 @@
 2. Times, each in a fresh process under /usr/bin/time: `cat` and `zcat` of the input (the disk and
    decompression floors), GoAccess 1.7 producing its JSON report (the tool an outlet would otherwise
    use), and `royalty ingest` into a new DuckDB ledger, plain and gzip (parse + detect + verify + write);
-   then GoAccess and `royalty ingest` on the CloudFront log and on the load balancer's log.
+   then GoAccess and `royalty ingest` on the CloudFront log and on the load balancer's log; then on a
+   directory of 300 small gzip files (the log's first 600,000 lines: `zcat` of them all, GoAccess reading
+   that from a pipe, and `royalty ingest DIR`, where each file is an upload of its own).
 3. Writes the figures to docs/benchmarks.md (the measured table between the BEGIN/END markers).
 
 Timings are wall-clock seconds on whatever machine runs this. `cat`, `zcat` and `royalty ingest` run
@@ -66,6 +68,7 @@ class Input:
 
 
 REPEAT = 3  # runs of each quick step (--repeat)
+MANY_FILES, MANY_LINES = 300, 2_000  # the many small files: how many (fewer for a short log), lines in each
 
 
 def timed(
@@ -206,6 +209,34 @@ def to_load_balancer(plain: Path, out: Path) -> Path:
     return target
 
 
+def to_many_files(plain: Path, out: Path, files: int = MANY_FILES, lines: int = MANY_LINES) -> Path:
+    """The first ``files * lines`` lines of the combined log as ``files`` gzip files of ``lines`` each (a
+    directory of rotated logs, as a regulator receives them from many outlets)."""
+    target = out / "many"
+    marker = target / f".{files}x{lines}"
+    if marker.exists() and marker.stat().st_mtime >= plain.stat().st_mtime:
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir()
+    with plain.open("rb") as source:
+        for k in range(files):
+            chunk = b"".join(source.readline() for _ in range(lines))
+            (target / f"access-{k:03d}.log.gz").write_bytes(gzip.compress(chunk, compresslevel=6, mtime=0))
+    marker.touch()
+    return target
+
+
+def _many_input(directory: Path) -> Input:
+    """The files' lines and decompressed bytes (what GoAccess and the ingest read)."""
+    count = size = files = 0
+    for path in sorted(directory.glob("*.gz")):
+        content = gzip.decompress(path.read_bytes())
+        count += content.count(b"\n")
+        size += len(content)
+        files += 1
+    return Input(f"combined, {files} gzip files", directory, count, size)
+
+
 def goaccess_version() -> str:
     found = shutil.which("goaccess")
     if not found:
@@ -223,8 +254,11 @@ def goaccess(name: str, source: Path, report: Path, input: str, *log_format: str
     return timed(name, ["goaccess", str(source), *log_format, "--no-progress", "-o", str(report)], input=input)
 
 
-def ingest(name: str, source: Path, out: Path, fmt: str = "combined", repeat: int = REPEAT) -> Measure:
-    """``royalty ingest`` of ``source``, each run into a new ledger with the bench outlet."""
+def ingest(
+    name: str, source: Path, out: Path, fmt: str = "combined", repeat: int = REPEAT, input: str | None = None
+) -> Measure:
+    """``royalty ingest`` of ``source`` (a file or a directory), each run into a new ledger with the bench
+    outlet."""
     db = out / f"{name}.duckdb"
 
     def new_ledger() -> None:
@@ -234,7 +268,7 @@ def ingest(name: str, source: Path, out: Path, fmt: str = "combined", repeat: in
         subprocess.run(setup, check=True, capture_output=True)
 
     argv = [ROYALTY, "--db", str(db), "ingest", str(source), "--outlet", "bench", "--format", fmt]
-    return timed(name, argv, input=fmt, repeat=repeat, before=new_ledger)
+    return timed(name, argv, input=input or fmt, repeat=repeat, before=new_ledger)
 
 
 def run(lines: int, out: Path, repeat: int = REPEAT) -> tuple[list[Measure], dict[str, Input], str]:
@@ -242,10 +276,13 @@ def run(lines: int, out: Path, repeat: int = REPEAT) -> tuple[list[Measure], dic
     cloudfront = to_cloudfront(plain, out)
     balanced = to_load_balancer(plain, out)
     version = goaccess_version()
+    many = to_many_files(plain, out, files=max(1, min(MANY_FILES, count // MANY_LINES)))
+    files, report, split = sorted(many.glob("*.gz")), out / "goaccess-many.json", _many_input(many)
     inputs = {
         "combined": Input("combined", plain, count, plain.stat().st_size),
         "cloudfront": _counted("cloudfront", cloudfront),
         "combined_xff": _counted("combined_xff", balanced),
+        "many": split,
     }
     for item in inputs.values():
         print(f"input {item.name}: {item.lines:,} lines, {item.size / 1e6:.0f} MB", flush=True)
@@ -268,6 +305,13 @@ def run(lines: int, out: Path, repeat: int = REPEAT) -> tuple[list[Measure], dic
             "--time-format=%T",
         ),
         ingest("royalty ingest (behind a load balancer)", balanced, out, fmt="combined_xff", repeat=repeat),
+        timed("zcat (every file)", ["zcat", *map(str, files)], input="many", repeat=repeat),
+        timed(
+            "GoAccess JSON report (zcat into it)",
+            ["sh", "-c", f'zcat "{many}"/*.gz | goaccess - --log-format=COMBINED --no-progress -o "{report}"'],
+            input="many",
+        ),
+        ingest("royalty ingest (the directory)", many, out, repeat=repeat, input="many"),
     ]
     return measures, inputs, version
 
@@ -281,10 +325,11 @@ def render(measures: list[Measure], inputs: dict[str, Input], version: str, repe
         item = inputs[m.input]
         goaccess = next(g for g in measures if g.name.startswith("GoAccess") and g.input == m.input)
         rows.append(
-            f"| {m.input} | {m.name} | {m.seconds:.2f} | {m.spread} | {item.lines / m.seconds:,.0f} | "
+            f"| {item.name} | {m.name} | {m.seconds:.2f} | {m.spread} | {item.lines / m.seconds:,.0f} | "
             f"{item.size / 1e6 / m.seconds:,.0f} | {m.peak_mb:,.0f} MB | {goaccess.seconds / m.seconds:.1f}x |"
         )
     combined, cloudfront, balanced = inputs["combined"], inputs["cloudfront"], inputs["combined_xff"]
+    many = inputs["many"]
     return "\n".join(
         [
             f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {_cpu()}, {os.cpu_count()} cores, "
@@ -292,7 +337,9 @@ def render(measures: list[Measure], inputs: dict[str, Input], version: str, repe
             f"({combined.lines:,} lines, {combined.size / 1e6:,.0f} MB), the same requests as a CloudFront "
             f"log ({cloudfront.lines:,} lines, {cloudfront.size / 1e6:,.0f} MB) and as nginx logs them behind "
             f"a load balancer (`combined_xff`, an X-Forwarded-For chain on every line, a few thousand "
-            f"browser builds; {balanced.lines:,} lines, {balanced.size / 1e6:,.0f} MB). "
+            f"browser builds; {balanced.lines:,} lines, {balanced.size / 1e6:,.0f} MB), and its first "
+            f"{many.lines:,} lines as a directory of gzip files of {MANY_LINES:,} lines ({many.name}; "
+            f"{many.size / 1e6:,.0f} MB decompressed; each file is its own upload). "
             + (
                 f"Seconds are the median of {repeat} runs (range: the fastest and slowest), GoAccess one run."
                 if repeat > 1
