@@ -5,10 +5,10 @@ batch by batch, so memory stays flat whatever the file size: a reader thread rea
 hashes the next blocks, two workers parse and detect whole batches, and the calling thread writes the
 results in order. Lines the detector's triage calls plain human (or undeclared bot) traffic are only
 counted. Rows are committed at every whole DuckDB row group (one transaction for a whole file makes DuckDB
-hold it all in memory; see RowGroupWriter), and the upload is marked in progress until its final
-transaction: a failure or Ctrl-C removes every row it wrote, and a killed process's rows are removed the
-next time the ledger is opened. The same content again is a no-op reported as a duplicate; an overlap
-with an earlier upload is handled as the user chose (ledger.overlap).
+hold it all in memory; see RowGroupWriter), and an upload with rows committed on the way is marked in
+progress until its last commit: a failure or Ctrl-C removes every row it wrote, and a killed process's
+rows are removed the next time the ledger is opened. The same content again is a no-op reported as a
+duplicate; an overlap with an earlier upload is handled as the user chose (ledger.overlap).
 """
 
 from __future__ import annotations
@@ -173,10 +173,13 @@ def _uploads(
             ahead.append(_Started.of(ledger, name, options, detector, resolver, triage))
 
     early = start_next if options.overlap != "drop" else None
+    recorded = False  # the detector's versions, recorded with the first upload written
     start_next()
     try:
         while ahead:
-            yield ahead.pop().result(ledger, progress, drained=early)
+            result = ahead.pop().result(ledger, progress, drained=early, record_registry=not recorded)
+            recorded = recorded or not result.duplicate_upload
+            yield result
             if not ahead:  # the last one did not start it (a duplicate, or --overlap drop)
                 start_next()
     finally:
@@ -231,9 +234,17 @@ class _Started:
         except Exception as exc:  # noqa: BLE001 - raised by ``result``, in this file's turn
             return cls(error=exc)
 
-    def result(self, ledger: Ledger, progress: Progress | None, drained: Callable[[], None] | None) -> IngestResult:
+    def result(
+        self,
+        ledger: Ledger,
+        progress: Progress | None,
+        drained: Callable[[], None] | None,
+        *,
+        record_registry: bool = True,
+    ) -> IngestResult:
         """The file's upload written (``drained`` is called once its batches are all through, before its
-        last rows are committed), or the duplicate it is."""
+        last rows are committed), or the duplicate it is. ``record_registry``: the detector's versions are
+        not in the ledger yet (``_finish``)."""
         if self.error is not None:
             raise self.error
         assert self.source is not None
@@ -241,7 +252,9 @@ class _Started:
             if self.duplicate is not None:
                 raise _Duplicate(self.duplicate)
             assert self.run is not None and self.batches is not None
-            return _written(ledger, self.source, self.run, self.batches, progress, drained)
+            return _written(
+                ledger, self.source, self.run, self.batches, progress, drained, record_registry=record_registry
+            )
         except _Duplicate as duplicate:
             row = ledger.rows("SELECT * FROM uploads WHERE upload_id = ?", [duplicate.upload_id])[0]
             return IngestResult(
@@ -274,15 +287,18 @@ def _written(
     batches: Prefetch[_Done],
     progress: Progress | None,
     drained: Callable[[], None] | None,
+    *,
+    record_registry: bool,
 ) -> IngestResult:
-    """One upload, all or nothing."""
+    """One upload, all or nothing, in one transaction, committed on the way at every whole DuckDB row
+    group of a table (``RowGroupWriter``: one transaction for a whole file would make DuckDB hold it all
+    in RAM, and commits of part of a row group write the rows twice). The upload is marked in progress
+    with the first rows committed on the way, so that a killed process's rows are found and removed when
+    the ledger is next opened; a file that fits in one transaction (most rotated files) needs no mark."""
     options = run.options
-    ledger.begin_upload(run.upload_id, source.name)
+    writer = RowGroupWriter(ledger, before_commit=lambda: ledger.begin_upload(run.upload_id, source.name))
     try:
-        # Committed at every whole row group of a table (RowGroupWriter): one transaction per file would
-        # make DuckDB hold it all in RAM, and commits of part of a row group write the rows twice.
         with ledger.transaction():
-            writer = RowGroupWriter(ledger)
             for done in batches:
                 _write(writer, run, done)
                 if progress is not None:
@@ -290,16 +306,17 @@ def _written(
             if drained is not None:
                 drained()
             writer.flush()
-        if run.fmt is None:
-            raise InputError("the file is empty; nothing to ingest", path=source.name)
-        with ledger.transaction():
+            if run.fmt is None:
+                raise InputError("the file is empty; nothing to ingest", path=source.name)
             existing = ledger.rows("SELECT upload_id FROM uploads WHERE content_sha256 = ?", [source.content_sha256])
             if existing:
                 raise _Duplicate(existing[0]["upload_id"])
-            _finish(ledger, run, source)
-            ledger.end_upload(run.upload_id)
+            _finish(ledger, run, source, record_registry=record_registry)
+            if writer.committed:
+                ledger.end_upload(run.upload_id)
     except BaseException:
-        ledger.discard_upload(run.upload_id)  # nothing of an unfinished upload stays behind
+        if writer.committed:  # else the transaction's rollback left nothing behind
+            ledger.discard_upload(run.upload_id)
         raise
     windows = pl.concat(run.windows) if run.windows else None
     return IngestResult(
@@ -605,7 +622,9 @@ def _window(frames: list[pl.DataFrame]) -> pl.DataFrame:
     )
 
 
-def _finish(ledger: Ledger, run: _Run, source: Source) -> None:
+def _finish(ledger: Ledger, run: _Run, source: Source, *, record_registry: bool = True) -> None:
+    """The upload's daily counts, windows and row (with the detector's versions unless already recorded),
+    then the overlap check its choice asks for."""
     assert run.fmt is not None
     tag = pl.lit(run.upload_id).alias("upload_id")
     if run.traffic:
@@ -613,18 +632,19 @@ def _finish(ledger: Ledger, run: _Run, source: Source) -> None:
     if run.windows:
         ledger.insert_arrow("upload_windows", _window(run.windows).with_columns(tag).to_arrow())
     detector = run.detector
-    ledger.execute(
-        "INSERT OR IGNORE INTO registry_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            detector.version,
-            detector.registry.version,
-            detector.ip_lists.version,
-            detector.referrers.version,
-            len(detector.registry.bots),
-            len(detector.ip_lists.lists),
-            now(),
-        ],
-    )
+    if record_registry:
+        ledger.execute(
+            "INSERT OR IGNORE INTO registry_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                detector.version,
+                detector.registry.version,
+                detector.ip_lists.version,
+                detector.referrers.version,
+                len(detector.registry.bots),
+                len(detector.ip_lists.lists),
+                now(),
+            ],
+        )
     first, last = (None, None)
     if run.windows:
         stacked = pl.concat(run.windows)

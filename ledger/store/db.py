@@ -7,7 +7,7 @@ zone is pinned to UTC so that dates and months of TIMESTAMPTZ values are UTC wha
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -112,7 +112,8 @@ class Ledger:
                 self.execute(f"SET threads = {int(before[1])}")
 
     def begin_upload(self, upload_id: str, source: str) -> None:
-        """Mark an upload as in progress (committed), before its rows are written batch by batch."""
+        """Mark an upload as in progress, at the latest with the first of its rows committed before its
+        final transaction (``RowGroupWriter``'s ``before_commit``)."""
         self.execute("INSERT INTO uploads_pending VALUES (?, ?, ?)", [upload_id, source, now()])
 
     def end_upload(self, upload_id: str) -> None:
@@ -197,10 +198,18 @@ class RowGroupWriter:
     go in and are committed as they are.
     """
 
-    def __init__(self, ledger: Ledger, rows: int | None = None, pending_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        rows: int | None = None,
+        pending_bytes: int | None = None,
+        before_commit: Callable[[], None] | None = None,
+    ) -> None:
         self.ledger = ledger
         self.rows = rows or ROW_GROUP_ROWS
         self.pending_bytes = pending_bytes or PENDING_BYTES
+        self.before_commit = before_commit  # called once, in the transaction, before its first commit
+        self.committed = False  # whether some rows were committed on the way
         self._pending: dict[str, list[pa.Table]] = {}
         self._counts: dict[str, int] = {}
         self._bytes: dict[str, int] = {}
@@ -217,7 +226,10 @@ class RowGroupWriter:
         stacked = pa.concat_tables(self._pending[table], promote_options="default")
         whole = whole or stacked.num_rows  # too many bytes waiting: all of them
         self.ledger.insert_arrow(table, stacked.slice(0, whole))
+        if not self.committed and self.before_commit is not None:
+            self.before_commit()
         self.ledger.commit_and_continue()
+        self.committed = True
         rest = stacked.slice(whole)
         self._pending[table] = [rest] if rest.num_rows else []
         self._counts[table] = rest.num_rows

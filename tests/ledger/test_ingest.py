@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import ledger.ingest as ingest_module
 import ledger.store.db as ledger_store
-from ledger.detect.classify import _canonical_url, _url_host, canonical_urls
+from ledger.detect.classify import Detector, _canonical_url, _url_host, canonical_urls
 from ledger.detect.iplists import load_ip_lists
 from ledger.errors import ConfigError, FormatDetectionError, InputError, NotFoundError
 from ledger.ingest import ingest_paths
@@ -329,10 +329,10 @@ def test_ctrl_c_while_the_next_file_is_under_way_leaves_nothing_running(
     files = [str(p) for p in day_files(tmp_path, 3)]
     real_finish = ingest_module._finish
 
-    def interrupted(ledger_, run, source):  # type: ignore[no-untyped-def]
+    def interrupted(ledger_, run, source, **options):  # type: ignore[no-untyped-def]
         if source.name == files[1]:
             raise KeyboardInterrupt
-        real_finish(ledger_, run, source)
+        real_finish(ledger_, run, source, **options)
 
     monkeypatch.setattr(ingest_module, "_finish", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -340,6 +340,21 @@ def test_ctrl_c_while_the_next_file_is_under_way_leaves_nothing_running(
     assert [row["source"] for row in ledger.rows("SELECT source FROM uploads")] == [files[0]]
     assert counts(ledger)["fetches"] == 1 and not ledger.rows("SELECT * FROM uploads_pending")
     assert not [t for t in threading.enumerate() if t.name.startswith("royalty-")]
+
+
+def test_the_detectors_versions_are_recorded_by_the_first_upload_written(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # once per run, not once per file, and not by a duplicate, which writes nothing
+    first, second, third = (str(p) for p in day_files(tmp_path, 3))
+    ingest_paths(ledger_with(ledger, "dala"), [first], outlet="dala")
+    monkeypatch.setattr(Detector, "version", property(lambda self: "refreshed-lists"))  # IP lists refreshed since
+    results = ingest_paths(ledger, [first, second, third], outlet="dala")
+    assert [r.duplicate_upload for r in results] == [True, False, False]
+    used = {r["source"]: r["registry_version"] for r in ledger.rows("SELECT source, registry_version FROM uploads")}
+    assert used[second] == used[third] == "refreshed-lists" != used[first]
+    versions = {r["version"] for r in ledger.rows("SELECT version FROM registry_versions")}
+    assert versions == {used[first], "refreshed-lists"}
 
 
 def ledger_with(ledger: Ledger, outlet: str) -> Ledger:
