@@ -35,7 +35,7 @@ from ledger.outlets import DomainResolver, require_outlet
 from ledger.overlap import OVERLAP_CHOICES, OverlapError, covered_windows, find_overlap, inside_covered
 from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, Parser, sniff_format
 from ledger.robots import compute_verdicts, has_snapshots
-from ledger.sources import Batch, Prefetch, Source, prefetch
+from ledger.sources import Batch, Prefetch, Source
 from ledger.store.db import Ledger, RowGroupWriter, now
 
 SNIFF_LINES = 1000
@@ -250,34 +250,39 @@ class _Started:
         assert self.source is not None
         try:
             if self.duplicate is not None:
-                raise _Duplicate(self.duplicate)
+                return _duplicate_of(ledger, self.source, self.duplicate)
             assert self.run is not None and self.batches is not None
             return _written(
                 ledger, self.source, self.run, self.batches, progress, drained, record_registry=record_registry
             )
-        except _Duplicate as duplicate:
-            row = ledger.rows("SELECT * FROM uploads WHERE upload_id = ?", [duplicate.upload_id])[0]
-            return IngestResult(
-                upload_id=row["upload_id"],
-                source=self.source.name,
-                outlet=row["outlet"],
-                format=row["format"],
-                lines=row["lines_total"],
-                parsed=row["lines_parsed"],
-                rejected=row["lines_rejected"],
-                ai_fetches=row["ai_fetches"],
-                duplicate_upload=True,
-                compression=row["compression"],
-                first_ts=row["first_ts"],
-                last_ts=row["last_ts"],
-                overlap=row["overlap"],
-            )
+        except _Duplicate as duplicate:  # the same content found at the end
+            return _duplicate_of(ledger, self.source, duplicate.upload_id)
         finally:
             self.close()
 
     def close(self) -> None:
         if self.batches is not None:
             self.batches.close()
+
+
+def _duplicate_of(ledger: Ledger, source: Source, upload_id: str) -> IngestResult:
+    """The result for ``source``, which is the earlier upload ``upload_id`` again."""
+    row = ledger.rows("SELECT * FROM uploads WHERE upload_id = ?", [upload_id])[0]
+    return IngestResult(
+        upload_id=row["upload_id"],
+        source=source.name,
+        outlet=row["outlet"],
+        format=row["format"],
+        lines=row["lines_total"],
+        parsed=row["lines_parsed"],
+        rejected=row["lines_rejected"],
+        ai_fetches=row["ai_fetches"],
+        duplicate_upload=True,
+        compression=row["compression"],
+        first_ts=row["first_ts"],
+        last_ts=row["last_ts"],
+        overlap=row["overlap"],
+    )
 
 
 def _written(
@@ -417,7 +422,7 @@ def _processed(source: Source, run: _Run) -> Iterator[_Done]:
     each batch gets the state at its start (``Parser.fork``), so they too are parsed in parallel. A format
     the user gave is checked on the first batch's own parse: it fails the source when none of its first
     SNIFF_LINES lines parse."""
-    reader = prefetch(source.batches(), depth=1)
+    reader = Prefetch(source.batches(), depth=1)
     try:
         first = next(reader, None)
         if first is None:

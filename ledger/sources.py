@@ -19,7 +19,7 @@ import lzma
 import sys
 import threading
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
@@ -357,14 +357,6 @@ class Prefetch(Generic[T]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def prefetch(batches: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
-    """Read (and decompress, and split) the next blocks in a background thread while the caller works
-    (``Prefetch``, started when the first item is asked for). When the caller stops early (an error,
-    Ctrl-C), the reader is told to stop and is not waited for beyond the block it is reading."""
-    with Prefetch(batches, depth) as ahead:
-        yield from ahead
 
 
 def split_lines(data: bytes | bytearray | pa.Buffer, end: int | None = None) -> pl.Series:
