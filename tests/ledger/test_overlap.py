@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ledger.errors import ConfigError
 from ledger.ingest import ingest_paths
-from ledger.overlap import OverlapError
+from ledger.overlap import OverlapError, find_overlap
 from ledger.store.db import Ledger
 from tests.conftest import add_outlet
 
@@ -16,9 +18,11 @@ GPTBOT = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; GPTBot
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
 
 
-def lines(hours: range, agent: str = GPTBOT, ip: str = "198.51.100.7") -> list[str]:
+def lines(
+    hours: range, agent: str = GPTBOT, ip: str = "198.51.100.7", day: str = "01/Oct/2026", size: str = "100"
+) -> list[str]:
     return [
-        f'{ip} - - [01/Oct/2026:{h:02d}:{m:02d}:00 +0000] "GET /news/{h}-{m} HTTP/1.1" 200 100 "-" "{agent}"'
+        f'{ip} - - [{day}:{h:02d}:{m:02d}:00 +0000] "GET /news/{h}-{m} HTTP/1.1" 200 {size} "-" "{agent}"'
         for h in hours
         for m in (0, 30)
     ]
@@ -83,3 +87,57 @@ def test_unknown_overlap_treatment_is_a_config_error(first: Ledger, tmp_path: Pa
         ConfigError, match=r"--overlap: unknown overlap treatment 'skip'.*\(allowed: fail, keep, drop\)"
     ):
         ingest_paths(first, [write(tmp_path / "x.log", lines(range(1)))], outlet="dala", overlap="skip")
+
+
+def test_requests_without_an_address_are_compared_as_logged(ledger: Ledger, tmp_path: Path) -> None:
+    add_outlet(ledger, "dala", "dala.kz")
+    ingest_paths(ledger, [write(tmp_path / "access.log.1", lines(range(0, 12), ip="-", size="-"))], outlet="dala")
+    rotated = write(tmp_path / "access.log", lines(range(10, 16), ip="-", size="-"))  # no address: null both sides
+    with pytest.raises(OverlapError, match=r"4 of its 4 AI fetches there"):
+        ingest_paths(ledger, [rotated], outlet="dala")
+
+
+def test_a_request_logged_twice_before_is_found_again_once(ledger: Ledger, tmp_path: Path) -> None:
+    add_outlet(ledger, "dala", "dala.kz")
+    twice = lines(range(10, 11))[:1] * 2  # 10:00, logged twice (two real requests)
+    later = lines(range(11, 12))[:1]  # 11:00: the earlier file's window covers 10:30 too
+    ingest_paths(ledger, [write(tmp_path / "access.log.1", twice + later)], outlet="dala")
+    rotated = write(tmp_path / "access.log", lines(range(10, 11)))  # 10:00 again, and 10:30
+    with pytest.raises(OverlapError, match=r"1 of its 2 AI fetches there"):
+        ingest_paths(ledger, [rotated], outlet="dala")
+
+
+def test_the_check_reads_the_fetches_of_the_shared_windows_not_the_whole_ledger(first: Ledger, tmp_path: Path) -> None:
+    """A ledger grows to millions of fetches: checking an upload must not read (and hash) all of them."""
+    september = [line for day in range(1, 11) for line in lines(range(0, 24), day=f"{day:02d}/Sep/2026")]
+    ingest_paths(first, [write(tmp_path / "september.log", september)], outlet="dala")  # 480 AI fetches
+    rotated = write(tmp_path / "access.log", lines(range(10, 16)))
+    [result] = ingest_paths(first, [rotated], outlet="dala", overlap="keep")
+    profile = tmp_path / "profile.json"
+    first.execute("PRAGMA enable_profiling = 'json'")
+    first.execute(f"PRAGMA profiling_output = '{profile}'")
+    try:
+        found = find_overlap(first, result.upload_id)  # its last query, overlap_check, is profiled
+    finally:
+        first.execute("PRAGMA disable_profiling")
+    assert found is not None and (found.repeated, found.compared) == (4, 4)
+    read = rows_read(json.loads(profile.read_text()), "fetches")
+    assert read, "no scan of fetches in the profile: DuckDB's profile format changed; update rows_read"
+    assert sum(read) <= 12 + 4  # the new upload's 12 AI fetches, and the earlier ones in the shared window
+
+
+def rows_read(node: Any, table: str) -> list[int]:
+    """The rows each scan of ``table`` gave out, in a DuckDB JSON profile (after its filters)."""
+    found = []
+    if isinstance(node, dict):
+        info = node.get("extra_info") or {}
+        if "TABLE_SCAN" in (node.get("type"), node.get("operator_type")) and str(info.get("Table", "")).endswith(
+            f".{table}"
+        ):
+            found.append(int(node.get("operator_cardinality", node.get("intermediate_rows", 0))))
+        for value in node.values():
+            found += rows_read(value, table)
+    elif isinstance(node, list):
+        for value in node:
+            found += rows_read(value, table)
+    return found
