@@ -44,6 +44,11 @@ WORKERS = 2  # batches parsed and detected at once
 # detection; a block of bot traffic only is detected in slices, to bound the memory of its intermediates.
 DETECT_ROWS = 50_000
 COMPACT_AFTER = 64  # per-batch traffic counts and windows are summed up when this many pile up
+# Files under way at once (being read, parsed and detected, or written): several only while each of the
+# ones under way, but the last, is read to its end and is no larger than SMALL_FILE (decompressed), so
+# memory stays that of one large file plus a few small ones.
+FILES_AHEAD = 3
+SMALL_FILE = 16 * 1024 * 1024
 INGEST_DUCKDB_MEMORY = "128MB"  # DuckDB's share while ingesting; the batches in flight take the rest of 1 GB
 # DuckDB's threads while ingesting: one. Its commits then run in the writing thread, alongside the parse
 # workers, instead of competing with them for the cores (measured: about 5% less CPU, 4% faster).
@@ -165,19 +170,32 @@ def _uploads(
     are checked against the windows of the uploads before it, the last one's included."""
     resolver = DomainResolver.from_ledger(ledger)  # outlets do not change while ingesting
     pending = iter(names)
-    ahead: list[_Started] = []
+    ahead: deque[_Started] = deque()
 
     def start_next() -> None:
         name = next(pending, None)
         if name is not None:
             ahead.append(_Started.of(ledger, name, options, detector, resolver, triage))
 
-    early = start_next if options.overlap != "drop" else None
+    def start_more() -> None:
+        """The next files, while every file under way is a small one read to its end."""
+        while 0 < len(ahead) < FILES_AHEAD and all(started.read_small() for started in ahead):
+            before = len(ahead)
+            start_next()
+            if len(ahead) == before:  # no more files
+                return
+
+    def drained() -> None:  # the file being written has all its batches through
+        start_next() if len(ahead) == 0 else start_more()
+
+    early = drained if options.overlap != "drop" else None
     recorded = False  # the detector's versions, recorded with the first upload written
     start_next()
     try:
         while ahead:
-            result = ahead.pop().result(ledger, progress, drained=early, record_registry=not recorded)
+            if early is not None:
+                start_more()
+            result = ahead.popleft().result(ledger, progress, drained=early, record_registry=not recorded)
             recorded = recorded or not result.duplicate_upload
             yield result
             if not ahead:  # the last one did not start it (a duplicate, or --overlap drop)
@@ -259,6 +277,12 @@ class _Started:
             return _duplicate_of(ledger, self.source, duplicate.upload_id)
         finally:
             self.close()
+
+    def read_small(self) -> bool:
+        """Whether this file is read to its end and no larger than SMALL_FILE (a duplicate or an error:
+        nothing left to read)."""
+        source = self.source
+        return source is None or self.batches is None or (source.read_all and source.content_bytes <= SMALL_FILE)
 
     def close(self) -> None:
         if self.batches is not None:

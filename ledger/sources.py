@@ -100,6 +100,7 @@ class Source:
     raw_bytes: int = 0
     content_bytes: int = 0
     lines: int = 0
+    read_all: bool = False  # set (by the reading thread) once the source is read to its end
     _hashing: _HashingReader | None = field(default=None, repr=False)
 
     @property
@@ -177,6 +178,7 @@ class Source:
         self.raw_sha256 = hashing.digest.hexdigest()
         self.content_sha256 = content.hexdigest() if self.compression != "none" else self.raw_sha256
         self.raw_bytes = hashing.size
+        self.read_all = True
 
     def _fill(self, stream: IO[bytes], view: memoryview, hashing: _HashingReader) -> int:
         """Reads into ``view`` until it is full or the stream ends (pipes and codecs return short reads)."""

@@ -271,8 +271,12 @@ def test_files_one_after_the_other_or_overlapping_give_the_same_ledger(
 
     monkeypatch.setattr(ingest_module._Started, "of", classmethod(start))
     overlapping = ingest_paths(ledger, files, outlet="dala", overlap="keep")
-    # each next file started before the one before it was committed
-    assert started == [f"access-{day:02d}.log.gz after {max(day - 2, 0)}" for day in range(1, 7)]
+    # each next file started before the one before it was committed, and at most FILES_AHEAD of them
+    # (how many depends on when each small file was read to its end: see the test below)
+    assert [name.split()[0] for name in started] == [Path(f).name for f in files]
+    committed = [int(name.split()[-1]) for name in started]
+    ahead = ingest_module.FILES_AHEAD
+    assert all(max(day - 1 - ahead, 0) <= done <= max(day - 2, 0) for day, done in enumerate(committed, 1))
     sequential = Ledger(tmp_path / "sequential.duckdb")
     add_outlet(sequential, "dala", "dala.kz")
     started.clear()
@@ -282,6 +286,36 @@ def test_files_one_after_the_other_or_overlapping_give_the_same_ledger(
     assert sum(r.ai_fetches for r in overlapping) == 6 and sum(r.referrals for r in overlapping) == 6
     assert ledger_rows(ledger) == ledger_rows(sequential)
     sequential.close()
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_small_files_are_started_ahead_while_each_one_under_way_is_read(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small: bool
+) -> None:
+    # Small files each cost a batch's fixed polars calls and a closing transaction: several are under
+    # way at once, while every one of them (but the last started) is read to its end and small. Here each
+    # is read to its end before the next step, so the order of the starts is known.
+    files = [str(p) for p in day_files(tmp_path, 6)]
+    if not small:  # larger than a small file: one after the other, each started as the last one drains
+        monkeypatch.setattr(ingest_module, "SMALL_FILE", 10)
+    add_outlet(ledger, "dala", "dala.kz")
+    started: list[int] = []
+    real_start = ingest_module._Started.of.__func__  # type: ignore[attr-defined]
+
+    def start(cls, ledger_, name, *args):  # type: ignore[no-untyped-def]
+        started.append(ledger_.rows("SELECT count(*) AS n FROM uploads")[0]["n"])
+        result = real_start(cls, ledger_, name, *args)
+        for _ in range(30_000):  # until its reading thread is at the end of the file (at most 30 s)
+            if result.source.read_all:
+                break
+            threading.Event().wait(0.001)
+        return result
+
+    monkeypatch.setattr(ingest_module._Started, "of", classmethod(start))
+    results = ingest_paths(ledger, files, outlet="dala", overlap="keep")
+    # uploads committed as each file starts: small files 2-4 start while the first is under way
+    assert started == ([0, 0, 0, 0, 1, 2] if small else [0, 0, 1, 2, 3, 4])
+    assert [r.source for r in results] == files and counts(ledger)["uploads"] == 6
 
 
 def test_the_same_bytes_twice_in_one_run_are_one_upload(ledger: Ledger, tmp_path: Path) -> None:
