@@ -148,8 +148,9 @@ def ingest_paths(
             results.append(result)
             if each is not None:
                 each(result)
-    if any(not r.duplicate_upload for r in results) and has_snapshots(ledger):
-        compute_verdicts(ledger, registry=detector.registry)  # new AI fetches judged by robots.txt in force
+    written = [r.upload_id for r in results if not r.duplicate_upload]
+    if written and has_snapshots(ledger):  # the new AI fetches judged by the robots.txt in force
+        compute_verdicts(ledger, registry=detector.registry, uploads=written)
     return results
 
 

@@ -264,9 +264,19 @@ def has_snapshots(ledger: Ledger) -> bool:
     return bool(ledger.rows("SELECT 1 FROM robots_snapshots LIMIT 1"))
 
 
-def compute_verdicts(ledger: Ledger, *, at: datetime | None = None, registry: Registry | None = None) -> int:
-    """Add a verdict for every AI fetch that has none, or whose snapshot in force changed; returns rows added."""
-    pending = pl.from_arrow(ledger.arrow(named_query("robots_pending")))
+def compute_verdicts(
+    ledger: Ledger,
+    *,
+    at: datetime | None = None,
+    registry: Registry | None = None,
+    uploads: Sequence[str] | None = None,
+) -> int:
+    """Add a verdict for every AI fetch that has none, or whose snapshot in force changed; returns rows added.
+
+    ``uploads``: only the fetches of these uploads (ingest judges what it wrote, in time that does not grow
+    with the ledger: no snapshot in force changes while ingesting); None: every fetch."""
+    params = {"uploads": list(uploads) if uploads is not None else None}
+    pending = pl.from_arrow(ledger.arrow(named_query("robots_pending"), params))
     assert isinstance(pending, pl.DataFrame)
     if pending.height == 0:
         return 0

@@ -239,6 +239,21 @@ def test_verdicts_follow_the_snapshot_in_force_before_and_after_a_change(ledger:
     assert compute_verdicts(ledger) == 0
 
 
+def test_ingest_judges_the_fetches_it_wrote_not_the_whole_ledger(ledger: Ledger, tmp_path: Path) -> None:
+    # Nothing an ingest does changes an older fetch's snapshot in force: judging them all again would make
+    # every ingest cost the whole ledger. Older fetches left without a verdict (a crawl stopped before it
+    # judged them) wait for the next full pass: a robots check, or a report that refreshes the verdicts.
+    add_outlet(ledger, "alpha", "alpha.kz")
+    check(ledger, t(1), ROBOTS)
+    first = ingest(ledger, tmp_path, "a.log", [log_line(GPTBOT, "/news/1", t(2))])
+    ledger.execute("DELETE FROM robots_verdicts")  # as if the crawl had stopped before judging it
+    second = ingest(ledger, tmp_path, "b.log", [log_line(GPTBOT, "/news/2", t(3))])
+    assert latest(ledger, second) == {"/news/2": ("disallowed", "Disallow: /")}
+    assert latest(ledger, first) == {}
+    assert compute_verdicts(ledger) == 1  # the full pass
+    assert latest(ledger, first) == {"/news/1": ("disallowed", "Disallow: /")}
+
+
 def test_fetches_before_any_check_have_no_snapshot(ledger: Ledger, tmp_path: Path) -> None:
     add_outlet(ledger, "alpha", "alpha.kz")
     upload = ingest(ledger, tmp_path, "a.log", [log_line(GPTBOT, "/news/1", t(1)), log_line(GPTBOT, "/x", t(9))])
