@@ -53,6 +53,7 @@ class Ledger:
             raise LedgerStoreError(
                 f"{self.path}: no ledger here yet; ingest a log first (royalty ingest ...) or pass --db"
             )
+        self._columns: dict[str, list[str]] = {}  # each table's columns in order, once asked for
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
             self.con.execute("SET TimeZone = 'UTC'")
@@ -171,17 +172,36 @@ class Ledger:
         return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
 
     def insert_arrow(self, table: str, data: pa.Table) -> None:
-        """Append an Arrow table to a ledger table, matching columns by name."""
+        """Append an Arrow table to a ledger table, matching columns by name.
+
+        With every column of the table, in whichever order, the rows go in through DuckDB's relation API
+        in the table's order: no SQL to parse and plan each time (a third of a small insert's cost: the
+        ingest of a small file makes five)."""
         if data.num_rows == 0:
             return
-        columns = ", ".join(data.column_names)
+        order = self._table_columns(table)
         try:
+            if sorted(order) == sorted(data.column_names):
+                self.con.from_arrow(data.select(order)).insert_into(table)
+                return
+            columns = ", ".join(data.column_names)
             self.con.register("_incoming", data)
-            self.con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming")
+            try:
+                self.con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming")
+            finally:
+                self.con.unregister("_incoming")
         except duckdb.Error as exc:
             raise translate(exc, self.path) from exc
-        finally:
-            self.con.unregister("_incoming")
+
+    def _table_columns(self, table: str) -> list[str]:
+        if table not in self._columns:
+            rows = self.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
+                " AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+                [table],
+            ).fetchall()
+            self._columns[table] = [row[0] for row in rows]
+        return self._columns[table]
 
 
 class RowGroupWriter:

@@ -1,4 +1,5 @@
-"""The store's row-group writer: whole row groups committed as they fill, the rest on flush, in order."""
+"""The store's writes: rows go in by column name, in any order; the row-group writer commits whole row
+groups as they fill and the rest on flush, in order."""
 
 from __future__ import annotations
 
@@ -83,3 +84,18 @@ def test_rows_that_come_to_too_many_bytes_go_in_before_a_whole_row_group(ledger:
         assert line_numbers(ledger) == list(range(1, 26))
         writer.flush()
     assert line_numbers(ledger) == list(range(1, 29))
+
+
+def test_rows_go_into_their_columns_by_name_in_any_order(ledger: Ledger) -> None:
+    ledger.insert_arrow("rejects", rejects(1, 2).select(["raw", "reason", "line_no", "upload_id"]))  # every column
+    fetch = {"upload_id": ["u"], "line_no": [7], "outlet": ["o"], "operator": ["OpenAI"], "ai": [True]}
+    fetch |= {"verification": ["verified"], "attribution": ["declared"], "status": pa.array([200], pa.int16())}
+    stamp = pa.array([0], pa.timestamp("us", "UTC"))
+    ledger.insert_arrow("fetches", pa.table(fetch).append_column("ts", stamp))  # some, the others null
+    assert ledger.rows("SELECT upload_id, line_no, reason, raw FROM rejects ORDER BY line_no") == [
+        {"upload_id": "u", "line_no": 1, "reason": "r", "raw": "line 1"},
+        {"upload_id": "u", "line_no": 2, "reason": "r", "raw": "line 2"},
+    ]
+    assert ledger.rows("SELECT line_no, operator, status, path FROM fetches") == [
+        {"line_no": 7, "operator": "OpenAI", "status": 200, "path": None}
+    ]
