@@ -173,23 +173,19 @@ def _uploads(
     pending = iter(names)
     ahead: deque[_Started] = deque()
 
-    def start_next() -> None:
+    def start_next() -> bool:
         name = next(pending, None)
         if name is not None:
             ahead.append(_Started.of(ledger, name, options, detector, resolver, triage))
+        return name is not None
 
     def start_more() -> None:
-        """The next files, while every file under way is a small one read to its end."""
-        while 0 < len(ahead) < FILES_AHEAD and all(started.read_small() for started in ahead):
-            before = len(ahead)
-            start_next()
-            if len(ahead) == before:  # no more files
-                return
+        """The next file when none is under way, and more while every file under way is a small one read
+        to its end."""
+        while len(ahead) < FILES_AHEAD and all(started.read_small() for started in ahead) and start_next():
+            pass
 
-    def drained() -> None:  # the file being written has all its batches through
-        start_next() if len(ahead) == 0 else start_more()
-
-    early = drained if options.overlap != "drop" else None
+    early = start_more if options.overlap != "drop" else None
     recorded = False  # the detector's versions, recorded with the first upload written
     start_next()
     try:
