@@ -852,13 +852,15 @@ static int new_views(PyObject *views, int count, Py_ssize_t n, unsigned char **v
  * a field that fills a good part of the lines (a user agent, a request) keeps pointing into the lines'
  * data buffers (None in buffers); a short one (an address, a time) gets its own packed buffer, or polars
  * would copy the whole data's worth of it at every filter (it compacts a view array four times larger
- * than its strings). 0 with an exception set when memory runs out. */
+ * than its strings). The fields in loose (bits by position) are never packed: a caller that only reads
+ * a few of their values. 0 with an exception set when memory runs out. */
 static int pack(int nfields, Py_ssize_t n, unsigned char **view_bufs, const int64_t *sizes, const Strings *lines,
-                PyObject *buffers) {
+                PyObject *buffers, unsigned loose) {
     unsigned char *data_bufs[MAX_FIELDS];
     for (int f = 0; f < nfields; f++) {
         data_bufs[f] = NULL;
-        if (sizes[f] > INT32_MAX || 16 * (int64_t)n + (int64_t)lines->total < 2 * (16 * (int64_t)n + sizes[f])) {
+        if (loose >> f & 1 || sizes[f] > INT32_MAX
+            || 16 * (int64_t)n + (int64_t)lines->total < 2 * (16 * (int64_t)n + sizes[f])) {
             Py_INCREF(Py_None);
             PyList_SET_ITEM(buffers, f, Py_None);
             continue;
@@ -983,7 +985,7 @@ static PyObject *columns(PyObject *self, PyObject *args) {
         emit_views(view_bufs, i, good, cells, index, nfields, base, buffer, sizes);
     }
     Py_END_ALLOW_THREADS
-    if (!pack(nfields, n, view_bufs, sizes, &lines, buffers)) goto done;
+    if (!pack(nfields, n, view_bufs, sizes, &lines, buffers, 0)) goto done;
     result = Py_BuildValue("(OOO)", ok, views, buffers);
 done:
     Py_XDECREF(ok);
@@ -998,8 +1000,10 @@ static PyObject *split(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer program, outputs = {0};
     int quotes, nfields, time_field;
+    unsigned loose = 0; /* the outputs (bits by position) left pointing into the lines, never packed */
     PyObject *strings, *spec = Py_None;
-    if (!PyArg_ParseTuple(args, "Oy*iii|Oy*", &strings, &program, &quotes, &nfields, &time_field, &spec, &outputs))
+    if (!PyArg_ParseTuple(args, "Oy*iii|Oy*I", &strings, &program, &quotes, &nfields, &time_field, &spec, &outputs,
+                          &loose))
         return NULL;
     PyObject *result = NULL, *ok = NULL, *ts = NULL, *views = NULL, *buffers = NULL;
     Strings lines;
@@ -1064,7 +1068,7 @@ static PyObject *split(PyObject *self, PyObject *args) {
         emit_views(view_bufs, i, good, spans, out, nout, base, buffer, sizes);
     }
     Py_END_ALLOW_THREADS
-    if (!pack(nout, n, view_bufs, sizes, &lines, buffers)) goto done;
+    if (!pack(nout, n, view_bufs, sizes, &lines, buffers, loose)) goto done;
     result = Py_BuildValue("(OOOO)", ok, ts, views, buffers);
 done:
     if (outputs.obj) PyBuffer_Release(&outputs);

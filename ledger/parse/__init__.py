@@ -123,7 +123,9 @@ class Parser:
         agent, the host, the time, and the splitter's own tests), so the quiet majority is never cut into
         all its fields; the other lines then take the full way."""
         hints, known = triage.split_hints(), triage.known_agents()
-        first, _ = native.split(frame, program, hints, fields=("user_agent", "host"), known=known)
+        # the user agents are read only where the splitter did not know them: left over the lines' data
+        fields = ("user_agent", "host")
+        first, _ = native.split(frame, program, hints, fields=fields, known=known, loose=("user_agent",))
         if "_candidate" not in first.columns:  # a layout without an address or a user agent: no triage
             return self._parse(frame, triage)
         quiet = triage.quiet(first)

@@ -168,19 +168,23 @@ def split(
     hints: Hints | None = None,
     fields: tuple[str, ...] | None = None,
     known: KnownAgents | None = None,
+    loose: tuple[str, ...] = (),
 ) -> tuple[pl.DataFrame, pl.Series]:
     """(``line_no``, ``line``, the plan's fields (or only ``fields``), ``ts`` when the time is CLF, null
     where the native splitter did not take the line, and with ``hints``: ``_candidate``, the lines that
     passed their tests, ``_human``, those of them whose user agent is a PERSON's in ``known``, and
     ``_other``, those whose user agent is an OTHER_BOT's or missing (``-`` or empty); which lines it
-    took)."""
+    took). The fields in ``loose`` keep pointing into the lines' data whatever their size: for a caller
+    that reads only a few of their values (a short field is otherwise copied into a buffer of its own, so
+    that polars does not compact it at each filter)."""
     assert _native is not None
     spec = _triage_spec(program, hints, known)
     names = program.fields if fields is None else tuple(name for name in fields if name in program.fields)
     outputs = bytes(program.fields.index(name) for name in names)
+    keep = sum(1 << at for at, name in enumerate(names) if name in loose)
     strings = string_views(frame["line"])
     ok, ts, views, buffers = _native.split(
-        strings, program.code, program.quotes, len(program.fields), program.time_field, spec, outputs
+        strings, program.code, program.quotes, len(program.fields), program.time_field, spec, outputs, keep
     )
     flags = np.frombuffer(ok, dtype=np.uint8)
     taken = (flags & 1).astype(np.bool_)

@@ -682,6 +682,27 @@ def test_known_agents_are_found_exactly(texts: list[str], known: list[tuple[str,
     assert without["_other"].to_list() == [c and a in ("-", "") for c, a in zip(candidates, texts, strict=True)]
 
 
+@settings(max_examples=200, deadline=None)
+@given(lines=any_lines)
+def test_loose_fields_read_the_same_values_over_the_lines_own_data(lines: list[str]) -> None:
+    """A field left ``loose`` (the triage's first pass reads only a few user agents) has the values it has
+    when packed, and its views point into the lines' own data buffers instead of a copy of its own."""
+    frame = pl.DataFrame({"line": lines}, schema={"line": pl.String}).with_row_index("line_no")
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    fields = ("user_agent", "host", "client")
+    packed, taken = native.split(frame, program, Detector().split_hints(), fields=fields)
+    loose, loose_taken = native.split(frame, program, Detector().split_hints(), fields=fields, loose=("client",))
+    assert_frame_equal(loose, packed)
+    assert loose_taken.to_list() == taken.to_list()
+    lines_data = {buffer.address for buffer in native.string_views(frame["line"])[4]}
+    client = loose["client"].to_arrow(compat_level=pl.CompatLevel.newest())
+    assert {buffer.address for buffer in client.buffers()[2:]} <= lines_data
+    if (packed["client"].str.len_bytes().max() or 0) > 12:  # a long one: packed, it has a buffer of its own
+        own = packed["client"].to_arrow(compat_level=pl.CompatLevel.newest()).buffers()[2:]
+        assert not {buffer.address for buffer in own} & lines_data
+
+
 def test_unknown_agents_are_not_taken_for_known_ones_of_the_same_length() -> None:
     """Many known user agents of one length fill the table: lines with others of that length probe
     slots that hold a string, and only an equal one counts, with its own kind."""
