@@ -169,13 +169,16 @@ def _uploads(
     file's batches take the place of the last one's. Not with ``--overlap drop``: the next file's lines
     are checked against the windows of the uploads before it, the last one's included."""
     resolver = DomainResolver.from_ledger(ledger)  # outlets do not change while ingesting
+    # the sizes of the files uploaded, to tell which files to hash before parsing (read once, not queried
+    # for each file; one missed only costs a parse: the same content is found again at the end)
+    sizes = {row[0] for row in ledger.execute("SELECT DISTINCT raw_bytes FROM uploads").fetchall()}
     pending = iter(names)
     ahead: deque[_Started] = deque()
 
     def start_next() -> bool:
         name = next(pending, None)
         if name is not None:
-            ahead.append(_Started.of(ledger, name, options, detector, resolver, triage))
+            ahead.append(_Started.of(ledger, name, options, detector, resolver, triage, sizes))
         return name is not None
 
     def start_more() -> None:
@@ -191,8 +194,11 @@ def _uploads(
         while ahead:
             if early is not None:
                 start_more()
-            result = ahead.popleft().result(ledger, progress, drained=early, record_registry=not recorded)
+            started = ahead.popleft()
+            result = started.result(ledger, progress, drained=early, record_registry=not recorded)
             recorded = recorded or not result.duplicate_upload
+            if not result.duplicate_upload and started.source is not None:
+                sizes.add(started.source.raw_bytes)
             yield result
             if not ahead:  # the last one did not start it (a duplicate, or --overlap drop)
                 start_next()
@@ -228,12 +234,13 @@ class _Started:
         detector: Detector,
         resolver: DomainResolver,
         triage: bool,
+        sizes: set[int],
     ) -> _Started:
-        """When an upload of exactly this file's size exists, the file's hash is checked first, so
-        re-sending the same bytes costs one read, not a parse."""
+        """When an upload of exactly this file's size exists (``sizes``: those of the uploads), the file's
+        hash is checked first, so re-sending the same bytes costs one read, not a parse."""
         try:
             source = Source.open(name)
-            same_bytes = _same_raw_bytes(ledger, source)
+            same_bytes = _same_raw_bytes(ledger, source, sizes)
             if same_bytes is not None:
                 return cls(source, duplicate=same_bytes)
             run = _Run(
@@ -363,11 +370,8 @@ def _written(
     )
 
 
-def _same_raw_bytes(ledger: Ledger, source: Source) -> str | None:
-    if source.path is None:
-        return None
-    size = source.path.stat().st_size
-    if not ledger.rows("SELECT 1 FROM uploads WHERE raw_bytes = ?", [size]):
+def _same_raw_bytes(ledger: Ledger, source: Source, sizes: set[int]) -> str | None:
+    if source.path is None or source.path.stat().st_size not in sizes:
         return None
     digest = hashlib.sha256()
     with source.path.open("rb") as handle:

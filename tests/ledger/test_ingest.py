@@ -6,6 +6,7 @@ import gzip
 import ipaddress
 import re
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -17,7 +18,7 @@ import ledger.ingest as ingest_module
 import ledger.store.db as ledger_store
 from ledger.detect.classify import Detector, _canonical_url, _url_host, canonical_urls
 from ledger.detect.iplists import load_ip_lists
-from ledger.errors import ConfigError, FormatDetectionError, InputError, NotFoundError
+from ledger.errors import ConfigError, FormatDetectionError, InputError, LedgerStoreError, NotFoundError
 from ledger.ingest import ingest_paths
 from ledger.parse import native
 from ledger.period import Period
@@ -226,6 +227,40 @@ def test_same_content_again_is_a_no_op_even_recompressed(ledger: Ledger, tmp_pat
     assert counts(ledger) == before
 
 
+def test_the_same_bytes_again_are_found_before_any_parse(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of an uploaded file's size is hashed first: the same bytes (in a later run, or after the
+    upload in the same run) are that upload again without a batch parsed; other bytes of that size are
+    parsed (here the same content, found again at its end)."""
+    [original] = day_files(tmp_path, 1)
+    copy = tmp_path / "copy" / "renamed.gz"
+    copy.parent.mkdir()
+    copy.write_bytes(original.read_bytes())
+    restamped = tmp_path / "restamped.gz"  # the same content and size, another time in the gzip header
+    packed = original.read_bytes()
+    restamped.write_bytes(packed[:4] + bytes(b ^ 0xFF for b in packed[4:8]) + packed[8:])
+    parsed: list[str] = []
+    real_process = ingest_module._process
+
+    def process(run, parser, batch, head=0):  # type: ignore[no-untyped-def]
+        parsed.append(run.upload_id)
+        return real_process(run, parser, batch, head)
+
+    monkeypatch.setattr(ingest_module, "_process", process)
+    [first] = ingest_paths(ledger_with(ledger, "dala"), [str(original)], outlet="dala")
+    assert len(parsed) == 1
+    [again] = ingest_paths(ledger, [str(copy)], outlet="dala")
+    assert again.duplicate_upload and again.upload_id == first.upload_id and len(parsed) == 1
+    # in one run, one file after the other (--overlap drop): the copy comes after the upload it repeats
+    fresh = Ledger(tmp_path / "fresh.duckdb")
+    results = ingest_paths(ledger_with(fresh, "dala"), [str(original), str(copy)], outlet="dala", overlap="drop")
+    assert [r.duplicate_upload for r in results] == [False, True] and len(parsed) == 2
+    fresh.close()
+    [different] = ingest_paths(ledger, [str(restamped)], outlet="dala")
+    assert different.duplicate_upload and different.upload_id == first.upload_id and len(parsed) == 3
+
+
 def day_files(tmp_path: Path, days: int) -> list[Path]:
     """One small gzip log a day (a person, GPTBot and a ChatGPT referral), none overlapping another."""
     files = []
@@ -328,6 +363,25 @@ def test_the_same_bytes_twice_in_one_run_are_one_upload(ledger: Ledger, tmp_path
     assert not first.duplicate_upload and again.duplicate_upload
     assert again.upload_id == first.upload_id and again.source == str(copy)
     assert counts(ledger)["uploads"] == 1 and counts(ledger)["fetches"] == 1
+
+
+@pytest.mark.parametrize("windows", [True, False])
+def test_an_upload_id_made_twice_is_refused_and_leaves_the_first_upload(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, windows: bool
+) -> None:
+    # The id is the time to the second and 32 random bits: should it ever repeat, the second file is
+    # refused by the uploads' keys (an upload without windows: no outlet's lines, every one a reject).
+    monkeypatch.setattr(ingest_module.secrets, "token_hex", lambda n: "0" * 2 * n)
+    if windows:
+        first, second = day_files(tmp_path, 2)
+    else:
+        first = write(tmp_path, "a.log", [line("1.1.1.1", GPTBOT, host="elsewhere.com")])
+        second = write(tmp_path, "b.log", [line("1.1.1.2", GPTBOT, host="elsewhere.com")])
+    [done] = ingest_paths(ledger_with(ledger, "dala"), [str(first)], outlet="dala" if windows else None)
+    monkeypatch.setattr(ingest_module, "now", lambda: datetime.strptime(done.upload_id[:14], "%Y%m%d%H%M%S"))
+    with pytest.raises(LedgerStoreError, match=f"(?s)refused a write.*{done.upload_id}"):
+        ingest_paths(ledger, [str(second)], outlet="dala" if windows else None)
+    assert counts(ledger)["uploads"] == 1 and counts(ledger)["rejects"] == (0 if windows else 1)
 
 
 @pytest.mark.parametrize(
