@@ -175,9 +175,10 @@ class Ledger:
         """Append an Arrow table to a ledger table, matching columns by name.
 
         With every column of the table, in whichever order, the rows go in through DuckDB's relation API
-        in the table's order: no SQL to parse and plan each time (a third of a small insert's cost: the
-        ingest of a small file makes five), and as a stream of record batches (a table is scanned
-        through pyarrow's dataset API: 2.2 -> 1.7 ms for 846 rows of fetches, the same for 120,000)."""
+        in the table's order, without registering and dropping a view of them (300 small files: 8.42 ->
+        8.03 s; DuckDB 2.0 still renders, binds and plans an INSERT for each, about 0.9 ms whatever the
+        rows), and as a stream of record batches (a table is scanned through pyarrow's dataset API: 2.2
+        -> 1.7 ms for 846 rows of fetches, the same for 120,000)."""
         if data.num_rows == 0:
             return
         order = self._table_columns(table)
