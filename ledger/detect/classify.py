@@ -39,6 +39,7 @@ from ledger.detect.referrals import Referrers, load_referrers, referral_columns
 from ledger.detect.registry import AI_PURPOSES, Registry, load_registry
 from ledger.parse.native import OTHER_BOT, PERSON, Hints, KnownAgents, triage_fields
 from ledger.parse.native import urls as native_urls
+from ledger.sources import arrow_series
 
 TRACKING_PARAMS = (
     r"(?i)(?:^|&)(?:utm_[^=&]*|fbclid|gclid|yclid|dclid|msclkid|_openstat|mc_cid|mc_eid|igshid|ref_src)(?:=[^&]*)?"
@@ -66,6 +67,7 @@ FETCH_COLUMNS = (
     "ip_list",
 )
 REFERRAL_COLUMNS = ("line_no", "ts", "outlet", "host", "path", "url", "status", "product", "operator", "referer_host")
+_REFERRAL_INPUTS = ("line_no", "ts", "outlet", "host", "path", "url", "status", "referer")  # what referrals() reads
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ class Detector:
         with self._ua_lock:
             new = distinct.join(self._ua_cache, on="user_agent", how="anti")
             if new.height:
-                strings = pl.Series("user_agent", new["user_agent"].to_arrow())  # a copy, see above
+                strings = arrow_series("user_agent", new["user_agent"].to_arrow())  # a copy, see above
                 bot_index = self.registry.classify_series(strings)
                 generic = self.registry.generic_series(strings)
                 fresh = pl.DataFrame([strings, bot_index.alias("bot_index"), generic.alias("generic")])
@@ -319,12 +321,13 @@ class Detector:
     def detect(self, parsed: pl.DataFrame, primary_hosts: dict[str, str]) -> Detected:
         """``parsed`` carries the parse columns plus ``outlet``; ``primary_hosts`` maps outlet -> domain."""
         frame = self.annotate(parsed, primary_hosts)
-        fetches = frame.filter(pl.col("class") != "human").filter(
-            pl.col("bot").is_not_null() | (pl.col("class") == "undeclared_ai")
-        )
+        # Each table's columns picked before its rows: a filter copies every column it is given, and the
+        # annotated frame carries twice as many as a fetch keeps.
+        fetch = (pl.col("class") != "human") & (pl.col("bot").is_not_null() | (pl.col("class") == "undeclared_ai"))
+        human = frame.select(*_REFERRAL_INPUTS, (pl.col("class") == "human").alias("_human"))
         return Detected(
-            fetches=fetches.select(FETCH_COLUMNS),
-            referrals=self.referrals(frame.filter(pl.col("class") == "human")),
+            fetches=frame.select(*FETCH_COLUMNS, fetch.alias("_fetch")).filter("_fetch").drop("_fetch"),
+            referrals=self.referrals(human.filter("_human").drop("_human")),
             traffic=frame.group_by("outlet", pl.col("ts").dt.date().alias("day"), "class").agg(
                 pl.len().cast(pl.Int64).alias("requests")
             ),
