@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from ledger.formats.layout import HOST, QUICK_CLIENT, TOKEN
 from ledger.formats.spec import CLF, LogFormat, Step
+from ledger.sources import arrow_series
 
 try:
     from ledger import _native  # type: ignore[attr-defined]
@@ -86,9 +87,11 @@ class KnownAgents:
         """``agents`` of the ``kinds`` (row for row; by default all PERSON); null agents are left out."""
         if kinds is not None:
             kinds = kinds.filter(agents.is_not_null())
-        array = agents.drop_nulls().cast(pl.String).to_arrow().cast(pa.large_string())
+        array = agents.drop_nulls().cast(pl.String).to_arrow()  # large strings (polars' oldest compat level)
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks()
+        if array.type != pa.large_string():  # a cast imports pyarrow.compute: 23 ms, on the first batch's way
+            array = array.cast(pa.large_string())
         offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + len(array) + 1]
         data = array.buffers()[2]
         start, end = int(offsets[0]), int(offsets[-1])
@@ -189,7 +192,7 @@ def split(
     flags = np.frombuffer(ok, dtype=np.uint8)
     taken = (flags & 1).astype(np.bool_)
     columns = [
-        pl.Series(name, _views(taken, view, strings, buffer))
+        arrow_series(name, _views(taken, view, strings, buffer))
         for name, view, buffer in zip(names, views, buffers, strict=True)
     ]
     out = frame.select("line_no", "line").with_columns(columns)
@@ -217,7 +220,7 @@ def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.D
     ok, views, buffers = _native.columns(strings, ord(sep), bytes(wanted.values()))
     taken = np.frombuffer(ok, dtype=np.bool_)
     fields = [
-        pl.Series(name, _views(taken, view, strings, buffer))
+        arrow_series(name, _views(taken, view, strings, buffer))
         for name, view, buffer in zip(wanted, views, buffers, strict=True)
     ]
     return frame.with_columns(fields), pl.Series("_taken", taken)
@@ -233,7 +236,7 @@ def request_parts(requests: pl.Series) -> pl.DataFrame | None:
     ok, views = _native.requests(strings)
     simple = np.frombuffer(ok, dtype=np.bool_)
     names = ("_req_method", "_req_target", "_req_protocol")
-    cut = [pl.Series(name, _views(simple, view, strings, None)) for name, view in zip(names, views, strict=True)]
+    cut = [arrow_series(name, _views(simple, view, strings, None)) for name, view in zip(names, views, strict=True)]
     return pl.DataFrame([pl.Series("_simple", simple), *cut])
 
 
@@ -265,7 +268,7 @@ def urls(hosts: pl.Series, paths: pl.Series) -> tuple[np.ndarray, pl.Series] | N
     state, views, data = _native.urls(host_views, string_views(paths))
     status = np.frombuffer(state, dtype=np.uint8).copy()
     status[(status == 1) & hosts.is_null().to_numpy()] = 0  # a null host reads as empty: no URL
-    return status, pl.Series("url", _views(status == 1, views, host_views, data))
+    return status, arrow_series("url", _views(status == 1, views, host_views, data))
 
 
 StringViews = tuple[pa.Buffer, pa.Buffer | None, int, int, tuple[pa.Buffer, ...]]

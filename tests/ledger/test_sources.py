@@ -7,10 +7,13 @@ import gzip
 import hashlib
 import io
 import lzma
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import polars as pl
+import pyarrow as pa
 import pytest
 import zstandard
 from hypothesis import given, settings
@@ -18,7 +21,7 @@ from hypothesis import strategies as st
 
 import ledger.sources
 from ledger.errors import InputError
-from ledger.sources import Source, split_lines
+from ledger.sources import Source, arrow_series, split_lines
 
 TEXT = b"first line\nsecond line\r\n\nfourth, no newline at the end"
 LINES = ["first line", "second line", "", "fourth, no newline at the end"]
@@ -273,3 +276,35 @@ def test_the_gzip_readers_thread_stops_with_the_source(tmp_path: Path, stop: str
             for _ in batches:
                 pass
     assert not set(threading.enumerate()) - before  # stopped and joined by the source, not left to end
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        pa.array(["a short one", None, "a value longer than twelve bytes", ""], type=pa.string_view()),
+        pa.array(["x" * 40, None, "y"], type=pa.large_string()),
+        pa.array([b"GET / HTTP/1.1", None, b""], type=pa.binary_view()),
+        pa.array([3, None, -1], type=pa.int64()),
+    ],
+)
+def test_arrow_series_reads_what_polars_own_conversion_reads(array: pa.Array) -> None:
+    made = arrow_series("field", array)
+    expected = pl.Series("field", array)
+    assert made.name == "field"
+    assert made.dtype == expected.dtype
+    assert made.to_list() == expected.to_list()
+
+
+def test_reading_lines_and_known_agents_does_not_import_pyarrow_compute() -> None:
+    """Polars' own conversion of a pyarrow array, or a pyarrow cast, imports pyarrow.compute: 23 ms on the
+    way to an ingest's first batch."""
+    code = (
+        "import sys, polars as pl\n"
+        "from ledger.sources import split_lines\n"
+        "from ledger.parse.native import KnownAgents\n"
+        "lines = split_lines(b'1.2.3.4 - - [x] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl/8\"\\n')\n"
+        "KnownAgents.of(pl.Series(['Mozilla/5.0', None]))\n"
+        "assert 'pyarrow.compute' not in sys.modules, 'imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
