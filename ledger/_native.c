@@ -9,9 +9,12 @@
  * "not ok" and goes to the full regex in Python, which decides. Fields come out as Arrow string views
  * (values up to 12 bytes inline), over the line data itself or over a packed buffer of their own.
  *
- * split(strings, program, quotes, nfields, time_field, triage=None, outputs=all)
+ * split(strings, program, quotes, nfields, time_field, triage=None, outputs=all, loose=0, unsettled=0)
  *   -> (ok: bytearray[n], ts: bytearray[8n] int64, views: [bytearray[16n]] per output field,
  *       buffers: [bytearray, or None for the lines' own data buffers] per output field)
+ *   with unsettled (and a triage), followed by (rows: bytearray[4r] int32, views: [bytearray[16r]] per
+ *   field, buffers: [..] per field): every field of the r lines the triage does not settle (not bit 2
+ *   or 3 below), in line order, so that those lines need no second pass (empty views where not taken).
  * outputs: the capture indices whose views are written (bytes), by default every field.
  * ok: bit 0 when the line was taken, bit 1 when the triage's tests (see quiet_candidate) pass on it, bit 2
  *   when they do and its user agent is one of the known people's, bit 3 when they do and it is one of the
@@ -1001,11 +1004,13 @@ static PyObject *split(PyObject *self, PyObject *args) {
     Py_buffer program, outputs = {0};
     int quotes, nfields, time_field;
     unsigned loose = 0; /* the outputs (bits by position) left pointing into the lines, never packed */
+    int unsettled = 0;  /* also every field of the lines the triage does not settle, compactly */
     PyObject *strings, *spec = Py_None;
-    if (!PyArg_ParseTuple(args, "Oy*iii|Oy*I", &strings, &program, &quotes, &nfields, &time_field, &spec, &outputs,
-                          &loose))
+    if (!PyArg_ParseTuple(args, "Oy*iii|Oy*Ip", &strings, &program, &quotes, &nfields, &time_field, &spec, &outputs,
+                          &loose, &unsettled))
         return NULL;
     PyObject *result = NULL, *ok = NULL, *ts = NULL, *views = NULL, *buffers = NULL;
+    PyObject *rows = NULL, *rest_views = NULL, *rest_buffers = NULL;
     Strings lines;
     Triage *triage = NULL;
     if (!strings_from(strings, &lines, "split")) goto done;
@@ -1033,6 +1038,10 @@ static PyObject *split(PyObject *self, PyObject *args) {
             }
         }
     Py_ssize_t n = lines.n;
+    if (unsettled && (!triage->on || n > INT32_MAX)) {
+        PyErr_SetString(PyExc_ValueError, "split: unsettled lines need a triage (and fewer than 2**31 lines)");
+        goto done;
+    }
     ok = PyByteArray_FromStringAndSize(NULL, n);
     ts = PyByteArray_FromStringAndSize(NULL, n * 8);
     views = PyList_New(nout);
@@ -1040,6 +1049,20 @@ static PyObject *split(PyObject *self, PyObject *args) {
     if (!ok || !ts || !views || !buffers) goto done;
     unsigned char *view_bufs[MAX_FIELDS];
     if (!new_views(views, nout, n, view_bufs)) goto done;
+    /* the unsettled lines' fields: room for every line, the pages touched only as lines come (resized below) */
+    unsigned char *rest_bufs[MAX_FIELDS];
+    int all_fields[MAX_FIELDS];
+    int32_t *rest_rows = NULL;
+    int64_t rest_sizes[MAX_FIELDS] = {0};
+    Py_ssize_t r = 0;
+    if (unsettled) {
+        rows = PyByteArray_FromStringAndSize(NULL, n * 4);
+        rest_views = PyList_New(nfields);
+        rest_buffers = PyList_New(nfields);
+        if (!rows || !rest_views || !rest_buffers || !new_views(rest_views, nfields, n, rest_bufs)) goto done;
+        rest_rows = (int32_t *)PyByteArray_AS_STRING(rows);
+        for (int f = 0; f < nfields; f++) all_fields[f] = f;
+    }
     char *ok_out = PyByteArray_AS_STRING(ok);
     int64_t *ts_out = (int64_t *)PyByteArray_AS_STRING(ts);
     const unsigned char *prog = (const unsigned char *)program.buf;
@@ -1066,11 +1089,28 @@ static PyObject *split(PyObject *self, PyObject *args) {
         ts_out[i] = micros;
         const unsigned char *base = buffer >= 0 ? (const unsigned char *)lines.bufs[buffer].buf : NULL;
         emit_views(view_bufs, i, good, spans, out, nout, base, buffer, sizes);
+        if (rest_rows && !(candidate && kind)) { /* not settled here: the full path needs all its fields */
+            rest_rows[r] = (int32_t)i;
+            emit_views(rest_bufs, r++, good, spans, all_fields, nfields, base, buffer, rest_sizes);
+        }
     }
     Py_END_ALLOW_THREADS
     if (!pack(nout, n, view_bufs, sizes, &lines, buffers, loose)) goto done;
-    result = Py_BuildValue("(OOOO)", ok, ts, views, buffers);
+    if (!unsettled) {
+        result = Py_BuildValue("(OOOO)", ok, ts, views, buffers);
+        goto done;
+    }
+    if (PyByteArray_Resize(rows, r * 4) < 0) goto done;
+    for (int f = 0; f < nfields; f++) {
+        if (PyByteArray_Resize(PyList_GET_ITEM(rest_views, f), r * 16) < 0) goto done;
+        rest_bufs[f] = (unsigned char *)PyByteArray_AS_STRING(PyList_GET_ITEM(rest_views, f));
+    }
+    if (!pack(nfields, r, rest_bufs, rest_sizes, &lines, rest_buffers, 0)) goto done;
+    result = Py_BuildValue("(OOOOOOO)", ok, ts, views, buffers, rows, rest_views, rest_buffers);
 done:
+    Py_XDECREF(rows);
+    Py_XDECREF(rest_views);
+    Py_XDECREF(rest_buffers);
     if (outputs.obj) PyBuffer_Release(&outputs);
     triage_free(triage);
     Py_XDECREF(ok);

@@ -125,13 +125,21 @@ class Parser:
         hints, known = triage.split_hints(), triage.known_agents()
         # the user agents are read only where the splitter did not know them: left over the lines' data
         fields = ("user_agent", "host")
-        first, _ = native.split(frame, program, hints, fields=fields, known=known, loose=("user_agent",))
-        if "_candidate" not in first.columns:  # a layout without an address or a user agent: no triage
+        first, unsettled = native.split_triaged(frame, program, hints, fields, known, loose=("user_agent",))
+        if unsettled is None:  # a layout without an address or a user agent: no triage
             return self._parse(frame, triage)
         quiet = triage.quiet(first)
-        rest = frame.filter(quiet.is_null())
+        # the lines left (a part of those the native tests did not settle) come cut already
+        left = quiet.is_null().gather(unsettled.rows)
+        rest, taken = unsettled.split.filter(left), unsettled.taken.filter(left)
+        if rest.height != quiet.null_count():  # pragma: no cover - an invariant, not a branch
+            raise AssertionError("a line the triage settled natively was left for the full path")
         # in slices: a block of bot traffic only would hold every line's intermediate columns at once
-        parts = [self._parse(rows, None) for rows in rest.iter_slices(REST_ROWS)] or [self._parse(rest, None)]
+        parts = [
+            self._parse(cut.select("line_no", "line"), None, (cut, taken.slice(at, REST_ROWS)))
+            for at in range(0, rest.height, REST_ROWS)
+            for cut in [rest.slice(at, REST_ROWS)]
+        ] or [self._parse(rest.select("line_no", "line"), None, (rest, taken))]
         if "host" not in first.columns:
             first = first.with_columns(pl.lit(None, dtype=pl.String).alias("host"))
         return ParsedBatch(
@@ -140,8 +148,15 @@ class Parser:
             quiet_rows(first, quiet),
         )
 
-    def _parse(self, frame: pl.DataFrame, triage: Triage | None) -> ParsedBatch:
-        raw, matched = self._raw.raw(frame)
+    def _parse(
+        self, frame: pl.DataFrame, triage: Triage | None, cut: tuple[pl.DataFrame, pl.Series] | None = None
+    ) -> ParsedBatch:
+        """``cut``: ``frame`` split natively already (text layouts: ``native.split``'s frame and taken lines)."""
+        if cut is not None:
+            assert isinstance(self._raw, TextParser)  # the only one split natively
+            raw, matched = self._raw.raw(frame, cut)
+        else:
+            raw, matched = self._raw.raw(frame)
         raw = with_missing(raw)
         if "_why" not in raw.columns:
             raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("_why"))

@@ -180,33 +180,97 @@ def split(
     took). The fields in ``loose`` keep pointing into the lines' data whatever their size: for a caller
     that reads only a few of their values (a short field is otherwise copied into a buffer of its own, so
     that polars does not compact it at each filter)."""
+    out, taken, _ = _split(frame, program, hints, fields, known, loose, unsettled=False)
+    return out, taken
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """The lines of a batch the triage's native tests did not settle (``split_triaged``), with every field
+    of the plan cut in the same pass: what ``split`` gives for those lines, without reading them again."""
+
+    rows: pl.Series  # their positions in the batch, in order
+    split: pl.DataFrame  # split(frame[rows], program)'s frame
+    taken: pl.Series  # and which of them it took
+
+
+def split_triaged(
+    frame: pl.DataFrame,
+    program: Program,
+    hints: Hints,
+    fields: tuple[str, ...],
+    known: KnownAgents | None = None,
+    loose: tuple[str, ...] = (),
+) -> tuple[pl.DataFrame, Unsettled | None]:
+    """``split(frame, program, hints, fields, known, loose)``'s frame, and the lines whose quiet class the
+    native tests did not settle (not ``_human`` or ``_other``) with all their fields (None when the layout
+    gives the triage nothing to test: ``split``'s frame then has no ``_candidate``). A second pass over
+    those lines, scattered over the whole block, cost a third of the first pass over all of them."""
+    out, _, unsettled = _split(frame, program, hints, fields, known, loose, unsettled=True)
+    return out, unsettled
+
+
+def _split(
+    frame: pl.DataFrame,
+    program: Program,
+    hints: Hints | None,
+    fields: tuple[str, ...] | None,
+    known: KnownAgents | None,
+    loose: tuple[str, ...],
+    *,
+    unsettled: bool,
+) -> tuple[pl.DataFrame, pl.Series, Unsettled | None]:
     assert _native is not None
     spec = _triage_spec(program, hints, known)
     names = program.fields if fields is None else tuple(name for name in fields if name in program.fields)
     outputs = bytes(program.fields.index(name) for name in names)
     keep = sum(1 << at for at, name in enumerate(names) if name in loose)
     strings = string_views(frame["line"])
-    ok, ts, views, buffers = _native.split(
-        strings, program.code, program.quotes, len(program.fields), program.time_field, spec, outputs, keep
+    unsettled = unsettled and spec is not None
+    ok, ts, views, buffers, *rest = _native.split(
+        strings, program.code, program.quotes, len(program.fields), program.time_field, spec, outputs, keep, unsettled
     )
     flags = np.frombuffer(ok, dtype=np.uint8)
     taken = (flags & 1).astype(np.bool_)
-    columns = [
-        arrow_series(name, _views(taken, view, strings, buffer))
-        for name, view, buffer in zip(names, views, buffers, strict=True)
-    ]
-    out = frame.select("line_no", "line").with_columns(columns)
-    if program.time_field >= 0:
-        micros = pl.Series("ts", np.frombuffer(ts, dtype=np.int64))
-        stamps = micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-        out = out.with_columns(pl.when(pl.Series(taken)).then(stamps).alias("ts"))
+    micros = np.frombuffer(ts, dtype=np.int64)
+    out = _split_frame(frame.select("line_no", "line"), program, names, taken, micros, views, buffers, strings)
     if spec is not None:
         out = out.with_columns(
             pl.Series("_candidate", (flags & 2).astype(np.bool_)),
             pl.Series("_human", (flags & 4).astype(np.bool_)),
             pl.Series("_other", (flags & 8).astype(np.bool_)),
         )
-    return out, pl.Series("_taken", taken)
+    if not unsettled:
+        return out, pl.Series("_taken", taken), None
+    rows_bytes, rest_views, rest_buffers = rest
+    rows = np.frombuffer(rows_bytes, dtype=np.int32)
+    lines = frame.select("line_no", "line")[rows] if len(rows) else frame.select("line_no", "line").clear()
+    rest_taken = taken[rows]
+    cut = _split_frame(lines, program, program.fields, rest_taken, micros[rows], rest_views, rest_buffers, strings)
+    return out, pl.Series("_taken", taken), Unsettled(pl.Series("rows", rows), cut, pl.Series("_taken", rest_taken))
+
+
+def _split_frame(
+    lines: pl.DataFrame,
+    program: Program,
+    names: tuple[str, ...],
+    taken: np.ndarray,
+    micros: np.ndarray,
+    views: list[bytearray],
+    buffers: list[bytearray | None],
+    strings: StringViews,
+) -> pl.DataFrame:
+    """``lines`` with the fields ``names`` (views over ``strings``' data or packed ``buffers``), and ``ts``
+    when the time is CLF; null where not ``taken``."""
+    columns = [
+        arrow_series(name, _views(taken, view, strings, buffer))
+        for name, view, buffer in zip(names, views, buffers, strict=True)
+    ]
+    out = lines.with_columns(columns)
+    if program.time_field >= 0:
+        stamps = pl.Series("ts", micros).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        out = out.with_columns(pl.when(pl.Series(taken)).then(stamps).alias("ts"))
+    return out
 
 
 def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.DataFrame, pl.Series] | None:

@@ -56,12 +56,17 @@ class TextParser:
         self.fmt = fmt
         self.program = native.program_for(fmt) if use_native else None
 
-    def raw(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
+    def raw(
+        self, frame: pl.DataFrame, cut: tuple[pl.DataFrame, pl.Series] | None = None
+    ) -> tuple[pl.DataFrame, pl.Expr]:
         """Raw fields for every line (and ``ts`` when the native splitter read the times), and the
-        expression telling which lines matched the layout."""
+        expression telling which lines matched the layout. ``cut``: what ``native.split`` gives for
+        ``frame``, made already (``native.split_triaged``)."""
         if self.fmt.plan is None:
             return _by_regex(frame, self.fmt), pl.col("time").is_not_null()
-        if self.program is not None:
+        if cut is not None:
+            split, taken = cut
+        elif self.program is not None:
             split, taken = native.split(frame, self.program)
         else:
             split = _raw_frame(frame, self.fmt.plan)

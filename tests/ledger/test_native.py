@@ -832,3 +832,76 @@ def test_a_lines_last_chunk_reads_nothing_of_the_next_line() -> None:
     assert not any(taken[k] for k in unclosed)  # five quotes of its own: the regex's, and rejected
     assert all(taken[k] and out["_candidate"][k] for k in closed)  # no backslash of its own
     assert_same(three_ways(PRESETS["combined"], lines))
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=any_lines, known_share=st.integers(0, 3))
+def test_the_unsettled_lines_come_cut_as_a_second_split_would_cut_them(lines: list[str], known_share: int) -> None:
+    """``split_triaged`` gives ``split``'s frame, and the lines not settled by the native tests (neither
+    ``_human`` nor ``_other``) with every field exactly as ``split`` cuts those lines on their own: the
+    full path reads them from there instead of a second pass."""
+    frame = pl.DataFrame({"line": lines}, schema={"line": pl.String}).with_row_index("line_no")
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    hints, fields = Detector().split_hints(), ("user_agent", "host")
+    cut, _ = native.split(frame, program, hints, fields=("user_agent",))
+    agents = cut["user_agent"].drop_nulls().unique(maintain_order=True)
+    kinds = pl.Series([native.PERSON, native.OTHER_BOT] * agents.len(), dtype=pl.UInt8).head(agents.len())
+    share = agents.len() * known_share // 3
+    known = native.KnownAgents.of(agents.head(share), kinds.head(share)) if share else None
+    expected, _ = native.split(frame, program, hints, fields=fields, known=known, loose=("user_agent",))
+    first, unsettled = native.split_triaged(frame, program, hints, fields, known, loose=("user_agent",))
+    assert unsettled is not None
+    assert_frame_equal(first, expected)
+    settled = first["_human"] | first["_other"]
+    assert unsettled.rows.to_list() == (~settled).arg_true().to_list()
+    alone, taken = native.split(frame[unsettled.rows.to_numpy()], program)
+    assert_frame_equal(unsettled.split, alone)
+    assert unsettled.taken.to_list() == taken.to_list()
+
+
+@pytest.mark.parametrize("name", ["vhost_combined", "combined_xff"])
+def test_the_unsettled_lines_of_the_sample_come_cut_as_a_second_split_would_cut_them(tmp_path: Path, name: str) -> None:
+    """The same on the seeded sample's realistic lines (most of them pass the native tests, with user
+    agents known and not), behind a load balancer too."""
+    sample = generate(tmp_path, lines=6_000, seed=2)
+    lines = [line for file in sample.files for line in _lines(file.path)]
+    if name == "combined_xff":
+        lines = [f'{line.partition(" ")[2]} "198.51.100.7, 10.0.0.{n % 250}"' for n, line in enumerate(lines)]
+    frame = pl.DataFrame({"line": lines}).with_row_index("line_no", offset=1)
+    program = native.program_for(PRESETS[name])
+    assert program is not None
+    hints, fields = Detector().split_hints(), ("user_agent", "host")
+    cut, _ = native.split(frame, program, hints, fields=("user_agent",))
+    agents = cut["user_agent"].drop_nulls().unique(maintain_order=True)
+    known = native.KnownAgents.of(agents.head(agents.len() // 2))  # half of them known as people's
+    expected, _ = native.split(frame, program, hints, fields=fields, known=known, loose=("user_agent",))
+    first, unsettled = native.split_triaged(frame, program, hints, fields, known, loose=("user_agent",))
+    assert unsettled is not None
+    assert_frame_equal(first, expected)
+    settled = first["_human"] | first["_other"]
+    assert 0 < unsettled.rows.len() < frame.height - 1_000  # both kinds, plenty of each
+    assert unsettled.rows.to_list() == (~settled).arg_true().to_list()
+    alone, taken = native.split(frame[unsettled.rows.to_numpy()], program)
+    assert_frame_equal(unsettled.split, alone)
+    assert unsettled.taken.to_list() == taken.to_list()
+
+
+def test_unsettled_lines_need_the_triage() -> None:
+    """Without the triage's tests (a layout without a user agent) there is nothing unsettled to cut: the
+    caller takes the full path for every line."""
+    from ledger import _native  # type: ignore[attr-defined]
+
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    frame = pl.DataFrame({"line": ['1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "ua"']})
+    strings = native.string_views(frame["line"])
+    with pytest.raises(ValueError, match="unsettled lines need a triage"):
+        _native.split(strings, program.code, program.quotes, len(program.fields), -1, None, b"", 0, True)
+    common = native.program_for(PRESETS["common"])
+    assert common is not None and "user_agent" not in common.fields
+    line = frame.with_row_index("line_no").with_columns(pl.col("line").str.replace(r' "-" "ua"$', ""))
+    first, unsettled = native.split_triaged(line, common, Detector().split_hints(), ("client",))
+    assert unsettled is None
+    assert "_candidate" not in first.columns
+    assert first["client"].to_list() == ["1.2.3.4"]

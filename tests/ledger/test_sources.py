@@ -302,7 +302,7 @@ def test_reading_lines_and_known_agents_does_not_import_pyarrow_compute() -> Non
         "import sys, polars as pl\n"
         "from ledger.sources import split_lines\n"
         "from ledger.parse.native import KnownAgents\n"
-        "lines = split_lines(b'1.2.3.4 - - [x] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl/8\"\\n')\n"
+        'lines = split_lines(b\'1.2.3.4 - - [x] "GET / HTTP/1.1" 200 5 "-" "curl/8"\\n\')\n'
         "KnownAgents.of(pl.Series(['Mozilla/5.0', None]))\n"
         "assert 'pyarrow.compute' not in sys.modules, 'imported'\n"
     )
