@@ -134,12 +134,13 @@ class Parser:
         rest, taken = unsettled.split.filter(left), unsettled.taken.filter(left)
         if rest.height != quiet.null_count():  # pragma: no cover - an invariant, not a branch
             raise AssertionError("a line the triage settled natively was left for the full path")
+
+        def parse_slice(at: int) -> ParsedBatch:
+            rows = rest.slice(at, REST_ROWS)
+            return self._parse(rows.select("line_no", "line"), None, (rows, taken.slice(at, REST_ROWS)))
+
         # in slices: a block of bot traffic only would hold every line's intermediate columns at once
-        parts = [
-            self._parse(cut.select("line_no", "line"), None, (cut, taken.slice(at, REST_ROWS)))
-            for at in range(0, rest.height, REST_ROWS)
-            for cut in [rest.slice(at, REST_ROWS)]
-        ] or [self._parse(rest.select("line_no", "line"), None, (rest, taken))]
+        parts = [parse_slice(at) for at in range(0, rest.height, REST_ROWS) or range(1)]
         if "host" not in first.columns:
             first = first.with_columns(pl.lit(None, dtype=pl.String).alias("host"))
         return ParsedBatch(
