@@ -32,7 +32,15 @@ from ledger.formats import SNIFF_ORDER, LogFormat, custom_layout, get_format
 from ledger.inputs import expand_inputs
 from ledger.iplist_refresh import latest_ip_lists
 from ledger.outlets import DomainResolver, require_outlet
-from ledger.overlap import OVERLAP_CHOICES, OverlapError, covered_windows, find_overlap, inside_covered
+from ledger.overlap import (
+    OVERLAP_CHOICES,
+    OverlapError,
+    Span,
+    StoredWindows,
+    covered_windows,
+    find_overlap,
+    inside_covered,
+)
 from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, Parser, sniff_format
 from ledger.robots import compute_verdicts, has_snapshots
 from ledger.sources import Batch, Prefetch, Source
@@ -172,6 +180,8 @@ def _uploads(
     # the sizes of the files uploaded, to tell which files to hash before parsing (read once, not queried
     # for each file; one missed only costs a parse: the same content is found again at the end)
     sizes = {row[0] for row in ledger.execute("SELECT DISTINCT raw_bytes FROM uploads").fetchall()}
+    # the windows the uploads cover, to tell which uploads need the overlap check's queries (read once too)
+    stored = StoredWindows.of(ledger) if options.overlap == "fail" else None
     pending = iter(names)
     ahead: deque[_Started] = deque()
 
@@ -195,10 +205,12 @@ def _uploads(
             if early is not None:
                 start_more()
             started = ahead.popleft()
-            result = started.result(ledger, progress, drained=early, record_registry=not recorded)
+            result = started.result(ledger, progress, drained=early, record_registry=not recorded, stored=stored)
             recorded = recorded or not result.duplicate_upload
             if not result.duplicate_upload and started.source is not None:
                 sizes.add(started.source.raw_bytes)
+                if stored is not None and started.run is not None and started.run.totals is not None:
+                    stored.add(started.run.totals.spans)
             yield result
             if not ahead:  # the last one did not start it (a duplicate, or --overlap drop)
                 start_next()
@@ -262,10 +274,11 @@ class _Started:
         drained: Callable[[], None] | None,
         *,
         record_registry: bool = True,
+        stored: StoredWindows | None = None,
     ) -> IngestResult:
         """The file's upload written (``drained`` is called once its batches are all through, before its
         last rows are committed), or the duplicate it is. ``record_registry``: the detector's versions are
-        not in the ledger yet (``_finish``)."""
+        not in the ledger yet; ``stored``: the windows of the uploads in it (``_finish``)."""
         if self.error is not None:
             raise self.error
         assert self.source is not None
@@ -274,7 +287,14 @@ class _Started:
                 return _duplicate_of(ledger, self.source, self.duplicate)
             assert self.run is not None and self.batches is not None
             return _written(
-                ledger, self.source, self.run, self.batches, progress, drained, record_registry=record_registry
+                ledger,
+                self.source,
+                self.run,
+                self.batches,
+                progress,
+                drained,
+                record_registry=record_registry,
+                stored=stored,
             )
         except _Duplicate as duplicate:  # the same content found at the end
             return _duplicate_of(ledger, self.source, duplicate.upload_id)
@@ -321,6 +341,7 @@ def _written(
     drained: Callable[[], None] | None,
     *,
     record_registry: bool,
+    stored: StoredWindows | None = None,
 ) -> IngestResult:
     """One upload, all or nothing, in one transaction, committed on the way at every whole DuckDB row
     group of a table (``RowGroupWriter``: one transaction for a whole file would make DuckDB hold it all
@@ -343,7 +364,7 @@ def _written(
             existing = ledger.rows("SELECT upload_id FROM uploads WHERE content_sha256 = ?", [source.content_sha256])
             if existing:
                 raise _Duplicate(existing[0]["upload_id"])
-            _finish(ledger, run, source, record_registry=record_registry)
+            _finish(ledger, run, source, record_registry=record_registry, stored=stored)
             if writer.committed:
                 ledger.end_upload(run.upload_id)
     except BaseException:
@@ -452,6 +473,7 @@ class _Totals:
     first_ts: datetime | None = None
     last_ts: datetime | None = None
     outlets: str | None = None  # the outlets seen, comma-separated
+    spans: list[Span] = field(default_factory=list)  # each outlet's window, in microseconds
 
     def add(self, done: _Done) -> _Done:
         self.traffic += done.traffic
@@ -471,6 +493,8 @@ class _Totals:
             self.window = window.with_columns(tag).to_arrow()
             self.first_ts, self.last_ts = window["first_ts"].min(), window["last_ts"].max()  # type: ignore[assignment]
             self.outlets = ",".join(sorted(window["outlet"].to_list())) or None
+            micros = window.select("outlet", pl.col("first_ts").dt.epoch("us"), pl.col("last_ts").dt.epoch("us"))
+            self.spans = list(micros.iter_rows())
         self.traffic, self.windows = [], []
         return self
 
@@ -685,9 +709,17 @@ def _window(frames: list[pl.DataFrame]) -> pl.DataFrame:
     )
 
 
-def _finish(ledger: Ledger, run: _Run, source: Source, *, record_registry: bool = True) -> None:
+def _finish(
+    ledger: Ledger,
+    run: _Run,
+    source: Source,
+    *,
+    record_registry: bool = True,
+    stored: StoredWindows | None = None,
+) -> None:
     """The upload's daily counts, windows and row (with the detector's versions unless already recorded),
-    then the overlap check its choice asks for."""
+    then the overlap check its choice asks for: only when its windows meet those ``stored`` (all the
+    uploads' in the ledger; None: not known, the check's queries tell)."""
     assert run.fmt is not None and run.totals is not None
     totals = run.totals
     if totals.daily is not None:
@@ -733,7 +765,7 @@ def _finish(ledger: Ledger, run: _Run, source: Source, *, record_registry: bool 
             None if run.options.overlap == "fail" else run.options.overlap,
         ],
     )
-    if run.options.overlap == "fail":
-        found = find_overlap(ledger, run.upload_id)
+    if run.options.overlap == "fail" and (stored is None or stored.meets(totals.spans)):
+        found = find_overlap(ledger, run.upload_id, windows_meet=stored is not None)
         if found is not None:
             raise OverlapError(source.name, found)

@@ -14,7 +14,9 @@ not overlap. What to do is the user's choice:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -48,6 +50,47 @@ class OverlapError(InputError):
         self.overlap = overlap
 
 
+Span = tuple[str, int, int]  # outlet, first and last time in microseconds since the epoch (inclusive)
+
+
+@dataclass
+class StoredWindows:
+    """The time covered by the uploads in the ledger, per outlet, as sorted disjoint spans: read once per
+    run and added to as its uploads are written. An upload none of whose windows meets them cannot
+    overlap an earlier one, so the ingest skips the overlap check's queries for it (their planning took
+    1.75 ms of the writing thread per file for the window test alone). The test is exact: a window meets
+    the union of the stored ones exactly when it meets one of them."""
+
+    starts: dict[str, list[int]] = field(default_factory=dict)
+    ends: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, ledger: Ledger) -> StoredWindows:
+        stored = cls()
+        rows = ledger.execute("SELECT outlet, epoch_us(first_ts), epoch_us(last_ts) FROM upload_windows").fetchall()
+        stored.add(rows)
+        return stored
+
+    def meets(self, spans: Iterable[Span]) -> bool:
+        """Whether one of ``spans`` shares an instant with a stored window of its outlet."""
+        for outlet, first, last in spans:
+            starts = self.starts.get(outlet)
+            if starts:
+                at = bisect_right(starts, last) - 1  # the last stored span starting by ``last``
+                if at >= 0 and self.ends[outlet][at] >= first:
+                    return True
+        return False
+
+    def add(self, spans: Iterable[Span]) -> None:
+        for outlet, first, last in spans:
+            starts, ends = self.starts.setdefault(outlet, []), self.ends.setdefault(outlet, [])
+            low = bisect_left(ends, first)  # the first stored span not ending before ``first``
+            high = bisect_right(starts, last)  # past the last one starting by ``last``
+            if low < high:  # the spans it meets become one
+                first, last = min(first, starts[low]), max(last, ends[high - 1])
+            starts[low:high], ends[low:high] = [first], [last]
+
+
 def covered_windows(ledger: Ledger) -> pl.DataFrame:
     """outlet, first_ts, last_ts, upload_id of every stored upload window."""
     table = ledger.arrow("SELECT outlet, first_ts, last_ts, upload_id FROM upload_windows ORDER BY outlet, first_ts")
@@ -67,12 +110,13 @@ def inside_covered(parsed: pl.DataFrame, windows: pl.DataFrame) -> pl.Series:
     return hit.sort("_row")["covered_by"]
 
 
-def find_overlap(ledger: Ledger, upload_id: str) -> Overlap | None:
+def find_overlap(ledger: Ledger, upload_id: str, *, windows_meet: bool = False) -> Overlap | None:
     """The most repeated earlier upload overlapping ``upload_id`` (its rows already written), if any.
 
-    The windows are compared first: the request-for-request comparison, whose joins grow with the
-    upload, runs only when some earlier upload's window of the same outlet intersects this one's."""
-    if not ledger.rows(named_query("overlap_windows"), {"upload_id": upload_id}):
+    The windows are compared first (unless the caller knows they meet: ``StoredWindows``): the
+    request-for-request comparison, whose joins grow with the upload, runs only when some earlier
+    upload's window of the same outlet intersects this one's."""
+    if not windows_meet and not ledger.rows(named_query("overlap_windows"), {"upload_id": upload_id}):
         return None
     rows = ledger.rows(named_query("overlap_check"), {"upload_id": upload_id})
     for row in rows:

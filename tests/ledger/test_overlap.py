@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ledger import ingest as ingest_module
 from ledger.errors import ConfigError
 from ledger.ingest import ingest_paths
-from ledger.overlap import OverlapError, find_overlap
+from ledger.overlap import OverlapError, StoredWindows, find_overlap
 from ledger.store.db import Ledger
 from tests.conftest import add_outlet
 
@@ -141,3 +144,56 @@ def rows_read(node: Any, table: str) -> list[int]:
         for value in node:
             found += rows_read(value, table)
     return found
+
+
+def test_a_rotated_log_later_in_the_same_run_is_refused_too(ledger: Ledger, tmp_path: Path) -> None:
+    """The windows of the uploads written earlier in a run count as much as those in the ledger before it."""
+    add_outlet(ledger, "dala", "dala.kz")
+    older = write(tmp_path / "access.log.1", lines(range(0, 12)))
+    rotated = write(tmp_path / "access.log", lines(range(10, 16)))  # 10:00-11:30 again
+    with pytest.raises(OverlapError, match=r"4 of its 4 AI fetches there"):
+        ingest_paths(ledger, [older, rotated], outlet="dala")
+    assert counts(ledger)[0] == 1  # the first file stays ingested
+
+
+def test_uploads_whose_windows_meet_no_earlier_one_skip_the_overlap_queries(
+    first: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first file covers 1 October 00:00-11:30; the check's queries run only for the files whose
+    windows meet a stored one (the ledger's, or those written earlier in the same run)."""
+    checked: list[bool] = []
+    real = ingest_module.find_overlap
+
+    def spy(store: Ledger, upload_id: str, *, windows_meet: bool = False) -> Any:
+        checked.append(windows_meet)
+        return real(store, upload_id, windows_meet=windows_meet)
+
+    monkeypatch.setattr(ingest_module, "find_overlap", spy)
+    later = write(tmp_path / "afternoon.log", lines(range(12, 18)))  # 12:00-17:30: after the first file
+    evening = write(tmp_path / "evening.log", lines(range(17, 24), ip="198.51.100.99"))  # meets the afternoon
+    other_day = write(tmp_path / "next.log", lines(range(0, 6), day="02/Oct/2026"))
+    results = ingest_paths(first, [later, evening, other_day], outlet="dala")
+    assert [r.overlap for r in results] == [None, None, None]
+    assert checked == [True]  # the evening's, with its window test already done
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 60), st.integers(0, 8))),
+    st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 70), st.integers(0, 8)), min_size=1),
+)
+def test_stored_windows_meet_a_window_exactly_when_one_of_them_does(
+    stored: list[tuple[str, int, int]], probes: list[tuple[str, int, int]]
+) -> None:
+    windows = StoredWindows()
+    spans = [(outlet, first, first + length) for outlet, first, length in stored]
+    for span in spans:
+        windows.add([span])
+    for outlet, first, length in probes:
+        last = first + length
+        expected = any(o == outlet and start <= last and first <= end for o, start, end in spans)
+        assert windows.meets([(outlet, first, last)]) == expected
+    for outlet in windows.starts:  # sorted, disjoint spans
+        starts, ends = windows.starts[outlet], windows.ends[outlet]
+        assert all(s <= e for s, e in zip(starts, ends, strict=True))
+        assert all(e < s for e, s in zip(ends, starts[1:], strict=False))
