@@ -180,8 +180,9 @@ def _uploads(
     # the sizes of the files uploaded, to tell which files to hash before parsing (read once, not queried
     # for each file; one missed only costs a parse: the same content is found again at the end)
     sizes = {row[0] for row in ledger.execute("SELECT DISTINCT raw_bytes FROM uploads").fetchall()}
-    # the windows the uploads cover, to tell which uploads need the overlap check's queries (read once too)
-    stored = StoredWindows.of(ledger) if options.overlap == "fail" else None
+    # the windows the uploads cover, to tell which uploads need the overlap check's queries (each outlet's
+    # read once too)
+    stored = StoredWindows(ledger) if options.overlap == "fail" else None
     pending = iter(names)
     ahead: deque[_Started] = deque()
 
@@ -765,7 +766,7 @@ def _finish(
             None if run.options.overlap == "fail" else run.options.overlap,
         ],
     )
-    if run.options.overlap == "fail" and (stored is None or stored.meets(totals.spans)):
+    if run.options.overlap == "fail" and (stored is None or stored.meets(totals.spans, run.upload_id)):
         found = find_overlap(ledger, run.upload_id, windows_meet=stored is not None)
         if found is not None:
             raise OverlapError(source.name, found)

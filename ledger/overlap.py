@@ -55,40 +55,50 @@ Span = tuple[str, int, int]  # outlet, first and last time in microseconds since
 
 @dataclass
 class StoredWindows:
-    """The time covered by the uploads in the ledger, per outlet, as sorted disjoint spans: read once per
-    run and added to as its uploads are written. An upload none of whose windows meets them cannot
-    overlap an earlier one, so the ingest skips the overlap check's queries for it (their planning took
-    1.75 ms of the writing thread per file for the window test alone). The test is exact: a window meets
-    the union of the stored ones exactly when it meets one of them."""
+    """The time covered by the uploads in the ledger, per outlet, as sorted disjoint spans: an outlet's
+    are read the first time it comes up in a run (one query, and only its own: a regulator's ledger holds
+    many outlets), then added to as the run's uploads are written. An upload none of whose windows meets
+    them cannot overlap an earlier one, so the ingest skips the overlap check's queries for it (their
+    planning took 1.75 ms of the writing thread per file for the window test alone). The test is exact:
+    a window meets the union of the stored ones exactly when it meets one of them."""
 
+    ledger: Ledger | None = None  # None: nothing stored but what is added
     starts: dict[str, list[int]] = field(default_factory=dict)
     ends: dict[str, list[int]] = field(default_factory=dict)
 
-    @classmethod
-    def of(cls, ledger: Ledger) -> StoredWindows:
-        stored = cls()
-        rows = ledger.execute("SELECT outlet, epoch_us(first_ts), epoch_us(last_ts) FROM upload_windows").fetchall()
-        stored.add(rows)
-        return stored
-
-    def meets(self, spans: Iterable[Span]) -> bool:
-        """Whether one of ``spans`` shares an instant with a stored window of its outlet."""
+    def meets(self, spans: Iterable[Span], upload_id: str) -> bool:
+        """Whether one of ``spans`` (the windows of upload ``upload_id``, written but not committed) shares
+        an instant with a stored window of its outlet."""
         for outlet, first, last in spans:
-            starts = self.starts.get(outlet)
-            if starts:
-                at = bisect_right(starts, last) - 1  # the last stored span starting by ``last``
-                if at >= 0 and self.ends[outlet][at] >= first:
-                    return True
+            starts, ends = self._spans(outlet, upload_id)
+            at = bisect_right(starts, last) - 1  # the last stored span starting by ``last``
+            if at >= 0 and ends[at] >= first:
+                return True
         return False
 
     def add(self, spans: Iterable[Span]) -> None:
         for outlet, first, last in spans:
-            starts, ends = self.starts.setdefault(outlet, []), self.ends.setdefault(outlet, [])
+            starts, ends = self._spans(outlet)
             low = bisect_left(ends, first)  # the first stored span not ending before ``first``
             high = bisect_right(starts, last)  # past the last one starting by ``last``
             if low < high:  # the spans it meets become one
                 first, last = min(first, starts[low]), max(last, ends[high - 1])
             starts[low:high], ends[low:high] = [first], [last]
+
+    def _spans(self, outlet: str, upload_id: str = "") -> tuple[list[int], list[int]]:
+        """The spans of ``outlet``, read from the ledger the first time (but upload ``upload_id``'s)."""
+        if outlet not in self.starts:
+            self.starts[outlet], self.ends[outlet] = [], []
+            if self.ledger is not None:
+                self.add(
+                    (outlet, first, last)
+                    for first, last in self.ledger.execute(
+                        "SELECT epoch_us(first_ts), epoch_us(last_ts) FROM upload_windows"
+                        " WHERE outlet = ? AND upload_id <> ? ORDER BY first_ts",
+                        [outlet, upload_id],
+                    ).fetchall()
+                )
+        return self.starts[outlet], self.ends[outlet]
 
 
 def covered_windows(ledger: Ledger) -> pl.DataFrame:

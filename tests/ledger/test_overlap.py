@@ -192,7 +192,7 @@ def test_stored_windows_meet_a_window_exactly_when_one_of_them_does(
     for outlet, first, length in probes:
         last = first + length
         expected = any(o == outlet and start <= last and first <= end for o, start, end in spans)
-        assert windows.meets([(outlet, first, last)]) == expected
+        assert windows.meets([(outlet, first, last)], "new") == expected
     for outlet in windows.starts:  # sorted, disjoint spans
         starts, ends = windows.starts[outlet], windows.ends[outlet]
         assert all(s <= e for s, e in zip(starts, ends, strict=True))
