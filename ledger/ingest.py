@@ -23,6 +23,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -52,6 +53,9 @@ WORKERS = 2  # batches parsed and detected at once
 # detection; a block of bot traffic only is detected in slices, to bound the memory of its intermediates.
 DETECT_ROWS = 50_000
 COMPACT_AFTER = 64  # per-batch traffic counts and windows are summed up when this many pile up
+# The times of an upload's AI fetches kept for the overlap check's first test (StoredWindows.hold_any; 24
+# bytes each): an upload with more is checked by the ledger's queries alone.
+AI_TIMES_KEPT = 200_000
 # Files under way at once (being read, parsed and detected, or written): several only while each of the
 # ones under way, but the last, is read to its end and is no larger than SMALL_FILE (decompressed), so
 # memory stays that of one large file plus a few small ones.
@@ -458,6 +462,7 @@ class _Done:
     traffic: list[pl.DataFrame]
     windows: list[pl.DataFrame]
     head_parsed: int = 0  # of a source's first batch: how many of its first ``head`` lines parse
+    ai_times: pl.DataFrame | None = None  # outlet and time (microseconds) of each AI fetch
 
 
 @dataclass
@@ -475,10 +480,19 @@ class _Totals:
     last_ts: datetime | None = None
     outlets: str | None = None  # the outlets seen, comma-separated
     spans: list[Span] = field(default_factory=list)  # each outlet's window, in microseconds
+    # the times of the AI fetches per outlet (sorted microseconds), None when there were too many to keep
+    ai_times: list[pl.DataFrame] | None = field(default_factory=list)
+    ai_kept: int = 0
+    times: dict[str, np.ndarray] | None = None
 
     def add(self, done: _Done) -> _Done:
         self.traffic += done.traffic
         self.windows += done.windows
+        if self.ai_times is not None and done.ai_times is not None and done.ai_times.height:
+            self.ai_times.append(done.ai_times)
+            self.ai_kept += done.ai_times.height
+            if self.ai_kept > AI_TIMES_KEPT:  # too many to keep: the queries will tell
+                self.ai_times = None
         if len(self.traffic) > COMPACT_AFTER:  # a long upload keeps a few small frames, not thousands
             self.traffic = [_daily(self.traffic)]
         if len(self.windows) > COMPACT_AFTER:
@@ -496,6 +510,10 @@ class _Totals:
             self.outlets = ",".join(sorted(window["outlet"].to_list())) or None
             micros = window.select("outlet", pl.col("first_ts").dt.epoch("us"), pl.col("last_ts").dt.epoch("us"))
             self.spans = list(micros.iter_rows())
+        if self.ai_times is not None:
+            parts = pl.concat(self.ai_times).partition_by("outlet") if self.ai_times else []
+            self.times = {part["outlet"][0]: np.sort(part["ts"].to_numpy()) for part in parts}
+            self.ai_times = None
         self.traffic, self.windows = [], []
         return self
 
@@ -598,6 +616,7 @@ def _process(run: _Run, parser: Parser, batch: Batch, head: int = 0) -> _Done:
         traffic,
         windows,
         head_parsed,
+        detected.fetches.filter("ai").select("outlet", pl.col("ts").dt.epoch("us")),
     )
 
 
@@ -767,6 +786,8 @@ def _finish(
         ],
     )
     if run.options.overlap == "fail" and (stored is None or stored.meets(totals.spans, run.upload_id)):
+        if stored is not None and totals.times is not None and not stored.hold_any(totals.times):
+            return  # no AI fetch of this upload falls in an earlier window: the check would compare none
         found = find_overlap(ledger, run.upload_id, windows_meet=stored is not None)
         if found is not None:
             raise OverlapError(source.name, found)

@@ -18,6 +18,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from ledger.errors import InputError
@@ -73,6 +74,21 @@ class StoredWindows:
             starts, ends = self._spans(outlet, upload_id)
             at = bisect_right(starts, last) - 1  # the last stored span starting by ``last``
             if at >= 0 and ends[at] >= first:
+                return True
+        return False
+
+    def hold_any(self, times: dict[str, np.ndarray]) -> bool:
+        """Whether a stored window holds one of ``times`` (sorted microseconds, per outlet): the AI fetches
+        of an upload whose windows meet them. When none does, the overlap check compares no request (it
+        compares the new upload's AI fetches inside the shared windows, and every fetch of the upload is
+        inside its own window), so its queries can be skipped."""
+        for outlet, moments in times.items():
+            starts, ends = self._spans(outlet)
+            if not starts or not len(moments):
+                continue
+            at = np.searchsorted(np.asarray(starts, dtype=np.int64), moments, side="right") - 1
+            inside = at >= 0
+            if (np.asarray(ends, dtype=np.int64)[at[inside]] >= moments[inside]).any():
                 return True
         return False
 

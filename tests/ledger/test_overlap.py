@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -182,7 +183,7 @@ def test_uploads_whose_windows_meet_no_earlier_one_skip_the_overlap_queries(
     st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 60), st.integers(0, 8))),
     st.lists(st.tuples(st.sampled_from("ab"), st.integers(0, 70), st.integers(0, 8)), min_size=1),
 )
-def test_stored_windows_meet_a_window_exactly_when_one_of_them_does(
+def test_stored_windows_meet_a_window_or_hold_an_instant_exactly_when_one_of_them_does(
     stored: list[tuple[str, int, int]], probes: list[tuple[str, int, int]]
 ) -> None:
     windows = StoredWindows()
@@ -193,7 +194,37 @@ def test_stored_windows_meet_a_window_exactly_when_one_of_them_does(
         last = first + length
         expected = any(o == outlet and start <= last and first <= end for o, start, end in spans)
         assert windows.meets([(outlet, first, last)], "new") == expected
+    for outlet, first, length in probes:  # the same windows' hold of single instants
+        moments = np.array(sorted({first, first + length}), dtype=np.int64)
+        expected = any(o == outlet and start <= t <= end for o, start, end in spans for t in moments)
+        assert windows.hold_any({outlet: moments}) == expected
     for outlet in windows.starts:  # sorted, disjoint spans
         starts, ends = windows.starts[outlet], windows.ends[outlet]
         assert all(s <= e for s, e in zip(starts, ends, strict=True))
         assert all(e < s for e, s in zip(ends, starts[1:], strict=False))
+
+
+def test_windows_meeting_where_the_new_upload_has_no_ai_fetch_skip_the_overlap_queries(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rotated files often share a second: the check compares the new upload's AI fetches inside the
+    shared window, so when it has none there, its queries are skipped; with one there, they run."""
+    add_outlet(ledger, "dala", "dala.kz")
+    checked: list[bool] = []
+    real = ingest_module.find_overlap
+
+    def spy(store: Ledger, upload_id: str, *, windows_meet: bool = False) -> Any:
+        checked.append(windows_meet)
+        return real(store, upload_id, windows_meet=windows_meet)
+
+    monkeypatch.setattr(ingest_module, "find_overlap", spy)
+    person = lines(range(18, 19), CHROME, "203.0.113.1")[:1]  # a person's request at 18:00
+    earlier = write(tmp_path / "access.log.2", lines(range(12, 18)) + person)  # 12:00-18:00
+    ingest_paths(ledger, [earlier], outlet="dala")
+    later = write(tmp_path / "access.log.1", person + lines(range(18, 20))[1:])  # 18:00, AI from 18:30
+    [result] = ingest_paths(ledger, [later], outlet="dala")
+    assert checked == [] and result.overlap is None
+    bot_too = write(tmp_path / "access.log", lines(range(19, 20), ip="198.51.100.99")[1:] + lines(range(20, 21)))
+    ingest_paths(ledger, [bot_too], outlet="dala")  # 19:30, an AI fetch in the window of the one before
+    assert checked == [True]
+    assert ledger.rows("SELECT count(*) AS n FROM uploads")[0]["n"] == 3
