@@ -157,19 +157,25 @@ def test_a_rotated_log_later_in_the_same_run_is_refused_too(ledger: Ledger, tmp_
     assert counts(ledger)[0] == 1  # the first file stays ingested
 
 
-def test_uploads_whose_windows_meet_no_earlier_one_skip_the_overlap_queries(
-    first: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The first file covers 1 October 00:00-11:30; the check's queries run only for the files whose
-    windows meet a stored one (the ledger's, or those written earlier in the same run)."""
-    checked: list[bool] = []
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The overlap checks an ingest runs the queries of (``windows_meet`` of each)."""
+    calls: list[bool] = []
     real = ingest_module.find_overlap
 
     def spy(store: Ledger, upload_id: str, *, windows_meet: bool = False) -> Any:
-        checked.append(windows_meet)
+        calls.append(windows_meet)
         return real(store, upload_id, windows_meet=windows_meet)
 
     monkeypatch.setattr(ingest_module, "find_overlap", spy)
+    return calls
+
+
+def test_uploads_whose_windows_meet_no_earlier_one_skip_the_overlap_queries(
+    first: Ledger, tmp_path: Path, checked: list[bool]
+) -> None:
+    """The first file covers 1 October 00:00-11:30; the check's queries run only for the files whose
+    windows meet a stored one (the ledger's, or those written earlier in the same run)."""
     later = write(tmp_path / "afternoon.log", lines(range(12, 18)))  # 12:00-17:30: after the first file
     evening = write(tmp_path / "evening.log", lines(range(17, 24), ip="198.51.100.99"))  # meets the afternoon
     other_day = write(tmp_path / "next.log", lines(range(0, 6), day="02/Oct/2026"))
@@ -205,19 +211,11 @@ def test_stored_windows_meet_a_window_or_hold_an_instant_exactly_when_one_of_the
 
 
 def test_windows_meeting_where_the_new_upload_has_no_ai_fetch_skip_the_overlap_queries(
-    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ledger: Ledger, tmp_path: Path, checked: list[bool]
 ) -> None:
     """Rotated files often share a second: the check compares the new upload's AI fetches inside the
     shared window, so when it has none there, its queries are skipped; with one there, they run."""
     add_outlet(ledger, "dala", "dala.kz")
-    checked: list[bool] = []
-    real = ingest_module.find_overlap
-
-    def spy(store: Ledger, upload_id: str, *, windows_meet: bool = False) -> Any:
-        checked.append(windows_meet)
-        return real(store, upload_id, windows_meet=windows_meet)
-
-    monkeypatch.setattr(ingest_module, "find_overlap", spy)
     person = lines(range(18, 19), CHROME, "203.0.113.1")[:1]  # a person's request at 18:00
     earlier = write(tmp_path / "access.log.2", lines(range(12, 18)) + person)  # 12:00-18:00
     ingest_paths(ledger, [earlier], outlet="dala")
