@@ -786,7 +786,7 @@ def _finish(
         ],
     )
     if run.options.overlap == "fail" and (stored is None or stored.meets(totals.spans, run.upload_id)):
-        if stored is not None and totals.times is not None and not stored.hold_any(totals.times):
+        if stored is not None and totals.times is not None and not stored.hold_any(totals.times, run.upload_id):
             return  # no AI fetch of this upload falls in an earlier window: the check would compare none
         found = find_overlap(ledger, run.upload_id, windows_meet=stored is not None)
         if found is not None:

@@ -77,13 +77,13 @@ class StoredWindows:
                 return True
         return False
 
-    def hold_any(self, times: dict[str, np.ndarray]) -> bool:
+    def hold_any(self, times: dict[str, np.ndarray], upload_id: str) -> bool:
         """Whether a stored window holds one of ``times`` (sorted microseconds, per outlet): the AI fetches
-        of an upload whose windows meet them. When none does, the overlap check compares no request (it
-        compares the new upload's AI fetches inside the shared windows, and every fetch of the upload is
-        inside its own window), so its queries can be skipped."""
+        of upload ``upload_id``, whose windows meet them. When none does, the overlap check compares no
+        request (it compares the new upload's AI fetches inside the shared windows, and every fetch of the
+        upload is inside its own window), so its queries can be skipped."""
         for outlet, moments in times.items():
-            starts, ends = self._spans(outlet)
+            starts, ends = self._spans(outlet, upload_id)
             if not starts or not len(moments):
                 continue
             at = np.searchsorted(np.asarray(starts, dtype=np.int64), moments, side="right") - 1

@@ -203,7 +203,7 @@ def test_stored_windows_meet_a_window_or_hold_an_instant_exactly_when_one_of_the
     for outlet, first, length in probes:  # the same windows' hold of single instants
         moments = np.array(sorted({first, first + length}), dtype=np.int64)
         expected = any(o == outlet and start <= t <= end for o, start, end in spans for t in moments)
-        assert windows.hold_any({outlet: moments}) == expected
+        assert windows.hold_any({outlet: moments}, "new") == expected
     for outlet in windows.starts:  # sorted, disjoint spans
         starts, ends = windows.starts[outlet], windows.ends[outlet]
         assert all(s <= e for s, e in zip(starts, ends, strict=True))
@@ -226,3 +226,20 @@ def test_windows_meeting_where_the_new_upload_has_no_ai_fetch_skip_the_overlap_q
     ingest_paths(ledger, [bot_too], outlet="dala")  # 19:30, an AI fetch in the window of the one before
     assert checked == [True]
     assert ledger.rows("SELECT count(*) AS n FROM uploads")[0]["n"] == 3
+
+
+def test_stored_windows_leave_out_the_upload_being_checked_whichever_outlet_is_read_first(ledger: Ledger) -> None:
+    """An outlet's windows are read when it first comes up, by ``meets`` or by ``hold_any``: either way
+    without the windows of the upload being checked (written, not committed), or they would hold its own
+    AI fetches."""
+    ledger.execute(
+        "INSERT INTO upload_windows VALUES ('u1', 'a', make_timestamptz(0), make_timestamptz(100), 1),"
+        " ('u2', 'a', make_timestamptz(100), make_timestamptz(200), 1),"
+        " ('u2', 'b', make_timestamptz(500), make_timestamptz(600), 1)"
+    )
+    stored = StoredWindows(ledger)
+    assert stored.meets([("a", 100, 200)], "u2")  # at 100 only: u1's last instant
+    assert not stored.hold_any({"a": np.array([150, 200]), "b": np.array([500, 550])}, "u2")
+    assert stored.hold_any({"a": np.array([100])}, "u2")
+    assert not StoredWindows(ledger).hold_any({"b": np.array([550])}, "u2")  # b read here first
+    assert StoredWindows(ledger).hold_any({"b": np.array([550])}, "u1")  # u2's window, for another upload
