@@ -53,7 +53,7 @@ WORKERS = 2  # batches parsed and detected at once
 # detection; a block of bot traffic only is detected in slices, to bound the memory of its intermediates.
 DETECT_ROWS = 50_000
 COMPACT_AFTER = 64  # per-batch traffic counts and windows are summed up when this many pile up
-# The times of an upload's AI fetches kept for the overlap check's first test (StoredWindows.hold_any; 24
+# The times of an upload's AI fetches kept for the overlap check's first test (StoredWindows.may_overlap; 24
 # bytes each): an upload with more is checked by the ledger's queries alone.
 AI_TIMES_KEPT = 200_000
 # Files under way at once (being read, parsed and detected, or written): several only while each of the
@@ -616,7 +616,10 @@ def _process(run: _Run, parser: Parser, batch: Batch, head: int = 0) -> _Done:
         traffic,
         windows,
         head_parsed,
-        detected.fetches.filter("ai").select("outlet", pl.col("ts").dt.epoch("us")),
+        # for the overlap check's first test (StoredWindows.may_overlap), which only --overlap fail runs
+        detected.fetches.filter("ai").select("outlet", pl.col("ts").dt.epoch("us"))
+        if run.options.overlap == "fail"
+        else None,
     )
 
 
@@ -738,8 +741,8 @@ def _finish(
     stored: StoredWindows | None = None,
 ) -> None:
     """The upload's daily counts, windows and row (with the detector's versions unless already recorded),
-    then the overlap check its choice asks for: only when its windows meet those ``stored`` (all the
-    uploads' in the ledger; None: not known, the check's queries tell)."""
+    then the overlap check its choice asks for: its queries only when it may overlap one of the uploads
+    ``stored`` (None: not known, the queries tell)."""
     assert run.fmt is not None and run.totals is not None
     totals = run.totals
     if totals.daily is not None:
@@ -785,9 +788,9 @@ def _finish(
             None if run.options.overlap == "fail" else run.options.overlap,
         ],
     )
-    if run.options.overlap == "fail" and (stored is None or stored.meets(totals.spans, run.upload_id)):
-        if stored is not None and totals.times is not None and not stored.hold_any(totals.times, run.upload_id):
-            return  # no AI fetch of this upload falls in an earlier window: the check would compare none
+    if run.options.overlap == "fail" and (
+        stored is None or stored.may_overlap(totals.spans, totals.times, run.upload_id)
+    ):
         found = find_overlap(ledger, run.upload_id, windows_meet=stored is not None)
         if found is not None:
             raise OverlapError(source.name, found)

@@ -67,6 +67,12 @@ class StoredWindows:
     starts: dict[str, list[int]] = field(default_factory=dict)
     ends: dict[str, list[int]] = field(default_factory=dict)
 
+    def may_overlap(self, spans: Iterable[Span], times: dict[str, np.ndarray] | None, upload_id: str) -> bool:
+        """Whether the overlap check of upload ``upload_id`` (its windows ``spans``, the times of its AI
+        fetches per outlet, None when not kept) can find anything: its windows meet stored ones, and
+        one of its AI fetches falls inside them."""
+        return self.meets(spans, upload_id) and (times is None or self.hold_any(times, upload_id))
+
     def meets(self, spans: Iterable[Span], upload_id: str) -> bool:
         """Whether one of ``spans`` (the windows of upload ``upload_id``, written but not committed) shares
         an instant with a stored window of its outlet."""
