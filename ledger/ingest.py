@@ -184,6 +184,9 @@ def _uploads(
     # the sizes of the files uploaded, to tell which files to hash before parsing (read once, not queried
     # for each file; one missed only costs a parse: the same content is found again at the end)
     sizes = {row[0] for row in ledger.execute("SELECT DISTINCT raw_bytes FROM uploads").fetchall()}
+    # and of their content, to tell which uploads may repeat one at their end: the same content has the
+    # same length, so the query for its digest runs only then (1 ms of the writing thread a small file)
+    contents = {row[0] for row in ledger.execute("SELECT DISTINCT content_bytes FROM uploads").fetchall()}
     # the windows the uploads cover, to tell which uploads need the overlap check's queries (each outlet's
     # read once too)
     stored = StoredWindows(ledger) if options.overlap == "fail" else None
@@ -210,10 +213,13 @@ def _uploads(
             if early is not None:
                 start_more()
             started = ahead.popleft()
-            result = started.result(ledger, progress, drained=early, record_registry=not recorded, stored=stored)
+            result = started.result(
+                ledger, progress, drained=early, record_registry=not recorded, stored=stored, contents=contents
+            )
             recorded = recorded or not result.duplicate_upload
             if not result.duplicate_upload and started.source is not None:
                 sizes.add(started.source.raw_bytes)
+                contents.add(started.source.content_bytes)
                 if stored is not None and started.run is not None and started.run.totals is not None:
                     stored.add(started.run.totals.spans)
             yield result
@@ -280,10 +286,12 @@ class _Started:
         *,
         record_registry: bool = True,
         stored: StoredWindows | None = None,
+        contents: set[int] | None = None,
     ) -> IngestResult:
         """The file's upload written (``drained`` is called once its batches are all through, before its
         last rows are committed), or the duplicate it is. ``record_registry``: the detector's versions are
-        not in the ledger yet; ``stored``: the windows of the uploads in it (``_finish``)."""
+        not in the ledger yet; ``stored``: the windows of the uploads in it (``_finish``); ``contents``: the
+        sizes of their content (None: not known, the query for the same content always runs)."""
         if self.error is not None:
             raise self.error
         assert self.source is not None
@@ -300,6 +308,7 @@ class _Started:
                 drained,
                 record_registry=record_registry,
                 stored=stored,
+                contents=contents,
             )
         except _Duplicate as duplicate:  # the same content found at the end
             return _duplicate_of(ledger, self.source, duplicate.upload_id)
@@ -347,6 +356,7 @@ def _written(
     *,
     record_registry: bool,
     stored: StoredWindows | None = None,
+    contents: set[int] | None = None,
 ) -> IngestResult:
     """One upload, all or nothing, in one transaction, committed on the way at every whole DuckDB row
     group of a table (``RowGroupWriter``: one transaction for a whole file would make DuckDB hold it all
@@ -366,9 +376,11 @@ def _written(
             writer.flush()
             if run.fmt is None:
                 raise InputError("the file is empty; nothing to ingest", path=source.name)
-            existing = ledger.rows("SELECT upload_id FROM uploads WHERE content_sha256 = ?", [source.content_sha256])
-            if existing:
-                raise _Duplicate(existing[0]["upload_id"])
+            if contents is None or source.content_bytes in contents:
+                sql = "SELECT upload_id FROM uploads WHERE content_sha256 = ?"
+                existing = ledger.rows(sql, [source.content_sha256])
+                if existing:
+                    raise _Duplicate(existing[0]["upload_id"])
             _finish(ledger, run, source, record_registry=record_registry, stored=stored)
             if writer.committed:
                 ledger.end_upload(run.upload_id)

@@ -227,6 +227,31 @@ def test_same_content_again_is_a_no_op_even_recompressed(ledger: Ledger, tmp_pat
     assert counts(ledger) == before
 
 
+def test_the_query_for_the_same_content_runs_only_for_a_stored_content_size(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same content, same length: an upload whose content is as long as none in the ledger (nor written
+    earlier in the run) cannot repeat one, and skips the query for its digest."""
+    asked: list[str] = []
+    real_rows = Ledger.rows
+
+    def rows(self: Ledger, sql: str, params: object = None) -> object:
+        if "content_sha256 = ?" in sql:
+            asked.append(sql)
+        return real_rows(self, sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Ledger, "rows", rows)
+    when = "01/Oct/2026:12:00:00 +0000"
+    short = write(tmp_path, "short.log", [line("203.0.113.9", CHROME, "/a", when=when)])
+    longer = write(tmp_path, "longer.log", [line("203.0.113.9", CHROME, "/a-longer-path", when=when)])
+    recompressed = tmp_path / "short.log.gz"
+    recompressed.write_bytes(gzip.compress(short.read_bytes()))
+    results = ingest_paths(ledger_with(ledger, "dala"), [str(short), str(longer)], outlet="dala", overlap="keep")
+    assert [r.duplicate_upload for r in results] == [False, False] and asked == []
+    [again] = ingest_paths(ledger, [str(recompressed)], outlet="dala", overlap="keep")  # a size read from the ledger
+    assert again.duplicate_upload and again.upload_id == results[0].upload_id and len(asked) == 1
+
+
 def test_the_same_bytes_again_are_found_before_any_parse(
     ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
