@@ -423,9 +423,13 @@ class _Verdicts:
     private: CoverTable
     bot_masks: np.ndarray  # the lists each bot is verified against (none for bots not verified by address)
     by_address: np.ndarray  # whether each bot is verified by address
-    bots: pl.DataFrame  # bot, operator, purpose, ai of each bot, then a row of nulls
+    # bot, operator, purpose and ai of each bot, then a row of nulls (no bot), then of an undeclared AI
+    # fetch attributed to each list of ``lists`` (no bot, the list's operator and purpose): a row's
+    # labels are one gather
+    labels: pl.DataFrame
     attribution_mask: int  # the AI-only published lists
-    attribution: pl.DataFrame  # operator and purpose of each list of ``lists``
+    verdicts: pl.Series  # verification by code (see of_rows), then null
+    list_ids: pl.Series  # the ids of ``lists``, then null
 
     @classmethod
     def of(cls, detector: Detector) -> _Verdicts | None:
@@ -437,18 +441,20 @@ class _Verdicts:
         owners = {row["list_id"]: row for row in detector._attribution_lists.iter_rows(named=True)}
         nobody = {"operator": None, "purpose": None}
         bots = detector._bots.drop("bot_index", "method_")
+        attributed = pl.DataFrame(
+            [owners.get(list_id, nobody) for list_id in lists.list_ids],
+            schema={"operator": pl.String, "purpose": pl.String},
+            orient="row",
+        ).select(pl.lit(None, dtype=pl.String).alias("bot"), "operator", "purpose", pl.lit(True).alias("ai"))
         return cls(
             lists,
             private,
             np.array([*masks, 0], dtype=np.uint64),
             np.array([b.verification == "ip" for b in fetchers] + [False]),
-            pl.concat([bots, bots.clear(1)]),
+            pl.concat([bots, bots.clear(1), attributed], rechunk=True),  # a gather over 3 chunks: 6x the time
             lists.bits(set(owners)),
-            pl.DataFrame(
-                [owners.get(list_id, nobody) for list_id in lists.list_ids],
-                schema={"operator": pl.String, "purpose": pl.String},
-                orient="row",
-            ),
+            pl.Series("verification", ["unverifiable", "unknown", "verified", "spoofed", None], dtype=pl.String),
+            pl.Series("ip_list", [*lists.list_ids, None], dtype=pl.String),
         )
 
     def of_rows(self, frame: pl.DataFrame) -> pl.DataFrame | None:
@@ -468,18 +474,12 @@ class _Verdicts:
         attributed = _first_bit(lists & np.uint64(self.attribution_mask))
         code = np.select([~claimed, ~self.by_address[bot], ~valid | private, verified >= 0], [-1, 0, 1, 2], default=3)
         code = np.where(undeclared, 2, code)
-        verdicts = pl.Series(["unverifiable", "unknown", "verified", "spoofed", None], dtype=pl.String)
-        ip_list = pl.Series([*self.lists.list_ids, None], dtype=pl.String)
         listed = np.where(undeclared, attributed, verified)
-        bots = self.bots[bot]
-        owners = self.attribution[np.where(undeclared, attributed, 0)]
+        labels = self.labels[np.where(undeclared, nobody + 1 + attributed, bot)]  # one gather, not three when-thens
         return frame.with_columns(
-            bots["bot"],
-            pl.select(pl.when(pl.lit(undeclared)).then(owners["operator"]).otherwise(bots["operator"])).to_series(),
-            pl.select(pl.when(pl.lit(undeclared)).then(owners["purpose"]).otherwise(bots["purpose"])).to_series(),
-            pl.select(pl.when(pl.lit(undeclared)).then(True).otherwise(bots["ai"])).to_series().alias("ai"),
-            verdicts.gather(np.where(code < 0, 4, code)).alias("verification"),
-            ip_list.gather(np.where(listed < 0, len(self.lists.list_ids), listed)).alias("ip_list"),
+            *labels.get_columns(),
+            self.verdicts.gather(np.where(code < 0, 4, code)),
+            self.list_ids.gather(np.where(listed < 0, len(self.lists.list_ids), listed)),
             pl.Series("attribution", ["declared", "ip_attributed"]).gather(undeclared.astype(np.uint8)),
         )
 
