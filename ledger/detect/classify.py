@@ -402,13 +402,7 @@ class Detector:
         mentions = pl.col("referer").str.contains_any(self._referrer_hosts, ascii_case_insensitive=True)
         candidates = humans.filter(mentions.fill_null(False) | pl.col("path").str.contains("utm_source=", literal=True))
         found = referral_columns(candidates, self.referrers).filter(pl.col("product").is_not_null())
-        return found.with_columns(
-            pl.col("ref_operator").alias("operator"),
-            pl.col("referer")
-            .str.extract(r"^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)", 1)
-            .str.to_lowercase()
-            .alias("referer_host"),
-        ).select(REFERRAL_COLUMNS)
+        return found.with_columns(pl.col("ref_operator").alias("operator")).select(REFERRAL_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -74,22 +74,20 @@ def load_referrers() -> Referrers:
     return parse_referrers(text, "ledger/registry/referrers.toml")
 
 
+REFERER_HOST = r"^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)"  # a Referer URL's host
+
+
 def referral_columns(frame: pl.DataFrame, referrers: Referrers) -> pl.DataFrame:
-    """Adds ``product`` and ``ref_operator`` (null when the row is no AI referral).
+    """Adds ``referer_host`` (the Referer's host, lower case), ``product`` and ``ref_operator`` (null when
+    the row is no AI referral).
 
     Needs columns ``referer`` and ``path``. The Referer host wins over ``utm_source`` when both name a
     product.
     """
-    host = (
-        pl.col("referer")
-        .str.extract(r"^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)", 1)
-        .str.to_lowercase()
-        .str.extract(referrers.host_regex(), 1)
-        .alias("ref_host")
-    )
+    hosts, utms, host_regex = _tables(referrers)
+    frame = frame.with_columns(pl.col("referer").str.extract(REFERER_HOST, 1).str.to_lowercase().alias("referer_host"))
+    host = pl.col("referer_host").str.extract(host_regex, 1).alias("ref_host")
     utm = pl.col("path").str.extract(r"[?&]utm_source=([^&#]*)", 1).str.to_lowercase().alias("utm")
-    hosts = referrers.host_table().rename({"product": "_hp", "operator": "_ho"})
-    utms = referrers.utm_table().rename({"product": "_up", "operator": "_uo"})
     return (
         frame.with_columns(host, utm)
         .join(hosts, on="ref_host", how="left")
@@ -100,3 +98,11 @@ def referral_columns(frame: pl.DataFrame, referrers: Referrers) -> pl.DataFrame:
         )
         .drop("ref_host", "utm", "_hp", "_ho", "_up", "_uo")
     )
+
+
+@cache
+def _tables(referrers: Referrers) -> tuple[pl.DataFrame, pl.DataFrame, str]:
+    """The products by host and by ``utm_source`` value, and the hosts' regex: made once per registry."""
+    hosts = referrers.host_table().rename({"product": "_hp", "operator": "_ho"})
+    utms = referrers.utm_table().rename({"product": "_up", "operator": "_uo"})
+    return hosts, utms, referrers.host_regex()
