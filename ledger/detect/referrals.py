@@ -74,7 +74,7 @@ def load_referrers() -> Referrers:
     return parse_referrers(text, "ledger/registry/referrers.toml")
 
 
-REFERER_HOST = r"^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)"  # a Referer URL's host
+_REFERER_HOST = r"^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)"  # a Referer URL's host
 
 
 def referral_columns(frame: pl.DataFrame, referrers: Referrers) -> pl.DataFrame:
@@ -85,7 +85,7 @@ def referral_columns(frame: pl.DataFrame, referrers: Referrers) -> pl.DataFrame:
     product.
     """
     hosts, utms, host_regex = _tables(referrers)
-    frame = frame.with_columns(pl.col("referer").str.extract(REFERER_HOST, 1).str.to_lowercase().alias("referer_host"))
+    frame = frame.with_columns(pl.col("referer").str.extract(_REFERER_HOST, 1).str.to_lowercase().alias("referer_host"))
     host = pl.col("referer_host").str.extract(host_regex, 1).alias("ref_host")
     utm = pl.col("path").str.extract(r"[?&]utm_source=([^&#]*)", 1).str.to_lowercase().alias("utm")
     return (
