@@ -181,22 +181,14 @@ def _uploads(
     file's batches take the place of the last one's. Not with ``--overlap drop``: the next file's lines
     are checked against the windows of the uploads before it, the last one's included."""
     resolver = DomainResolver.from_ledger(ledger)  # outlets do not change while ingesting
-    # the sizes of the files uploaded, to tell which files to hash before parsing (read once, not queried
-    # for each file; one missed only costs a parse: the same content is found again at the end)
-    sizes = {row[0] for row in ledger.execute("SELECT DISTINCT raw_bytes FROM uploads").fetchall()}
-    # and of their content, to tell which uploads may repeat one at their end: the same content has the
-    # same length, so the query for its digest runs only then (1 ms of the writing thread a small file)
-    contents = {row[0] for row in ledger.execute("SELECT DISTINCT content_bytes FROM uploads").fetchall()}
-    # the windows the uploads cover, to tell which uploads need the overlap check's queries (each outlet's
-    # read once too)
-    stored = StoredWindows(ledger) if options.overlap == "fail" else None
+    stored = _Stored.read(ledger, options)
     pending = iter(names)
     ahead: deque[_Started] = deque()
 
     def start_next() -> bool:
         name = next(pending, None)
         if name is not None:
-            ahead.append(_Started.of(ledger, name, options, detector, resolver, triage, sizes))
+            ahead.append(_Started.of(ledger, name, options, detector, resolver, triage, stored))
         return name is not None
 
     def start_more() -> None:
@@ -213,21 +205,48 @@ def _uploads(
             if early is not None:
                 start_more()
             started = ahead.popleft()
-            result = started.result(
-                ledger, progress, drained=early, record_registry=not recorded, stored=stored, contents=contents
-            )
+            result = started.result(ledger, progress, stored, drained=early, record_registry=not recorded)
             recorded = recorded or not result.duplicate_upload
             if not result.duplicate_upload and started.source is not None:
-                sizes.add(started.source.raw_bytes)
-                contents.add(started.source.content_bytes)
-                if stored is not None and started.run is not None and started.run.totals is not None:
-                    stored.add(started.run.totals.spans)
+                stored.add(started.source, started.run.totals if started.run is not None else None)
             yield result
             if not ahead:  # the last one did not start it (a duplicate, or --overlap drop)
                 start_next()
     finally:
         for started in ahead:  # an error, Ctrl-C or a caller that stopped: its threads stop
             started.close()
+
+
+@dataclass
+class _Stored:
+    """What the uploads in the ledger hold that each file of a run is checked against: read once per run
+    (not queried for each file), then added to as the run's uploads are written.
+
+    ``raw_sizes``: the sizes of the files, to tell which files to hash before parsing (one missed only
+    costs a parse: the same content is found again at the end). ``content_sizes``: the lengths of their
+    content, to tell which uploads may repeat one at their end: the same content has the same length, so
+    the query for an upload's digest runs only then (1 ms of the writing thread a small file).
+    ``windows`` (``--overlap fail`` only): the time they cover, to tell which uploads need the overlap
+    check's queries (each outlet's read the first time it comes up)."""
+
+    raw_sizes: set[int]
+    content_sizes: set[int]
+    windows: StoredWindows | None
+
+    @classmethod
+    def read(cls, ledger: Ledger, options: IngestOptions) -> _Stored:
+        def distinct(column: str) -> set[int]:
+            return {row[0] for row in ledger.execute(f"SELECT DISTINCT {column} FROM uploads").fetchall()}
+
+        windows = StoredWindows(ledger) if options.overlap == "fail" else None
+        return cls(distinct("raw_bytes"), distinct("content_bytes"), windows)
+
+    def add(self, source: Source, totals: _Totals | None) -> None:
+        """An upload written: its file, and its windows (``totals``)."""
+        self.raw_sizes.add(source.raw_bytes)
+        self.content_sizes.add(source.content_bytes)
+        if self.windows is not None and totals is not None:
+            self.windows.add(totals.spans)
 
 
 class _Duplicate(Exception):
@@ -257,13 +276,13 @@ class _Started:
         detector: Detector,
         resolver: DomainResolver,
         triage: bool,
-        sizes: set[int],
+        stored: _Stored,
     ) -> _Started:
-        """When an upload of exactly this file's size exists (``sizes``: those of the uploads), the file's
-        hash is checked first, so re-sending the same bytes costs one read, not a parse."""
+        """When an upload of exactly this file's size exists (``stored``), the file's hash is checked
+        first, so re-sending the same bytes costs one read, not a parse."""
         try:
             source = Source.open(name)
-            same_bytes = _same_raw_bytes(ledger, source, sizes)
+            same_bytes = _same_raw_bytes(ledger, source, stored.raw_sizes)
             if same_bytes is not None:
                 return cls(source, duplicate=same_bytes)
             run = _Run(
@@ -282,16 +301,14 @@ class _Started:
         self,
         ledger: Ledger,
         progress: Progress | None,
+        stored: _Stored,
         drained: Callable[[], None] | None,
         *,
         record_registry: bool = True,
-        stored: StoredWindows | None = None,
-        contents: set[int] | None = None,
     ) -> IngestResult:
         """The file's upload written (``drained`` is called once its batches are all through, before its
-        last rows are committed), or the duplicate it is. ``record_registry``: the detector's versions are
-        not in the ledger yet; ``stored``: the windows of the uploads in it (``_finish``); ``contents``: the
-        sizes of their content (None: not known, the query for the same content always runs)."""
+        last rows are committed), or the duplicate it is. ``stored``: what the uploads in the ledger hold;
+        ``record_registry``: the detector's versions are not in the ledger yet (``_finish``)."""
         if self.error is not None:
             raise self.error
         assert self.source is not None
@@ -305,10 +322,9 @@ class _Started:
                 self.run,
                 self.batches,
                 progress,
+                stored,
                 drained,
                 record_registry=record_registry,
-                stored=stored,
-                contents=contents,
             )
         except _Duplicate as duplicate:  # the same content found at the end
             return _duplicate_of(ledger, self.source, duplicate.upload_id)
@@ -352,11 +368,10 @@ def _written(
     run: _Run,
     batches: Prefetch[_Done],
     progress: Progress | None,
+    stored: _Stored,
     drained: Callable[[], None] | None,
     *,
     record_registry: bool,
-    stored: StoredWindows | None = None,
-    contents: set[int] | None = None,
 ) -> IngestResult:
     """One upload, all or nothing, in one transaction, committed on the way at every whole DuckDB row
     group of a table (``RowGroupWriter``: one transaction for a whole file would make DuckDB hold it all
@@ -376,12 +391,12 @@ def _written(
             writer.flush()
             if run.fmt is None:
                 raise InputError("the file is empty; nothing to ingest", path=source.name)
-            if contents is None or source.content_bytes in contents:
+            if source.content_bytes in stored.content_sizes:
                 sql = "SELECT upload_id FROM uploads WHERE content_sha256 = ?"
                 existing = ledger.rows(sql, [source.content_sha256])
                 if existing:
                     raise _Duplicate(existing[0]["upload_id"])
-            _finish(ledger, run, source, record_registry=record_registry, stored=stored)
+            _finish(ledger, run, source, record_registry=record_registry, stored=stored.windows)
             if writer.committed:
                 ledger.end_upload(run.upload_id)
     except BaseException:

@@ -53,7 +53,6 @@ class Ledger:
             raise LedgerStoreError(
                 f"{self.path}: no ledger here yet; ingest a log first (royalty ingest ...) or pass --db"
             )
-        self._columns: dict[str, list[str]] = {}  # each table's columns in order, once asked for
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
             self.con.execute("SET TimeZone = 'UTC'")
@@ -181,24 +180,12 @@ class Ledger:
         is scanned through pyarrow's dataset API (2.2 -> 1.7 ms for 846 rows of fetches)."""
         if data.num_rows == 0:
             return
-        order = self._table_columns(table)
-        names = order if sorted(order) == sorted(data.column_names) else data.column_names
-        columns = ", ".join(names)
-        _ledger_rows = data.select(names).to_reader()  # the statement reads it by its name
+        columns = ", ".join(data.column_names)  # matched by name, in whichever order the rows have them
+        _ledger_rows = data.to_reader()  # the statement reads it by its name
         try:
             self.con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _ledger_rows")
         except duckdb.Error as exc:
             raise translate(exc, self.path) from exc
-
-    def _table_columns(self, table: str) -> list[str]:
-        if table not in self._columns:
-            rows = self.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()"
-                " AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
-                [table],
-            ).fetchall()
-            self._columns[table] = [row[0] for row in rows]
-        return self._columns[table]
 
 
 class RowGroupWriter:
