@@ -13,15 +13,18 @@
  *   -> (ok: bytearray[n], ts: bytearray[8n] int64, views: [bytearray[16n]] per output field,
  *       buffers: [bytearray, or None for the lines' own data buffers] per output field)
  *   with unsettled (and a triage), followed by (rows: bytearray[4r] int32, views: [bytearray[16r]] per
- *   field, buffers: [..] per field): every field of the r lines the triage does not settle (not bit 2
- *   or 3 below), in line order, so that those lines need no second pass (empty views where not taken).
+ *   field, buffers: [..] per field, clean: bytearray[r]): every field of the r lines the triage does not
+ *   settle (not bit 2 or 3 below), in line order, so that those lines need no second pass (empty views
+ *   where not taken), and 1 in clean for those taken with no backslash and a bare address in the client
+ *   field (see bare_address; the typing's plain lines, but their requests).
  * outputs: the capture indices whose views are written (bytes), by default every field.
  * ok: bit 0 when the line was taken, bit 1 when the triage's tests (see quiet_candidate) pass on it, bit 2
  *   when they do and its user agent is one of the known people's, bit 3 when they do and it is one of the
- *   known other bots' or there is none ("-" or empty).
+ *   known other bots' or there is none ("-" or empty), bit 4 when they do and it is a known declared bot's
+ *   (not settled: its lines take the full path, but need no lookup to be told so).
  * triage: (range starts, ends as (high, low) uint64 pairs, needles, client, referer, agent, host, forwarded
  *   [, known user agents end to end, where each starts as count + 1 int64 offsets, the kind of each as
- *   one byte: 1 a person's, 2 another bot's]).
+ *   one byte: 1 a person's, 2 another bot's, 3 a declared bot's]).
  * strings: the lines as an Arrow string-view array, read in place (see strings_from): polars' own layout,
  *   so no copy of the batch is made to call this.
  * program: 3-byte ops, one run per quote-split segment, each run ended by OP_END:
@@ -588,15 +591,21 @@ static inline uint64_t hash_bytes(const unsigned char *p, Py_ssize_t len) {
     return h ^ (h >> 29);
 }
 
-/* The kind of a known user agent (1 a person's, 2 another bot's), 0 for one not known. */
-static int known_agent(const Triage *t, const unsigned char *agent, Py_ssize_t len) {
+/* The position + 1 of a known user agent in the table (the first of equal ones), 0 for one not known. */
+static uint32_t agent_slot(const Triage *t, const unsigned char *agent, Py_ssize_t len) {
     if (t->slots == NULL) return 0;
     for (uint64_t k = hash_bytes(agent, len) & t->slot_mask;; k = (k + 1) & t->slot_mask) {
         uint32_t slot = t->slots[k];
         if (slot == 0) return 0;
         Py_ssize_t at = (Py_ssize_t)t->agent_at[slot - 1], size = (Py_ssize_t)t->agent_at[slot] - at;
-        if (size == len && memcmp(t->agents + at, agent, (size_t)len) == 0) return t->kinds[slot - 1];
+        if (size == len && memcmp(t->agents + at, agent, (size_t)len) == 0) return slot;
     }
+}
+
+/* The kind of a known user agent (1 a person's, 2 another bot's, 3 a declared bot's), 0 for one not known. */
+static int known_agent(const Triage *t, const unsigned char *agent, Py_ssize_t len) {
+    uint32_t slot = agent_slot(t, agent, len);
+    return slot ? t->kinds[slot - 1] : 0;
 }
 
 /* The table of known user agents, from their bytes, count + 1 offsets and count kinds; 0 with an exception
@@ -609,7 +618,7 @@ static int index_agents(Triage *t, Py_buffer *agents, Py_buffer *offsets, Py_buf
     int ok = offsets->len % 8 == 0 && count >= 0 && count < INT32_MAX && at[0] == 0 && at[count] == agents->len
              && kinds->len == count;
     for (Py_ssize_t k = 0; ok && k < count; k++)
-        ok = at[k] <= at[k + 1] && (((const unsigned char *)kinds->buf)[k] == 1 || ((const unsigned char *)kinds->buf)[k] == 2);
+        ok = at[k] <= at[k + 1] && ((const unsigned char *)kinds->buf)[k] >= 1 && ((const unsigned char *)kinds->buf)[k] <= 3;
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "split: bad known user agents");
         return 0;
@@ -628,7 +637,7 @@ static int index_agents(Triage *t, Py_buffer *agents, Py_buffer *offsets, Py_buf
     for (Py_ssize_t k = 0; k < count; k++) {
         const unsigned char *agent = t->agents + at[k];
         Py_ssize_t len = (Py_ssize_t)(at[k + 1] - at[k]);
-        if (known_agent(t, agent, len)) continue; /* the same string twice: the first one's kind */
+        if (agent_slot(t, agent, len)) continue; /* the same string twice: the first one's kind */
         uint64_t slot = hash_bytes(agent, len) & t->slot_mask;
         while (t->slots[slot]) slot = (slot + 1) & t->slot_mask;
         t->slots[slot] = (uint32_t)(k + 1);
@@ -894,6 +903,34 @@ static int pack(int nfields, Py_ssize_t n, unsigned char **view_bufs, const int6
     return 1;
 }
 
+/* Whether an address field is a bare address as the typing's ^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$
+ * reads one, for ASCII (a non-ASCII digit says no): a dotted quad of one to three digits each, or hex
+ * digits, colons and dots with a colon before any dot. */
+static int bare_address(const unsigned char *p, Py_ssize_t len) {
+    const unsigned char *end = p + len, *q = p;
+    int groups = 0;
+    for (;;) { /* the dotted quad */
+        const unsigned char *digits = q;
+        while (q < end && q - digits < 3 && is_digit(*q)) q++;
+        if (q == digits) break;
+        if (++groups == 4) {
+            if (q == end) return 1;
+            break;
+        }
+        if (q == end || *q != '.') break;
+        q++;
+    }
+    int colon = 0;
+    for (q = p; q < end; q++) {
+        unsigned char c = *q;
+        if (c == ':') colon = 1;
+        else if (c == '.') {
+            if (!colon) return 0;
+        } else if (!(is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'))) return 0;
+    }
+    return colon;
+}
+
 /* A program only captures into the fields there are, and has one run per segment. */
 static int program_is_valid(const unsigned char *program, Py_ssize_t len, int quotes, int nfields) {
     int ends = 0;
@@ -1010,7 +1047,7 @@ static PyObject *split(PyObject *self, PyObject *args) {
                           &loose, &unsettled))
         return NULL;
     PyObject *result = NULL, *ok = NULL, *ts = NULL, *views = NULL, *buffers = NULL;
-    PyObject *rows = NULL, *rest_views = NULL, *rest_buffers = NULL;
+    PyObject *rows = NULL, *rest_views = NULL, *rest_buffers = NULL, *rest_clean = NULL;
     Strings lines;
     Triage *triage = NULL;
     if (!strings_from(strings, &lines, "split")) goto done;
@@ -1053,14 +1090,18 @@ static PyObject *split(PyObject *self, PyObject *args) {
     unsigned char *rest_bufs[MAX_FIELDS];
     int all_fields[MAX_FIELDS];
     int32_t *rest_rows = NULL;
+    char *clean_out = NULL;
     int64_t rest_sizes[MAX_FIELDS] = {0};
     Py_ssize_t r = 0;
     if (unsettled) {
         rows = PyByteArray_FromStringAndSize(NULL, n * 4);
+        rest_clean = PyByteArray_FromStringAndSize(NULL, n);
         rest_views = PyList_New(nfields);
         rest_buffers = PyList_New(nfields);
-        if (!rows || !rest_views || !rest_buffers || !new_views(rest_views, nfields, n, rest_bufs)) goto done;
+        if (!rows || !rest_clean || !rest_views || !rest_buffers || !new_views(rest_views, nfields, n, rest_bufs))
+            goto done;
         rest_rows = (int32_t *)PyByteArray_AS_STRING(rows);
+        clean_out = PyByteArray_AS_STRING(rest_clean);
         for (int f = 0; f < nfields; f++) all_fields[f] = f;
     }
     char *ok_out = PyByteArray_AS_STRING(ok);
@@ -1085,12 +1126,14 @@ static PyObject *split(PyObject *self, PyObject *args) {
             const Span *agent = &spans[triage->agent];
             kind = agent->len == 0 || span_is(agent, "-") ? 2 : known_agent(triage, agent->start, agent->len);
         }
-        ok_out[i] = (char)(good | candidate << 1 | (kind == 1) << 2 | (kind == 2) << 3);
+        ok_out[i] = (char)(good | candidate << 1 | (kind == 1) << 2 | (kind == 2) << 3 | (kind == 3) << 4);
         ts_out[i] = micros;
         const unsigned char *base = buffer >= 0 ? (const unsigned char *)lines.bufs[buffer].buf : NULL;
         emit_views(view_bufs, i, good, spans, out, nout, base, buffer, sizes);
-        if (rest_rows && !(candidate && kind)) { /* not settled here: the full path needs all its fields */
+        if (rest_rows && !(candidate && (kind == 1 || kind == 2))) { /* not settled: the full path needs all its fields */
             rest_rows[r] = (int32_t)i;
+            clean_out[r] = (char)(good && !marks.backslash && triage->client >= 0
+                                  && bare_address(spans[triage->client].start, spans[triage->client].len));
             emit_views(rest_bufs, r++, good, spans, all_fields, nfields, base, buffer, rest_sizes);
         }
     }
@@ -1100,15 +1143,16 @@ static PyObject *split(PyObject *self, PyObject *args) {
         result = Py_BuildValue("(OOOO)", ok, ts, views, buffers);
         goto done;
     }
-    if (PyByteArray_Resize(rows, r * 4) < 0) goto done;
+    if (PyByteArray_Resize(rows, r * 4) < 0 || PyByteArray_Resize(rest_clean, r) < 0) goto done;
     for (int f = 0; f < nfields; f++) {
         if (PyByteArray_Resize(PyList_GET_ITEM(rest_views, f), r * 16) < 0) goto done;
         rest_bufs[f] = (unsigned char *)PyByteArray_AS_STRING(PyList_GET_ITEM(rest_views, f));
     }
     if (!pack(nfields, r, rest_bufs, rest_sizes, &lines, rest_buffers, 0)) goto done;
-    result = Py_BuildValue("(OOOOOOO)", ok, ts, views, buffers, rows, rest_views, rest_buffers);
+    result = Py_BuildValue("(OOOOOOOO)", ok, ts, views, buffers, rows, rest_views, rest_buffers, rest_clean);
 done:
     Py_XDECREF(rows);
+    Py_XDECREF(rest_clean);
     Py_XDECREF(rest_views);
     Py_XDECREF(rest_buffers);
     if (outputs.obj) PyBuffer_Release(&outputs);
@@ -1340,7 +1384,8 @@ done:
  * as read (JSON, W3C, text layouts the splitter does not run), for two string-view arrays of n each (see
  * strings_from): bit 0 when the client (an address or a chain) is plain and outside the ranges (see
  * chain_outside), bit 1 when the user agent is a known person's, bit 2 when it is a known other bot's or
- * there is none ("-", empty, null). triage: as for split (its field indices are not read). */
+ * there is none ("-", empty, null), bit 3 when it is a known declared bot's. triage: as for split (its field
+ * indices are not read). */
 static PyObject *triage_fields(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *client_arg, *agent_arg, *spec, *flags = NULL, *result = NULL;
@@ -1368,7 +1413,7 @@ static PyObject *triage_fields(PyObject *self, PyObject *args) {
         int outside = chain_outside(triage, client, len);
         const unsigned char *agent = string_at(&agents, i, &len, &buffer);
         int kind = len == 0 || (len == 1 && agent[0] == '-') ? 2 : known_agent(triage, agent, len);
-        out[i] = (unsigned char)(outside | (kind == 1) << 1 | (kind == 2) << 2);
+        out[i] = (unsigned char)(outside | (kind == 1) << 1 | (kind == 2) << 2 | (kind == 3) << 3);
     }
     Py_END_ALLOW_THREADS
     result = flags;
@@ -1378,6 +1423,42 @@ done:
     Py_XDECREF(flags);
     strings_release(&clients);
     strings_release(&agents);
+    return result;
+}
+
+/* agent_slots(strings, agents, offsets, kinds) -> bytearray[4n] int32: for each string of a string-view
+ * array (see strings_from; a null reads as ""), the position + 1 in the known user agents (as in the
+ * triage: end to end, count + 1 int64 offsets, a kind byte each) of the first one equal to it, 0 when
+ * none is. */
+static PyObject *agent_slots(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *strings, *slots = NULL, *result = NULL;
+    Strings texts;
+    memset(&texts, 0, sizeof texts);
+    Triage *table = triage_new();
+    if (!table) return NULL;
+    if (!PyArg_ParseTuple(args, "Oy*y*y*", &strings, &table->agents_buf, &table->offsets_buf, &table->kinds_buf))
+        goto done;
+    if (!index_agents(table, &table->agents_buf, &table->offsets_buf, &table->kinds_buf)) goto done;
+    if (!strings_from(strings, &texts, "agent_slots")) goto done;
+    Py_ssize_t n = texts.n;
+    slots = PyByteArray_FromStringAndSize(NULL, n * 4);
+    if (!slots) goto done;
+    int32_t *out = (int32_t *)PyByteArray_AS_STRING(slots);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        int32_t buffer;
+        const unsigned char *agent = string_at(&texts, i, &len, &buffer);
+        out[i] = (int32_t)agent_slot(table, agent, len);
+    }
+    Py_END_ALLOW_THREADS
+    result = slots;
+    slots = NULL;
+done:
+    triage_free(table);
+    Py_XDECREF(slots);
+    strings_release(&texts);
     return result;
 }
 
@@ -1705,6 +1786,7 @@ static PyMethodDef METHODS[] = {
     {"invalid_utf8", invalid_utf8, METH_VARARGS, "Which strings are not well-formed UTF-8."},
     {"requests", requests, METH_VARARGS, "Plain requests cut into method, target and protocol (see the source)."},
     {"triage_fields", triage_fields, METH_VARARGS, "The triage's address and user agent tests (see the source)."},
+    {"agent_slots", agent_slots, METH_VARARGS, "Where each string is among known user agents (see the source)."},
     {"pick_clients", pick_clients, METH_VARARGS, "The client of each address field and forwarded chain (see the source)."},
     {"address_kinds", address_kinds, METH_VARARGS, "What address typing makes of each value (see the source)."},
     {"urls", urls, METH_VARARGS, "Canonical URLs of hosts and paths (see the source)."},

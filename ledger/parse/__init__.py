@@ -71,8 +71,8 @@ class Triage(Protocol):
     def quiet(self, raw: pl.DataFrame) -> pl.Series:
         """For well-formed lines of a text layout, with their fields as logged: the traffic class of those
         that need no detection (a String, null for the others). ``raw`` may carry ``_candidate``: the lines
-        that passed the ``split_hints`` tests while split, and ``_human`` and ``_other``: those of them
-        with one of the ``known_agents`` user agents of each kind (``_other``: or none)."""
+        that passed the ``split_hints`` tests while split, and ``_human``, ``_other`` and ``_declared``:
+        those of them with one of the ``known_agents`` user agents of each kind (``_other``: or none)."""
         ...
 
     def split_hints(self) -> Hints:
@@ -131,7 +131,7 @@ class Parser:
         quiet = triage.quiet(first)
         # the lines left (a part of those the native tests did not settle) come cut already
         left = quiet.is_null().gather(unsettled.rows)
-        rest, taken = unsettled.split.filter(left), unsettled.taken.filter(left)
+        rest, taken = unsettled.split.with_columns(unsettled.clean).filter(left), unsettled.taken.filter(left)
         if rest.height != quiet.null_count():  # pragma: no cover - an invariant, not a branch
             raise AssertionError("a line the triage settled natively was left for the full path")
 

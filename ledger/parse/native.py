@@ -70,13 +70,15 @@ class Hints:
     needles: tuple[str, ...]  # lower-case hosts of AI products
 
 
-PERSON, OTHER_BOT = 1, 2  # the kinds of known user agents
+# The kinds of known user agents: a person's and an undeclared bot's make a line quiet (with the triage's
+# tests); a declared bot's line takes the full path, without a lookup to tell it.
+PERSON, OTHER_BOT, DECLARED = 1, 2, 3
 
 
 @dataclass(frozen=True)
 class KnownAgents:
     """User agent strings end to end (UTF-8), where each starts (``count + 1`` int64 offsets), and the
-    kind of each (one byte: PERSON or OTHER_BOT)."""
+    kind of each (one byte: PERSON, OTHER_BOT or DECLARED)."""
 
     data: bytes
     offsets: bytes
@@ -98,6 +100,16 @@ class KnownAgents:
         each = np.full(len(array), PERSON, dtype=np.uint8) if kinds is None else kinds.cast(pl.UInt8).to_numpy()
         text = data.to_pybytes()[start:end] if data is not None else b""
         return cls(text, (offsets - start).tobytes(), each.tobytes())
+
+    def positions(self, strings: pl.Series) -> np.ndarray | None:
+        """Where each string is among these user agents (the first equal one), -1 for none and for a null;
+        None without the extension."""
+        if _native is None:
+            return None
+        slots = np.frombuffer(_native.agent_slots(string_views(strings), self.data, self.offsets, self.kinds), np.int32)
+        if strings.null_count():
+            slots = np.where(strings.is_not_null().to_numpy(), slots, 0)  # a null reads as ""
+        return slots - 1
 
 
 @dataclass(frozen=True)
@@ -175,11 +187,11 @@ def split(
 ) -> tuple[pl.DataFrame, pl.Series]:
     """(``line_no``, ``line``, the plan's fields (or only ``fields``), ``ts`` when the time is CLF, null
     where the native splitter did not take the line, and with ``hints``: ``_candidate``, the lines that
-    passed their tests, ``_human``, those of them whose user agent is a PERSON's in ``known``, and
-    ``_other``, those whose user agent is an OTHER_BOT's or missing (``-`` or empty); which lines it
-    took). The fields in ``loose`` keep pointing into the lines' data whatever their size: for a caller
-    that reads only a few of their values (a short field is otherwise copied into a buffer of its own, so
-    that polars does not compact it at each filter)."""
+    passed their tests, ``_human``, those of them whose user agent is a PERSON's in ``known``, ``_other``,
+    those whose user agent is an OTHER_BOT's or missing (``-`` or empty), and ``_declared``, those whose
+    user agent is a DECLARED one's; which lines it took). The fields in ``loose`` keep pointing into the
+    lines' data whatever their size: for a caller that reads only a few of their values (a short field is
+    otherwise copied into a buffer of its own, so that polars does not compact it at each filter)."""
     out, taken, _ = _split(frame, program, hints, fields, known, loose, unsettled=False)
     return out, taken
 
@@ -192,6 +204,9 @@ class Unsettled:
     rows: pl.Series  # their positions in the batch, in order
     split: pl.DataFrame  # split(frame[rows], program)'s frame
     taken: pl.Series  # and which of them it took
+    # those taken without a backslash and with a bare address in the client field: the typing's test of a
+    # plain line but its request's (ledger.parse.typed._plain_rows)
+    clean: pl.Series
 
 
 def split_triaged(
@@ -239,15 +254,18 @@ def _split(
             pl.Series("_candidate", (flags & 2).astype(np.bool_)),
             pl.Series("_human", (flags & 4).astype(np.bool_)),
             pl.Series("_other", (flags & 8).astype(np.bool_)),
+            pl.Series("_declared", (flags & 16).astype(np.bool_)),
         )
     if not unsettled:
         return out, pl.Series("_taken", taken), None
-    rows_bytes, rest_views, rest_buffers = rest
+    rows_bytes, rest_views, rest_buffers, rest_clean = rest
     rows = np.frombuffer(rows_bytes, dtype=np.int32)
     lines = frame.select("line_no", "line")[rows] if len(rows) else frame.select("line_no", "line").clear()
     rest_taken = taken[rows]
     cut = _split_frame(lines, program, program.fields, rest_taken, micros[rows], rest_views, rest_buffers, strings)
-    return out, pl.Series("_taken", taken), Unsettled(pl.Series("rows", rows), cut, pl.Series("_taken", rest_taken))
+    clean = pl.Series("_clean", np.frombuffer(rest_clean, dtype=np.bool_))
+    unsettled_lines = Unsettled(pl.Series("rows", rows), cut, pl.Series("_taken", rest_taken), clean)
+    return out, pl.Series("_taken", taken), unsettled_lines
 
 
 def _split_frame(
@@ -360,10 +378,11 @@ def _views(valid: np.ndarray, views: bytearray, strings: StringViews, buffer: by
 
 def triage_fields(
     clients: pl.Series, agents: pl.Series, hints: Hints, known: KnownAgents | None
-) -> tuple[pl.Series, pl.Series, pl.Series] | None:
+) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series] | None:
     """The triage's address and user agent tests on fields as read, natively (None without the
     extension): which clients are plain addresses (or chains of them) outside the ``hints``' ranges, and
-    which user agents are a PERSON's or an OTHER_BOT's in ``known`` (or missing: ``-``, empty, null)."""
+    which user agents are a PERSON's, an OTHER_BOT's (or missing: ``-``, empty, null) or a DECLARED one's
+    in ``known``."""
     if _native is None:
         return None
     flags = np.frombuffer(
@@ -374,6 +393,7 @@ def triage_fields(
         pl.Series("outside", (flags & 1).astype(np.bool_)),
         pl.Series("human", (flags & 2).astype(np.bool_)),
         pl.Series("other", (flags & 4).astype(np.bool_)),
+        pl.Series("declared", (flags & 8).astype(np.bool_)),
     )
 
 

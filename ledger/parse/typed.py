@@ -149,7 +149,8 @@ def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     cut = native.request_parts(frame["request"]) if missing < frame.height else None
     if cut is not None:  # the plain requests and their parts, natively
         frame = frame.hstack(cut)
-    frame = frame.with_columns(_plain_rows(native=cut is not None).alias("_plain"), targets.alias("_target"))
+    plain = _plain_rows(native=cut is not None, clean="_clean" in frame.columns)
+    frame = frame.with_columns(plain.alias("_plain"), targets.alias("_target"))
     quick = frame.filter(pl.col("_plain"))
     target = frame.filter(~pl.col("_plain") & pl.col("_target"))
     general = frame.filter(~pl.col("_plain") & ~pl.col("_target"))
@@ -171,18 +172,18 @@ def _no_escape(*columns: str) -> pl.Expr:
     return ~pl.any_horizontal([pl.col(c).str.contains("\\", literal=True).fill_null(False) for c in columns])
 
 
-def _plain_rows(*, native: bool = False) -> pl.Expr:
+def _plain_rows(*, native: bool = False, clean: bool = False) -> pl.Expr:
     """A text layout's line: one request field "METHOD /path HTTP/x", a bare address, no escapes (a
     forwarded-for chain, as load balancers add to every line, is read the general way). ``native``: the
-    ``_simple`` column tells the plain requests (``request_parts``)."""
-    simple_request = pl.col("_simple") if native else pl.col("request").str.contains(_SIMPLE_REQUEST).fill_null(False)
-    return (
-        _no_escape("request", "referer", "user_agent", "forwarded_for")
-        & simple_request
-        & pl.col("client").str.contains(_BARE_CLIENT).fill_null(False)
-        & pl.col("path").is_null()
-        & pl.col("query").is_null()
-    )
+    ``_simple`` column tells the plain requests (``request_parts``); ``clean``: the ``_clean`` column
+    tells the lines with a bare address and no backslash at all (``native.Unsettled.clean``)."""
+    simple = pl.col("_simple") if native else pl.col("request").str.contains(_SIMPLE_REQUEST).fill_null(False)
+    if clean:
+        others = pl.col("_clean")
+    else:
+        bare = pl.col("client").str.contains(_BARE_CLIENT).fill_null(False)
+        others = _no_escape("request", "referer", "user_agent", "forwarded_for") & bare
+    return simple & others & pl.col("path").is_null() & pl.col("query").is_null()
 
 
 def target_rows() -> pl.Expr:

@@ -201,6 +201,17 @@ CLIENTS = [
     "aaaaaaaaaaaaaaaaaaaa\tb",
     "aaaaaaaaaaaaaaaaaaaa\u00a0b",
     'aaaaaaaaaaaaaaaa"b',
+    # what the typing's bare address test tells apart
+    "1234.1.1.1",
+    "1.1.1.1234",
+    "1.2.3",
+    "1.1.1.1:80",
+    "::ffff:1.2.3.4",
+    "1.2:3",
+    "a:b.c",
+    "G::1",
+    "beef",
+    "١.1.1.1",
 ]
 IDENTS = ["-", "frank", "ü", "a\tb"]
 TIME_PARTS = [
@@ -654,14 +665,15 @@ agents = st.sampled_from(
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(agents, max_size=30),
-    st.lists(st.tuples(agents, st.sampled_from([native.PERSON, native.OTHER_BOT])), max_size=6),
+    st.lists(st.tuples(agents, st.sampled_from([native.PERSON, native.OTHER_BOT, native.DECLARED])), max_size=6),
     st.integers(0, 4),
 )
 def test_known_agents_are_found_exactly(texts: list[str], known: list[tuple[str, int]], skip: int) -> None:
-    """A line is marked ``_human`` (``_other``) exactly when it passed the triage's tests and its user
-    agent is one of the known ones of that kind, byte for byte (two of the same length that differ in one
-    byte are told apart; a string given twice has its first kind); a line without one ("-" or empty) is
-    ``_other`` when it passed them, whatever the table says."""
+    """A line is marked ``_human`` (``_other``, ``_declared``) exactly when it passed the triage's tests
+    and its user agent is one of the known ones of that kind, byte for byte (two of the same length that
+    differ in one byte are told apart; a string given twice has its first kind); a line without one ("-"
+    or empty) is ``_other`` when it passed them, whatever the table says. ``positions`` finds each user
+    agent at its first place in the table."""
     lines = [f'203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "{t}"' for t in texts]
     frame = pl.DataFrame({"line": ["x"] * skip + lines}).with_row_index("line_no").slice(skip)  # a sliced column
     program = native.program_for(PRESETS["combined"])
@@ -676,6 +688,11 @@ def test_known_agents_are_found_exactly(texts: list[str], known: list[tuple[str,
     kinds = [native.OTHER_BOT if agent in ("-", "") else first_kind.get(agent) for agent in texts]  # none: a bot
     assert out["_human"].to_list() == [c and k == native.PERSON for c, k in zip(candidates, kinds, strict=True)]
     assert out["_other"].to_list() == [c and k == native.OTHER_BOT for c, k in zip(candidates, kinds, strict=True)]
+    assert out["_declared"].to_list() == [c and k == native.DECLARED for c, k in zip(candidates, kinds, strict=True)]
+    at = table.positions(pl.Series([*texts, None], dtype=pl.String))
+    assert at is not None
+    places = [agent for agent, _ in known]
+    assert at.tolist() == [places.index(t) if t in places else -1 for t in texts] + [-1]
     without, _ = native.split(frame, program, Detector().split_hints(), fields=("user_agent",))
     assert without["_candidate"].to_list() == candidates
     assert not without["_human"].any()
@@ -735,13 +752,14 @@ def test_the_triage_tests_on_fields_as_read_agree_with_the_polars_ones() -> None
     padded = agents + [agents[0]] * (len(texts) - len(agents))
     result = native.triage_fields(pl.Series(texts), pl.Series(padded), detector.split_hints(), detector.known_agents())
     assert result is not None
-    outside, human, other = (series.to_list() for series in result)
+    outside, human, other, declared = (series.to_list() for series in result)
     polars_outside = detector._outside_attribution(pl.Series(clients)).to_list()
     valid = [True, True, True, True, False, False, False, False, False]  # parses as one plain address
     assert outside[: len(clients)] == [p and v for p, v in zip(polars_outside, valid, strict=True)]
     assert outside[len(clients) :] == [True, False, False]
     assert human[: len(agents)] == [True, False, False, False, False, False, False]
     assert other[: len(agents)] == [False, True, False, True, True, True, False]
+    assert declared[: len(agents)] == [False, False, True, False, False, False, False]
 
 
 W3C_DATES = ["2026-10-01", "2024-02-29", "2023-02-29", "2026-13-01", "2026-00-10", "0999-12-31", "1000-01-01"]
@@ -775,7 +793,7 @@ def test_known_agents_that_do_not_hold_together_are_refused() -> None:
     good = native.KnownAgents.of(pl.Series(["ua", "ub"]))
     for bad in (
         native.KnownAgents(good.data, good.offsets, bytes([1])),  # a kind missing
-        native.KnownAgents(good.data, good.offsets, bytes([1, 3])),  # no such kind
+        native.KnownAgents(good.data, good.offsets, bytes([1, 4])),  # no such kind
         native.KnownAgents(good.data[:-1], good.offsets, good.kinds),  # offsets past the data
     ):
         with pytest.raises(ValueError, match="known user agents"):
@@ -858,6 +876,41 @@ def test_the_unsettled_lines_come_cut_as_a_second_split_would_cut_them(lines: li
     alone, taken = native.split(frame[unsettled.rows.to_numpy()], program)
     assert_frame_equal(unsettled.split, alone)
     assert unsettled.taken.to_list() == taken.to_list()
+    assert_clean_as_typing_reads(unsettled)
+
+
+def assert_clean_as_typing_reads(unsettled: native.Unsettled) -> None:
+    """An unsettled line is ``clean`` when it was taken, its client field is a bare address as the
+    typing's regex reads one (ASCII ones: exactly those) and it has no backslash."""
+    from ledger.parse.typed import _BARE_CLIENT
+
+    cut = unsettled.split
+    bare = cut["client"].str.contains(_BARE_CLIENT).fill_null(False)
+    no_escape = ~cut["line"].str.contains("\\", literal=True)
+    for clean, taken, matched, plain, client in zip(
+        unsettled.clean, unsettled.taken, bare, no_escape, cut["client"], strict=True
+    ):
+        assert clean == (taken and matched and plain) or (not clean and not client.isascii())
+
+
+def test_unsettled_lines_are_clean_exactly_when_the_typing_reads_them_plainly() -> None:
+    """Every address of CLIENTS (dotted quads of too many digits, IPv6 with an IPv4 tail, ports,
+    non-ASCII digits...) on a well-formed line, with a backslash in one of its fields or none."""
+    template = '{} - - [10/Oct/2000:13:55:36 -0700] "GET /{} HTTP/1.1" 200 1 "-" "{}"'
+    lines = [
+        template.format(client, path, agent)
+        for client in CLIENTS
+        if " " not in client and "\t" not in client and "\u00a0" not in client and '"' not in client and client
+        for path, agent in (("a", "ua"), ("a", 'x\\"y'), ("a\\b", "ua"))
+    ]
+    frame = pl.DataFrame({"line": lines}).with_row_index("line_no")
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    _, unsettled = native.split_triaged(frame, program, Detector().split_hints(), ("user_agent", "host"))
+    assert unsettled is not None and unsettled.rows.len() == len(lines)  # none settled: no user agent known
+    assert unsettled.taken.sum() > len(lines) / 2  # not those with non-ASCII bytes outside quotes
+    assert_clean_as_typing_reads(unsettled)
+    assert 3 <= unsettled.clean.sum() < len(lines) / 3
 
 
 @pytest.mark.parametrize("name", ["vhost_combined", "combined_xff"])
@@ -885,6 +938,8 @@ def test_the_unsettled_lines_of_the_sample_come_cut_as_a_second_split_would_cut_
     alone, taken = native.split(frame[unsettled.rows.to_numpy()], program)
     assert_frame_equal(unsettled.split, alone)
     assert unsettled.taken.to_list() == taken.to_list()
+    assert_clean_as_typing_reads(unsettled)
+    assert unsettled.clean.any() and not unsettled.clean.all()
 
 
 def test_unsettled_lines_need_the_triage() -> None:

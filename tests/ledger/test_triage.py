@@ -100,12 +100,19 @@ def test_the_imc_log_gives_the_same_ledger_with_and_without_triage(tmp_path: Pat
     assert len(with_triage["fetches"]) > 100
 
 
+def polars_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """User agents looked up the polars way (by a hash), as without the extension."""
+    monkeypatch.setattr(native.KnownAgents, "positions", lambda self, strings: None)
+
+
 def test_user_agents_that_share_a_hash_keep_their_own_classes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """User agents are looked up by a hash and checked against the string: with every user agent given
-    the same hash (all collide), every lookup takes the slow way and the ledger is the same."""
+    """Without the extension, user agents are looked up by a hash and checked against the string: with
+    every user agent given the same hash (all collide), every lookup takes the slow way and the ledger is
+    the same."""
     (tmp_path / "hashed").mkdir()
     (tmp_path / "collided").mkdir()
     [expected, _] = both_ways(tmp_path / "hashed", [IMC], [("websitec", "websitec.com")], outlet="websitec")
+    polars_lookups(monkeypatch)
     monkeypatch.setattr(classify, "_ua_hash", lambda ua: (ua.is_null().cast(pl.UInt64) + 7).alias("_h"))
     [collided, _] = both_ways(tmp_path / "collided", [IMC], [("websitec", "websitec.com")], outlet="websitec")
     assert collided == expected
@@ -113,12 +120,38 @@ def test_user_agents_that_share_a_hash_keep_their_own_classes(tmp_path: Path, mo
 
 
 def test_a_user_agent_with_a_cached_ones_hash_is_not_given_its_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    polars_lookups(monkeypatch)
     monkeypatch.setattr(classify, "_ua_hash", lambda ua: (ua.is_null().cast(pl.UInt64) + 7).alias("_h"))
     detector = Detector()
     [browser] = detector.agent_classes(pl.Series([CHROME])).to_dicts()
     assert browser == {"bot_index": None, "generic": False}
     classes = detector.agent_classes(pl.Series([GPTBOT, CHROME, None])).to_dicts()  # GPTBot: CHROME's hash
     assert classes[0]["bot_index"] is not None and classes[1:] == [browser, {"bot_index": None, "generic": None}]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    batches=st.lists(
+        st.lists(st.sampled_from([CHROME, CHROME + " ", GPTBOT, GOOGLEBOT, BYTESPIDER, "curl/8.5.0", "", "ü", None])),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_user_agents_looked_up_natively_get_the_classes_of_the_polars_lookup(
+    batches: list[list[str | None]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch after batch (the cache growing as new user agents come), each row's ``bot_index`` and
+    ``generic`` are the same whether its user agent is found natively among the cached ones or by the
+    polars lookup; a null has neither."""
+    natively = Detector()
+    with monkeypatch.context() as patched:
+        polars_lookups(patched)
+        the_polars_way = Detector()
+        by_polars = [the_polars_way.agent_classes(pl.Series(batch, dtype=pl.String)) for batch in batches]
+    for batch, expected in zip(batches, by_polars, strict=True):
+        got = natively.agent_classes(pl.Series(batch, dtype=pl.String))
+        assert got.to_dicts() == expected.to_dicts()
+        assert [row["generic"] is None for row in got.to_dicts()] == [agent is None for agent in batch]
 
 
 @pytest.mark.parametrize(
@@ -382,17 +415,22 @@ def test_only_plain_lines_of_people_and_undeclared_bots_are_quiet(use_native: bo
 
 @pytest.mark.parametrize("use_native", [True, False])
 def test_quiet_classes_stay_right_once_the_user_agents_are_known(use_native: bool) -> None:
-    """The second time round the native splitter finds the user agents in ``known_agents`` itself."""
+    """The second time round the native splitter finds the user agents in ``known_agents`` itself,
+    declared bots' too: nothing is looked up again."""
     detector = Detector()
     parser = Parser(get_format("combined"), use_native=use_native)
     agents = [CHROME, "curl/8.5.0", GPTBOT, "python-requests/2.32.3", "-", GOOGLEBOT]
     texts = pl.Series("line", [line("203.0.113.9", agent) for agent in agents])
-    rounds = []
-    for _ in range(2):
-        parsed = parser.parse(texts, 1, triage=detector)
-        rounds.append(dict(zip(parsed.quiet["line_no"].to_list(), parsed.quiet["class"].to_list(), strict=True)))
+    rounds, looked_up = [], []
+    classes = detector.agent_classes
+    with patch.object(detector, "agent_classes", lambda agents: looked_up.append(agents.to_list()) or classes(agents)):
+        for _ in range(2):
+            looked_up.clear()
+            parsed = parser.parse(texts, 1, triage=detector)
+            rounds.append(dict(zip(parsed.quiet["line_no"].to_list(), parsed.quiet["class"].to_list(), strict=True)))
     assert rounds[0] == rounds[1] == {1: "human", 2: "other_bot", 4: "other_bot", 5: "other_bot"}
     assert detector.known_agents() is not None
+    assert looked_up == []
 
 
 MARKS = ["utm_source=x", "utm_source=", "_s", "utm_source", "utm_sourc=", "UTM_SOURCE=", "utm__source=", "\\x41", "\\"]
@@ -574,9 +612,10 @@ def test_cached_user_agents_are_copies_and_the_cache_is_bounded(monkeypatch: pyt
     assert sorted(cache["user_agent"].to_list()) == sorted(later.to_list())  # what this batch needs
 
 
-def test_the_known_agents_are_the_cached_people_and_other_bots_and_follow_the_cache() -> None:
-    """What the native splitter looks user agents up in: the classified ones that no registry entry
-    declares, people's (not generic) and other bots' (generic), rebuilt when new ones are classified."""
+def test_the_known_agents_are_the_cached_ones_of_each_kind_and_follow_the_cache() -> None:
+    """What the native splitter looks user agents up in: the classified ones, people's (not generic) and
+    other bots' (generic) that no registry entry declares, and declared bots', rebuilt when new ones are
+    classified."""
 
     def kinds(known: native.KnownAgents | None) -> dict[str, int]:
         assert known is not None
@@ -586,12 +625,19 @@ def test_the_known_agents_are_the_cached_people_and_other_bots_and_follow_the_ca
     detector = Detector()
     assert detector.known_agents() is None
     detector.classify_agents(pl.Series([CHROME, GPTBOT, "curl/8.5.0", "ü browser"]))
-    people, bots = native.PERSON, native.OTHER_BOT
-    assert kinds(detector.known_agents()) == {CHROME: people, "ü browser": people, "curl/8.5.0": bots}
+    people, bots, declared = native.PERSON, native.OTHER_BOT, native.DECLARED
+    assert kinds(detector.known_agents()) == {
+        CHROME: people,
+        GPTBOT: declared,
+        "ü browser": people,
+        "curl/8.5.0": bots,
+    }
     detector.classify_agents(pl.Series([CHROME + " Edg/141", GOOGLEBOT]))
     assert kinds(detector.known_agents()) == {
         CHROME: people,
+        GPTBOT: declared,
         "ü browser": people,
         "curl/8.5.0": bots,
         CHROME + " Edg/141": people,
+        GOOGLEBOT: declared,
     }
