@@ -725,6 +725,8 @@ def _with_outlets(run: _Run, parsed: pl.DataFrame, batch: Batch) -> tuple[pl.Dat
     which become rejects with the reason: (kept lines, their rejects)."""
     if run.options.outlet is not None:
         parsed = parsed.with_columns(pl.lit(run.options.outlet).alias("outlet"))
+        if run.covered is None:  # every line is the outlet's: nothing to move (two filters of every row spared)
+            return parsed, pl.DataFrame(schema=REJECT_SCHEMA)
     else:
         parsed = parsed.with_columns(run.resolver.resolve(parsed["host"]).alias("outlet"))
     reason = _host_reason()

@@ -458,3 +458,35 @@ def test_only_the_entries_whose_patterns_a_ua_holds_are_tried_and_that_changes_n
     series = pl.Series("ua", uas, dtype=pl.String)
     everything = pl.DataFrame({"ua": series}).select(_first_match_expr(registry.fetchers)).to_series()
     assert registry.classify_series(series).to_list() == everything.to_list()
+
+
+REFERERS = [
+    "https://chatgpt.com/",
+    "https://CHATGPT.com/c/1?x=y",
+    "https://www.perplexity.ai/search/abc",
+    "https://user@chat.openai.com:443/",
+    "https://notchatgpt.com/",
+    "https://chatgpt.com./",
+    "https://gemini.google.com",
+    "android-app://com.openai.chatgpt/",
+    "-",
+    "",
+    "chatgpt.com",
+    "https://ü.chatgpt.com/",
+    None,
+]
+PATHS = ["/a", "/a?utm_source=chatgpt.com", "/a?x=1&UTM_SOURCE=Perplexity", "/a?utm_source=", None]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(REFERERS), st.sampled_from(PATHS)), min_size=1, max_size=40))
+def test_referers_read_once_each_are_read_as_row_by_row(rows: list[tuple[str | None, str | None]]) -> None:
+    """A batch with a few referers, many times each, reads each one's host once: every row gets what
+    reading it on its own gives (its host, product and operator)."""
+    from ledger.detect.referrals import load_referrers, referral_columns
+
+    frame = pl.DataFrame(rows * 4, schema={"referer": pl.String, "path": pl.String}, orient="row")
+    together = referral_columns(frame, load_referrers())
+    alone = pl.concat([referral_columns(frame.slice(k, 1), load_referrers()) for k in range(frame.height)])
+    assert together.to_dicts() == alone.to_dicts()
+    assert together.columns == ["referer", "path", "referer_host", "product", "ref_operator"]
