@@ -690,3 +690,32 @@ def test_quiet_lines_counted_per_host_leave_none_out(ledger: Ledger) -> None:
         ("dala", "other_bot", 1),
     ]
     assert rejects["line_no"].sort().to_list() == [2, 3] and rejects["raw"].sort().to_list() == ["b", "c"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
+            st.sampled_from(["human", "other_bot", "human", "undeclared"]),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    st.sampled_from(["bench", None]),
+)
+def test_quiet_lines_counted_per_day_as_a_group_by_counts_them(
+    rows: list[tuple[datetime, str]], outlet: str | None
+) -> None:
+    """The daily counts of quiet lines (a bincount for one outlet's) are the group_by's, UTC days before
+    1970 included; a class the bincount does not know sends the lines to the group_by."""
+    quiet = pl.DataFrame(
+        {"ts": [ts for ts, _ in rows], "class": [cls for _, cls in rows]},
+        schema={"ts": pl.Datetime("us", "UTC"), "class": pl.String},
+    ).with_columns(pl.lit(outlet or "bench").alias("outlet"))
+    expected = quiet.group_by("outlet", pl.col("ts").dt.date().alias("day"), "class").agg(
+        pl.len().cast(pl.Int64).alias("requests")
+    )
+    counted = ingest_module._daily_counts(quiet, outlet)
+    assert counted.schema == expected.schema
+    assert counted.sort("day", "class").to_dicts() == expected.sort("day", "class").to_dicts()
