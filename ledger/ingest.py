@@ -663,22 +663,23 @@ def _daily_counts(quiet: pl.DataFrame, outlet: str | None) -> pl.DataFrame:
     """Quiet lines counted per outlet, UTC day and class. Those of one outlet (``outlet``, as --outlet
     gives it) are counted by small integer keys, day and class, as a bincount: a group_by hashes every
     line's strings (a block's 110,000 quiet lines: 1.7-2.2 -> 0.75 ms)."""
-    days = quiet["ts"].dt.epoch("d").to_numpy()
-    human, other = (quiet["class"] == "human").to_numpy(), (quiet["class"] == "other_bot").to_numpy()
-    if outlet is None or not (human | other).all():  # several outlets, or a class this does not know
-        return quiet.group_by("outlet", pl.col("ts").dt.date().alias("day"), "class").agg(
-            pl.len().cast(pl.Int64).alias("requests")
-        )
-    first = int(days.min())
-    counts = np.bincount((days - first) * 2 + human)
-    keys = np.flatnonzero(counts)
-    return pl.DataFrame(
-        {
-            "outlet": pl.Series([outlet] * len(keys), dtype=pl.String),
-            "day": pl.Series(keys // 2 + first, dtype=pl.Int32).cast(pl.Date),
-            "class": pl.Series(np.where(keys % 2 == 1, "human", "other_bot"), dtype=pl.String),
-            "requests": pl.Series(counts[keys], dtype=pl.Int64),
-        }
+    if outlet is not None:
+        human = (quiet["class"] == "human").to_numpy()
+        if (human | (quiet["class"] == "other_bot").to_numpy()).all():  # else a class this does not know
+            days = quiet["ts"].dt.epoch("d").to_numpy()
+            first = int(days.min())
+            counts = np.bincount((days - first) * 2 + human)
+            keys = np.flatnonzero(counts)
+            return pl.DataFrame(
+                {
+                    "outlet": pl.Series([outlet] * len(keys), dtype=pl.String),
+                    "day": pl.Series(keys // 2 + first, dtype=pl.Int32).cast(pl.Date),
+                    "class": pl.Series(np.where(keys % 2 == 1, "human", "other_bot"), dtype=pl.String),
+                    "requests": pl.Series(counts[keys], dtype=pl.Int64),
+                }
+            )
+    return quiet.group_by("outlet", pl.col("ts").dt.date().alias("day"), "class").agg(
+        pl.len().cast(pl.Int64).alias("requests")
     )
 
 
