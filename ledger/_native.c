@@ -1736,6 +1736,44 @@ done:
     return result;
 }
 
+/* integers(strings) -> (kinds: bytearray[n], values: bytearray[8n] int64) for a string-view array (see
+ * strings_from; a null reads as empty): 0 and its value for one to eighteen decimal digits and nothing
+ * else, 1 for "-" or empty (a number the field does not have), 2 for anything else (a sign, a blank, a
+ * non-ASCII digit...), which polars reads; values are 0 where the kind is not 0. */
+static PyObject *integers(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *kinds = NULL, *values = NULL, *result = NULL;
+    Strings texts;
+    if (!strings_argument(args, &texts, "integers")) goto done;
+    Py_ssize_t n = texts.n;
+    kinds = PyByteArray_FromStringAndSize(NULL, n);
+    values = PyByteArray_FromStringAndSize(NULL, n * 8);
+    if (!kinds || !values) goto done;
+    char *kind = PyByteArray_AS_STRING(kinds);
+    int64_t *value = (int64_t *)PyByteArray_AS_STRING(values);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        int32_t buffer;
+        const unsigned char *p = string_at(&texts, i, &len, &buffer);
+        int64_t number = 0;
+        int k = len == 0 || (len == 1 && p[0] == '-') ? 1 : len > 18 ? 2 : 0;
+        for (Py_ssize_t j = 0; k == 0 && j < len; j++) {
+            if (!is_digit(p[j])) k = 2;
+            else number = number * 10 + (p[j] - '0');
+        }
+        kind[i] = (char)k;
+        value[i] = k == 0 ? number : 0;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(OO)", kinds, values);
+done:
+    Py_XDECREF(kinds);
+    Py_XDECREF(values);
+    strings_release(&texts);
+    return result;
+}
+
 /* address_kinds(strings) -> bytearray[n] for a string-view array (see strings_from; a null reads as
  * empty): what ledger.parse.typed._address makes of each value. 0: the value itself (ASCII, no blank or
  * quote at either end, and either one value with no '[' and not both '.' and ':' (no port to take off),
@@ -1789,6 +1827,7 @@ static PyMethodDef METHODS[] = {
     {"agent_slots", agent_slots, METH_VARARGS, "Where each string is among known user agents (see the source)."},
     {"pick_clients", pick_clients, METH_VARARGS, "The client of each address field and forwarded chain (see the source)."},
     {"address_kinds", address_kinds, METH_VARARGS, "What address typing makes of each value (see the source)."},
+    {"integers", integers, METH_VARARGS, "Plain decimal numbers and missing ones (see the source)."},
     {"urls", urls, METH_VARARGS, "Canonical URLs of hosts and paths (see the source)."},
     {"cover_masks", cover_masks, METH_VARARGS, "The mask of the segment each 128-bit number lies in (see the source)."},
     {"w3c_stamps", w3c_stamps, METH_VARARGS, "W3C dates and times as microseconds (see the source)."},

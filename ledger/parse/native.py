@@ -340,6 +340,16 @@ def address_kinds(values: pl.Series) -> np.ndarray | None:
     return np.frombuffer(_native.address_kinds(string_views(values)), dtype=np.uint8)
 
 
+def integers(values: pl.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Which values are one to eighteen decimal digits (0, with their numbers), ``-``, empty or null (1), or
+    anything else (2: a sign, a blank, a non-ASCII digit, which polars reads), told natively, and the
+    numbers (0 where the kind is not 0); None without the extension."""
+    if _native is None:
+        return None
+    kinds, numbers = _native.integers(string_views(values))
+    return np.frombuffer(kinds, dtype=np.uint8), np.frombuffer(numbers, dtype=np.int64)
+
+
 def urls(hosts: pl.Series, paths: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
     """Canonical URLs natively (``ledger.detect.classify._canonical_url`` of each host and path): which
     rows it made (1), which have none (0: no path from the root, or no host) and which it left to polars

@@ -202,8 +202,11 @@ def target_rows() -> pl.Expr:
 def _typed_plain(frame: pl.DataFrame) -> pl.DataFrame:
     # no escapes in it: what the general path makes of it
     forwarded = pl.lit(address_values(frame["forwarded_for"].cast(pl.String)))
-    if "_req_method" in frame.columns:  # cut natively (request_parts)
-        return _typed_simple(frame, pl.col("_req_method"), pl.col("_req_target"), pl.col("_req_protocol"), forwarded)
+    if "_req_method" in frame.columns:  # cut natively (request_parts), and the numbers read natively
+        status = number_values(frame["status"], _status()).cast(pl.Int16, strict=False)
+        size = number_values(frame["bytes"], _bytes()).fill_null(0)
+        cut = (pl.col("_req_method"), pl.col("_req_target"), pl.col("_req_protocol"))
+        return _typed_simple(frame, *cut, forwarded, pl.lit(status), pl.lit(size))
     frame = frame.with_columns(pl.col("request").str.split_exact(" ", 2).alias("_request"))  # computed once
     parts = pl.col("_request")
     return _typed_simple(
@@ -228,16 +231,23 @@ def _typed_target(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _typed_simple(
-    frame: pl.DataFrame, method: pl.Expr, path: pl.Expr, protocol: pl.Expr, forwarded: pl.Expr
+    frame: pl.DataFrame,
+    method: pl.Expr,
+    path: pl.Expr,
+    protocol: pl.Expr,
+    forwarded: pl.Expr,
+    status: pl.Expr | None = None,
+    size: pl.Expr | None = None,
 ) -> pl.DataFrame:
-    """What both cheap paths read the same way: a bare address, no escapes."""
+    """What both cheap paths read the same way: a bare address, no escapes (``status`` and ``size``: the
+    numbers read already, by default ``_status()`` and ``_bytes()``)."""
     return _as_parsed(
         frame.with_columns(
             method.alias("method"),
             path.alias("path"),
             protocol.alias("protocol"),
-            _status(),
-            _bytes(),
+            _status() if status is None else status.alias("status"),
+            _bytes() if size is None else size.alias("bytes"),
             normal_host(_dash_to_null(pl.col("host"))).alias("host"),
             pl.col("client").alias("client_ip"),
             forwarded.alias("forwarded_for"),
@@ -258,6 +268,22 @@ def _status() -> pl.Expr:
 
 def _bytes() -> pl.Expr:
     return pl.col("bytes").cast(pl.String).str.strip_chars().cast(pl.Int64, strict=False).fill_null(0).alias("bytes")
+
+
+def number_values(values: pl.Series, expression: pl.Expr) -> pl.Series:
+    """``expression`` (``_status()`` or ``_bytes()``, which read the column ``values`` comes from) of each
+    value as an Int64: plain decimal digits and missing values read natively (``native.integers``), only
+    the others by the expression (a strip and a cast of every value: 1 ms of a block's typing)."""
+    read = native.integers(values)
+    if read is None:
+        return values.to_frame().select(expression.cast(pl.Int64)).to_series()
+    kinds, numbers = read
+    out = pl.select(pl.when(pl.lit(pl.Series(kinds == 0))).then(pl.lit(pl.Series(numbers)))).to_series()
+    odd = pl.Series(kinds == 2)
+    if odd.any():
+        rows = odd.arg_true()
+        out = out.scatter(rows, values.gather(rows).to_frame().select(expression.cast(pl.Int64)).to_series())
+    return out.rename(values.name)
 
 
 def _typed_general(frame: pl.DataFrame) -> pl.DataFrame:

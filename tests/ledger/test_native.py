@@ -960,3 +960,30 @@ def test_unsettled_lines_need_the_triage() -> None:
     assert unsettled is None
     assert "_candidate" not in first.columns
     assert first["client"].to_list() == ["1.2.3.4"]
+
+
+number_texts = st.one_of(
+    st.none(),
+    st.sampled_from(["200", "0", "007", "-", "", "+5", "-5", " 5", "5 ", "32767", "32768", "99999", "١٢", "5.0"]),
+    st.sampled_from(["999999999999999999", "1000000000000000000", "9223372036854775807", "9999999999999999999"]),
+    st.sampled_from(["12a", "0x10", "5e2"]),
+    st.text(alphabet="0123456789-+ .", max_size=22),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(number_texts, max_size=30), st.integers(0, 3))
+def test_numbers_read_natively_are_the_typings(values: list[str | None], skip: int) -> None:
+    """A status and a size read natively (plain digits and missing values; the rest by the typing's
+    expressions) are what the typing's expressions read: out of range, signed, blank or non-ASCII ones
+    included."""
+    from ledger.parse.typed import _bytes, _status, number_values
+
+    for name, expression, finish in (
+        ("status", _status(), lambda s: s.cast(pl.Int16, strict=False)),
+        ("bytes", _bytes(), lambda s: s.fill_null(0)),
+    ):
+        column = pl.Series(name, [None] * skip + values, dtype=pl.String).slice(skip)
+        expected = column.to_frame().select(expression).to_series()
+        got = finish(number_values(column, expression))
+        assert got.dtype == expected.dtype and got.to_list() == expected.to_list()
