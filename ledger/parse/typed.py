@@ -271,9 +271,11 @@ def _bytes() -> pl.Expr:
 
 
 def number_values(values: pl.Series, expression: pl.Expr) -> pl.Series:
-    """``expression`` (``_status()`` or ``_bytes()``, which read the column ``values`` comes from) of each
-    value as an Int64: plain decimal digits and missing values read natively (``native.integers``), only
-    the others by the expression (a strip and a cast of every value: 1 ms of a block's typing)."""
+    """The numbers of ``values`` as an Int64: plain decimal digits read natively (``native.integers``),
+    missing values (``-``, empty, null) null, and only the others by ``expression`` (``_status()`` or
+    ``_bytes()``, which read the column ``values`` comes from: a strip and a cast of every value took 1 ms
+    of a block's typing). The caller finishes them as the expression does (the status's range, the size's
+    zero for a missing one)."""
     read = native.integers(values)
     if read is None:
         return values.to_frame().select(expression.cast(pl.Int64)).to_series()
