@@ -1297,6 +1297,45 @@ static int address_kind(const unsigned char *p, Py_ssize_t len, u128 *value) {
     return parse_v6(p, len, value) ? 1 : 2;
 }
 
+/* For each string of the one string-view argument (see strings_from): a kind byte and a value of `width`
+ * bytes, both written by `read` ((kinds: bytearray[n], values: bytearray[width * n])); the loop of
+ * addresses() and integers(). */
+typedef int (*ReadValue)(const unsigned char *p, Py_ssize_t len, unsigned char *value);
+
+static PyObject *kinds_and_values(PyObject *args, const char *fn, Py_ssize_t width, ReadValue read) {
+    PyObject *kinds = NULL, *values = NULL, *result = NULL;
+    Strings texts;
+    if (!strings_argument(args, &texts, fn)) goto done;
+    Py_ssize_t n = texts.n;
+    kinds = PyByteArray_FromStringAndSize(NULL, n);
+    values = PyByteArray_FromStringAndSize(NULL, n * width);
+    if (!kinds || !values) goto done;
+    char *kind = PyByteArray_AS_STRING(kinds);
+    unsigned char *value = (unsigned char *)PyByteArray_AS_STRING(values);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        int32_t buffer;
+        const unsigned char *p = string_at(&texts, i, &len, &buffer);
+        kind[i] = (char)read(p, len, value + width * i);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(OO)", kinds, values);
+done:
+    Py_XDECREF(kinds);
+    Py_XDECREF(values);
+    strings_release(&texts);
+    return result;
+}
+
+static int read_address(const unsigned char *p, Py_ssize_t len, unsigned char *out) {
+    u128 value = 0;
+    int kind = address_kind(p, len, &value);
+    uint64_t words[2] = {(uint64_t)(value >> 64), (uint64_t)value};
+    memcpy(out, words, 16);
+    return kind;
+}
+
 /* addresses(strings) -> (kinds: bytearray[n], numbers: bytearray[16n]) for the n strings of an Arrow
  * string-view array (see strings_from): kind 1 and the 128-bit number (IPv4 mapped into ::ffff:0:0/96, as (high, low)
  * uint64 words) for a dotted quad or plain IPv6 text (trimmed of whitespace and brackets, any case);
@@ -1304,32 +1343,7 @@ static int address_kind(const unsigned char *p, Py_ssize_t len, u128 *value) {
  * IPv4, zone ids), which ledger.detect.iplists reads with the standard library. */
 static PyObject *addresses(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *kinds = NULL, *numbers = NULL, *result = NULL;
-    Strings texts;
-    if (!strings_argument(args, &texts, "addresses")) goto done;
-    Py_ssize_t n = texts.n;
-    kinds = PyByteArray_FromStringAndSize(NULL, n);
-    numbers = PyByteArray_FromStringAndSize(NULL, n * 16);
-    if (!kinds || !numbers) goto done;
-    char *kind = PyByteArray_AS_STRING(kinds);
-    uint64_t *words = (uint64_t *)PyByteArray_AS_STRING(numbers);
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t len;
-        int32_t buffer;
-        const unsigned char *p = string_at(&texts, i, &len, &buffer);
-        u128 value = 0;
-        kind[i] = (char)address_kind(p, len, &value);
-        words[2 * i] = (uint64_t)(value >> 64);
-        words[2 * i + 1] = (uint64_t)value;
-    }
-    Py_END_ALLOW_THREADS
-    result = Py_BuildValue("(OO)", kinds, numbers);
-done:
-    Py_XDECREF(kinds);
-    Py_XDECREF(numbers);
-    strings_release(&texts);
-    return result;
+    return kinds_and_values(args, "addresses", 16, read_address);
 }
 
 /* requests(strings) -> (ok: bytearray[n], views: [method, target, protocol] as bytearray[16n] each)
@@ -1736,42 +1750,25 @@ done:
     return result;
 }
 
+static int read_integer(const unsigned char *p, Py_ssize_t len, unsigned char *out) {
+    int64_t number = 0;
+    int kind = len == 0 || (len == 1 && p[0] == '-') ? 1 : len > 18 ? 2 : 0;
+    for (Py_ssize_t j = 0; kind == 0 && j < len; j++) {
+        if (!is_digit(p[j])) kind = 2;
+        else number = number * 10 + (p[j] - '0');
+    }
+    if (kind != 0) number = 0;
+    memcpy(out, &number, 8);
+    return kind;
+}
+
 /* integers(strings) -> (kinds: bytearray[n], values: bytearray[8n] int64) for a string-view array (see
  * strings_from; a null reads as empty): 0 and its value for one to eighteen decimal digits and nothing
  * else, 1 for "-" or empty (a number the field does not have), 2 for anything else (a sign, a blank, a
  * non-ASCII digit...), which polars reads; values are 0 where the kind is not 0. */
 static PyObject *integers(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *kinds = NULL, *values = NULL, *result = NULL;
-    Strings texts;
-    if (!strings_argument(args, &texts, "integers")) goto done;
-    Py_ssize_t n = texts.n;
-    kinds = PyByteArray_FromStringAndSize(NULL, n);
-    values = PyByteArray_FromStringAndSize(NULL, n * 8);
-    if (!kinds || !values) goto done;
-    char *kind = PyByteArray_AS_STRING(kinds);
-    int64_t *value = (int64_t *)PyByteArray_AS_STRING(values);
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t len;
-        int32_t buffer;
-        const unsigned char *p = string_at(&texts, i, &len, &buffer);
-        int64_t number = 0;
-        int k = len == 0 || (len == 1 && p[0] == '-') ? 1 : len > 18 ? 2 : 0;
-        for (Py_ssize_t j = 0; k == 0 && j < len; j++) {
-            if (!is_digit(p[j])) k = 2;
-            else number = number * 10 + (p[j] - '0');
-        }
-        kind[i] = (char)k;
-        value[i] = k == 0 ? number : 0;
-    }
-    Py_END_ALLOW_THREADS
-    result = Py_BuildValue("(OO)", kinds, values);
-done:
-    Py_XDECREF(kinds);
-    Py_XDECREF(values);
-    strings_release(&texts);
-    return result;
+    return kinds_and_values(args, "integers", 8, read_integer);
 }
 
 /* address_kinds(strings) -> bytearray[n] for a string-view array (see strings_from; a null reads as
