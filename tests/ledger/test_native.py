@@ -795,6 +795,9 @@ def test_known_agents_that_do_not_hold_together_are_refused() -> None:
         native.KnownAgents(good.data, good.offsets, bytes([1])),  # a kind missing
         native.KnownAgents(good.data, good.offsets, bytes([1, 4])),  # no such kind
         native.KnownAgents(good.data[:-1], good.offsets, good.kinds),  # offsets past the data
+        native.KnownAgents(good.data, good.offsets, good.kinds, (1).to_bytes(4, "little") * 16),  # no empty slot
+        native.KnownAgents(good.data, good.offsets, good.kinds, (3).to_bytes(4, "little") + bytes(60)),  # no agent 3
+        native.KnownAgents(good.data, good.offsets, good.kinds, bytes(4 * 15)),  # not a power of two
     ):
         with pytest.raises(ValueError, match="known user agents"):
             native.split(frame.with_row_index("line_no"), program, Detector().split_hints(), known=bad)

@@ -154,6 +154,26 @@ def test_user_agents_looked_up_natively_get_the_classes_of_the_polars_lookup(
         assert [row["generic"] is None for row in got.to_dicts()] == [agent is None for agent in batch]
 
 
+def test_a_lookup_uses_the_last_table_of_known_agents_while_it_holds_half_of_the_cache() -> None:
+    """Looking user agents up does not make the native table again each time the cache grows (a log with a
+    new user agent every few lines grows it in every batch): a table that holds at least half of the cache
+    is used, and the user agents it lacks take the slow way, with their right classes. The native
+    splitter's table is made again, with every cached user agent."""
+    detector = Detector()
+    detector.classify_agents(pl.Series([CHROME, GPTBOT, "curl/8.5.0", GOOGLEBOT]))
+    table = detector.known_agents()
+    detector.agent_classes(pl.Series([BYTESPIDER]))  # the cache grows
+    classes = detector.agent_classes(pl.Series([BYTESPIDER, CHROME, "python-requests/2.32.3"])).to_dicts()
+    assert detector._known is not None and detector._known.agents is table  # the same table
+    assert classes[0]["bot_index"] is not None and classes[1] == {"bot_index": None, "generic": False}
+    assert classes[2] == {"bot_index": None, "generic": True}
+    fresh = detector.known_agents()
+    assert fresh is not table and BYTESPIDER.encode() in fresh.data  # made again for the splitter
+    for agent in (f"agent {n}" for n in range(10)):  # the cache more than twice the last table
+        detector.agent_classes(pl.Series([agent]))
+    assert detector._known.agents is not fresh
+
+
 @pytest.mark.parametrize(
     "name",
     sorted(
