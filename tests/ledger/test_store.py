@@ -1,5 +1,6 @@
 """The store's writes: rows go in by column name, in any order; the row-group writer commits whole row
-groups as they fill and the rest on flush, in order."""
+groups as they fill (the lead table's rows in as they come, the others' waiting) and the rest is
+inserted on flush, in order."""
 
 from __future__ import annotations
 
@@ -21,69 +22,90 @@ def rejects(first: int, n: int) -> pa.Table:
     )
 
 
-def line_numbers(ledger: Ledger) -> list[int]:
-    return [row["line_no"] for row in ledger.rows("SELECT line_no FROM rejects ORDER BY rowid")]
+def line_numbers(ledger: Ledger, table: str = "rejects") -> list[int]:
+    """The rows in the writer's transaction (the ledger's own connection sees them before they are committed)."""
+    return [row["line_no"] for row in ledger.rows(f"SELECT line_no FROM {table} ORDER BY rowid")]
 
 
-def test_whole_row_groups_go_in_as_they_fill_and_the_rest_on_flush(ledger: Ledger) -> None:
+def committed(ledger: Ledger, table: str = "rejects") -> list[int]:
+    """The rows committed: what another connection to the same ledger sees."""
+    other = ledger.con.cursor()
+    try:
+        return [row[0] for row in other.execute(f"SELECT line_no FROM {table} ORDER BY rowid").fetchall()]
+    finally:
+        other.close()
+
+
+def referrals(first: int, n: int) -> pa.Table:
+    return pa.table(
+        {
+            "upload_id": ["u"] * n,
+            "line_no": pa.array(range(first, first + n), pa.int64()),
+            "ts": pa.array([0] * n, pa.timestamp("us", tz="UTC")),
+            "outlet": ["o"] * n,
+            "product": ["p"] * n,
+            "operator": ["op"] * n,
+        }
+    )
+
+
+def test_the_lead_goes_in_as_it_comes_and_is_committed_at_whole_row_groups(ledger: Ledger) -> None:
     with ledger.transaction():
         writer = RowGroupWriter(ledger, rows=4)
-        writer.add("rejects", rejects(1, 3))
-        assert line_numbers(ledger) == []  # short of a row group: waiting
-        writer.add("rejects", rejects(4, 6))  # 9 waiting: two row groups go in, one row waits
-        assert line_numbers(ledger) == list(range(1, 9))
+        writer.add("rejects", rejects(1, 3))  # the first table with rows leads
+        assert (line_numbers(ledger), committed(ledger)) == ([1, 2, 3], [])
+        writer.add("rejects", rejects(4, 6))  # 9 rows: two whole row groups committed, one row in
+        assert (line_numbers(ledger), committed(ledger)) == (list(range(1, 10)), list(range(1, 9)))
         writer.add("rejects", rejects(10, 0))
         writer.add("rejects", rejects(10, 2))
-        assert line_numbers(ledger) == list(range(1, 9))
+        assert committed(ledger) == list(range(1, 9))
         writer.flush()
         assert line_numbers(ledger) == list(range(1, 12))  # every row once, in the order added
+    assert committed(ledger) == list(range(1, 12))
 
 
-def test_each_whole_row_group_is_committed_and_flush_is_left_to_the_caller(ledger: Ledger) -> None:
+def test_each_whole_row_group_is_committed_and_the_rest_is_left_to_the_caller(ledger: Ledger) -> None:
     with pytest.raises(RuntimeError), ledger.transaction():
         writer = RowGroupWriter(ledger, rows=4)
         writer.add("rejects", rejects(1, 10))
         writer.flush()
         raise RuntimeError("the upload fails after its rows were added")
     # the two whole row groups were committed (an upload removes them by its id: ingest's discard_upload);
-    # the flushed remainder was in the failed transaction
+    # the rest was in the failed transaction
     assert line_numbers(ledger) == list(range(1, 9))
 
 
-def test_tables_wait_separately(ledger: Ledger) -> None:
-    referral = pa.table(
-        {
-            "upload_id": ["u"],
-            "line_no": pa.array([1], pa.int64()),
-            "ts": pa.array([0], pa.timestamp("us", tz="UTC")),
-            "outlet": ["o"],
-            "product": ["p"],
-            "operator": ["op"],
-        }
-    )
+def test_other_tables_wait_for_the_leads_whole_row_group(ledger: Ledger) -> None:
     with ledger.transaction():
         writer = RowGroupWriter(ledger, rows=2)
-        writer.add("referrals", referral)
-        writer.add("rejects", rejects(1, 1))
-        assert ledger.rows("SELECT count(*) AS n FROM referrals")[0]["n"] == 0
-        writer.add("rejects", rejects(2, 1))
-        assert line_numbers(ledger) == [1, 2]
-        assert ledger.rows("SELECT count(*) AS n FROM referrals")[0]["n"] == 0
+        writer.add("rejects", rejects(1, 1))  # leads
+        writer.add("referrals", referrals(1, 3))  # a whole row group, but the lead's is open: it waits
+        assert line_numbers(ledger, "referrals") == []
+        assert committed(ledger) == []
+        writer.add("rejects", rejects(2, 1))  # the lead's row group: committed with the others' whole ones
+        assert (committed(ledger), committed(ledger, "referrals")) == ([1, 2], [1, 2])
+        writer.add("referrals", referrals(4, 1))  # the lead is still the rejects: 3 and 4 make a row group
+        assert committed(ledger, "referrals") == [1, 2, 3, 4]
+        writer.add("referrals", referrals(5, 1))
         writer.flush()
-    assert ledger.rows("SELECT count(*) AS n FROM referrals")[0]["n"] == 1
+        assert committed(ledger, "referrals") == [1, 2, 3, 4]
+    assert committed(ledger, "referrals") == [1, 2, 3, 4, 5]
 
 
 def test_rows_that_come_to_too_many_bytes_go_in_before_a_whole_row_group(ledger: Ledger) -> None:
     with ledger.transaction():
         writer = RowGroupWriter(ledger, rows=1000, pending_bytes=rejects(1, 10).nbytes * 2)
+        writer.add("referrals", referrals(1, 2))  # leads: in as it comes
         writer.add("rejects", rejects(1, 10))
         assert line_numbers(ledger) == []
         writer.add("rejects", rejects(11, 15))  # 25 rows: more bytes than allowed, far from 1,000 rows
-        assert line_numbers(ledger) == list(range(1, 26))
-        writer.add("rejects", rejects(26, 3))
-        assert line_numbers(ledger) == list(range(1, 26))
+        assert (committed(ledger), committed(ledger, "referrals")) == (list(range(1, 26)), [1, 2])
+        writer.add("rejects", rejects(26, 3))  # the lead's rows went with that commit: the rejects lead now
+        assert (line_numbers(ledger), committed(ledger)) == (list(range(1, 29)), list(range(1, 26)))
+        writer.add("referrals", referrals(3, 1))  # waits
+        assert line_numbers(ledger, "referrals") == [1, 2]
         writer.flush()
-    assert line_numbers(ledger) == list(range(1, 29))
+    assert (committed(ledger), committed(ledger, "referrals")) == (list(range(1, 29)), [1, 2, 3])
 
 
 def test_rows_go_into_their_columns_by_name_in_any_order(ledger: Ledger) -> None:
