@@ -284,6 +284,7 @@ class _Started:
             source = Source.open(name)
             same_bytes = _same_raw_bytes(ledger, source, stored.raw_sizes)
             if same_bytes is not None:
+                source.skip()
                 return cls(source, duplicate=same_bytes)
             run = _Run(
                 upload_id=f"{now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}",

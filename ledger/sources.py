@@ -1,83 +1,33 @@
-"""Reading uploads: files or stdin, compression by magic bytes, hashing, and batches of lines.
+"""Reading uploads: files or stdin, as batches of lines.
 
-A source is read once, as a stream, in large blocks; each block is cut at its last newline and turned
-into a polars String column without a Python object per line (Arrow views over the block's own buffer,
-made by the native module, or newline offsets from numpy without it). Bytes that are not UTF-8 are kept
-visible as ``\\xHH`` escapes, the way Apache and nginx log them, so nothing is dropped and nothing
-crashes the parser.
-
-Two SHA-256 digests are kept: of the bytes as uploaded, and of the decompressed content; the ledger
-treats the same content (even recompressed or renamed) as the same upload.
+A source is read once, as a stream, in large blocks (``ledger.blocks``: decompressed by magic bytes,
+counted and hashed, each cut after its last newline); each block is turned into a polars String column
+without a Python object per line (Arrow views over the block's own buffer, made by the native module, or
+newline offsets from numpy without it). Bytes that are not UTF-8 are kept visible as ``\\xHH`` escapes,
+the way Apache and nginx log them, so nothing is dropped and nothing crashes the parser.
 """
 
 from __future__ import annotations
 
-import bz2
-import contextlib
-import hashlib
-import lzma
 import sys
 import threading
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
 from pathlib import Path
 from queue import Full, Queue
-from typing import IO, BinaryIO, Generic, TypeVar, cast
+from typing import BinaryIO, Generic, TypeVar
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from ledger.blocks import ContentBlocks, take_early
 from ledger.errors import InputError
 
 try:
     from ledger import _native  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - the extension is optional; numpy finds the newlines instead
     _native = None
-
-# Blocks grow from FIRST_BLOCK to BLOCK_SIZE: the first batches come quickly (both cores busy sooner), the
-# rest are large (each batch has a fixed cost of about 20 ms of polars calls, a quarter of a 16 MiB one).
-FIRST_BLOCK = 2 * 1024 * 1024
-BLOCK_SIZE = 32 * 1024 * 1024  # one block read ahead, two in the workers: well under 1 GB in all
-_MAGIC = (
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bzip2"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"\x28\xb5\x2f\xfd", "zstd"),
-)
-
-
-@dataclass
-class _HashingReader:
-    """Wraps the raw byte stream: counts and hashes what is read from it."""
-
-    raw: BinaryIO
-    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
-    size: int = 0
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.raw.read(n)
-        self.digest.update(data)
-        self.size += len(data)
-        return data
-
-    def readinto(self, buffer: memoryview) -> int:
-        n = self.raw.readinto(buffer)  # type: ignore[attr-defined]
-        self.digest.update(buffer[:n])
-        self.size += n
-        return n
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self.raw.close()
-
-    @property
-    def closed(self) -> bool:
-        return self.raw.closed
 
 
 @dataclass(frozen=True)
@@ -101,12 +51,12 @@ class Source:
     content_bytes: int = 0
     lines: int = 0
     read_all: bool = False  # set (by the reading thread) once the source is read to its end
-    _hashing: _HashingReader | None = field(default=None, repr=False)
+    _content: ContentBlocks | None = field(default=None, repr=False)
 
     @property
     def bytes_read(self) -> int:
         """Raw bytes read so far (for progress)."""
-        return self._hashing.size if self._hashing is not None else self.raw_bytes
+        return self._content.raw_bytes if self._content is not None else self.raw_bytes
 
     @classmethod
     def open(cls, name: str) -> Source:
@@ -119,6 +69,13 @@ class Source:
             raise InputError("is a directory; pass the log files inside it", path=path)
         return cls(name=str(path), path=path)
 
+    def skip(self) -> None:
+        """The source will not be read (it has the bytes of an earlier upload): an early reading of it
+        (``ledger.blocks.start_early``) stops, and its blocks are let go."""
+        early = take_early(self.path) if self.path is not None else None
+        if early is not None:
+            early.close()
+
     def _raw_stream(self) -> BinaryIO:
         if self.path is None:
             return sys.stdin.buffer
@@ -128,169 +85,31 @@ class Source:
             raise InputError(f"cannot open: {exc.strerror}", path=self.path) from exc
 
     def batches(self, block_size: int | None = None) -> Iterator[Batch]:
-        """Yields line batches; afterwards the digests, sizes and line count are set.
-
-        Each block is read into a buffer of its own (``_Blocks``: recycled once its batch is done with),
-        after the previous block's unfinished last line: no copy to join them, and no fresh pages from
-        the kernel for every block (a new 32 MiB buffer is a new mapping, zeroed page by page).
+        """Yields line batches, one per block of the content (``ContentBlocks``: a file's blocks read
+        early, by ``start_early``, are taken over); afterwards the digests, sizes and line count are set.
         ``block_size`` fixes the size of every block (tests use small ones)."""
-        hashing = _HashingReader(self._raw_stream())
-        self._hashing = hashing
-        content = hashlib.sha256()
-        sizes = _block_sizes(block_size)
-        stream: IO[bytes] | None = None
+        early = take_early(self.path) if self.path is not None and block_size is None else None
+        if early is not None:
+            content, blocks = early.content, early.blocks()
+        else:
+            raw = self._raw_stream()
+            content = ContentBlocks(self.name, raw, close_raw=self.path is not None, block_size=block_size)
+            blocks = iter(content)
+        self._content = content
+        line_no = 1
         try:
-            head = hashing.raw.peek(8)[:8] if hasattr(hashing.raw, "peek") else b""
-            stream, self.compression = _decompressing(hashing, head)
-            carry = b""
-            line_no = 1
-            blocks = _Blocks()
-            while True:
-                wanted = len(carry) + next(sizes)
-                buffer = blocks.take(wanted)
-                view = memoryview(buffer)[:wanted]
-                view[: len(carry)] = carry
-                got = self._fill(stream, view[len(carry) :], hashing)
-                if not got:
-                    break
-                if self.compression != "none":  # plain input: the content digest is the raw one
-                    content.update(view[len(carry) : len(carry) + got])
-                self.content_bytes += got
-                filled = len(carry) + got
-                cut = _after_last_newline(view, filled)
-                carry = view[cut:filled].tobytes()
-                view.release()
-                if cut:
-                    lines = split_lines(buffer, cut)
-                    yield Batch(line_no, lines)
-                    line_no += len(lines)
-            if carry:
-                lines = split_lines(carry + b"\n")
+            for buffer, end in blocks:
+                self.compression = content.compression
+                lines = split_lines(buffer, end)
                 yield Batch(line_no, lines)
                 line_no += len(lines)
-            self.lines = line_no - 1
-        finally:
-            if stream is not None and self.compression != "none":
-                with contextlib.suppress(OSError, EOFError, ValueError):  # an error of its own is raised already
-                    stream.close()  # the gzip reader's thread stops; the raw stream (stdin too) is closed below
-            if self.path is not None:
-                hashing.close()
-        self.raw_sha256 = hashing.digest.hexdigest()
-        self.content_sha256 = content.hexdigest() if self.compression != "none" else self.raw_sha256
-        self.raw_bytes = hashing.size
+        finally:  # stopped early (an error, Ctrl-C, a consumer that stopped): the file is closed
+            (early or content).close()
+        self.compression = content.compression
+        self.lines = line_no - 1
+        self.raw_sha256, self.content_sha256 = content.raw_sha256, content.content_sha256
+        self.raw_bytes, self.content_bytes = content.raw_bytes, content.content_bytes
         self.read_all = True
-
-    def _fill(self, stream: IO[bytes], view: memoryview, hashing: _HashingReader) -> int:
-        """Reads into ``view`` until it is full or the stream ends (pipes and codecs return short reads)."""
-        got = 0
-        while got < len(view):
-            n = self._read(stream, view[got:], hashing)
-            if not n:
-                break
-            got += n
-        return got
-
-    def _read(self, stream: IO[bytes], view: memoryview, hashing: _HashingReader) -> int:
-        try:
-            return stream.readinto(view)  # type: ignore[attr-defined]
-        except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
-            raise InputError(
-                f"corrupt or truncated {self.compression} data near byte {hashing.size} of the file ({exc}); "
-                "re-export or re-compress the log and upload it again",
-                path=self.name,
-            ) from exc
-        except Exception as exc:  # ISA-L and zstandard raise error types of their own
-            if type(exc).__name__ in ("IsalError", "ZstdError"):
-                raise InputError(
-                    f"corrupt {self.compression} data near byte {hashing.size} of the file ({exc}); "
-                    "re-export or re-compress the log and upload it again",
-                    path=self.name,
-                ) from exc
-            raise
-
-
-class _Blocks:
-    """The reader's block buffers, each used again once nothing refers to it any more: the lines of a
-    batch are views over its block, and the block is free when every batch, column and Arrow array made
-    from them is gone (each holds a reference to it). Reading into fresh memory instead makes the kernel
-    map and zero every page of it again (measured: 0.3 s of CPU per 1.2 GB read)."""
-
-    KEEP = 6  # a block being read, one waiting, two in the workers, and room for a slow release
-
-    def __init__(self) -> None:
-        self._kept: list[bytearray] = []
-
-    def take(self, size: int) -> bytearray:
-        """A free block of at least ``size`` bytes (free ones too small for it are let go)."""
-        small = []
-        for k in range(len(self._kept)):  # by index: a loop variable would be one more reference
-            if _unused(self._kept[k]):
-                if len(self._kept[k]) >= size:
-                    return self._kept[k]
-                small.append(k)
-        for k in reversed(small):
-            del self._kept[k]
-        fresh = bytearray(size + (1 << 20) - size % (1 << 20))  # room for a longer carry
-        if len(self._kept) < self.KEEP:
-            self._kept.append(fresh)
-        return fresh
-
-
-def _unused(block: bytearray) -> bool:
-    """Whether nothing but the caller's list refers to ``block``: every buffer export (an Arrow buffer,
-    a memoryview) holds a reference to it. The count is the list's, the argument's and getrefcount's own."""
-    return sys.getrefcount(block) == 3
-
-
-def _block_sizes(fixed: int | None) -> Iterator[int]:
-    if fixed:
-        yield from repeat(fixed)
-    size = FIRST_BLOCK
-    while size < BLOCK_SIZE:
-        yield size
-        size *= 2
-    yield from repeat(BLOCK_SIZE)
-
-
-def _after_last_newline(view: memoryview, end: int) -> int:
-    """The position after the last newline of ``view[:end]``, 0 when there is none (searched backwards a
-    window at a time: a block ends a few hundred bytes after its last newline)."""
-    window = 1 << 16
-    stop = end
-    while stop > 0:
-        start = max(0, stop - window)
-        found = view[start:stop].tobytes().rfind(b"\n")
-        if found >= 0:
-            return start + found + 1
-        stop = start
-        window *= 4
-    return 0
-
-
-def _decompressing(hashing: _HashingReader, head: bytes) -> tuple[IO[bytes], str]:
-    """The decompressed stream for the raw bytes, chosen by magic bytes, never by file name."""
-    raw = cast(BinaryIO, hashing)  # it implements the read() the codecs call
-    for magic, name in _MAGIC:
-        if head.startswith(magic):
-            return _open_codec(name, raw), name
-    return raw, "none"
-
-
-def _open_codec(name: str, raw: BinaryIO) -> IO[bytes]:
-    if name == "gzip":
-        # ISA-L, in a thread of its own (one core decompresses while the reader hashes and cuts lines); its
-        # reader also takes the input 8 MiB at a time: GzipFile's small reads took twice the CPU (measured:
-        # 1.0 -> 0.55 s for 1.2 GB). Concatenated members are read like gzip's.
-        from isal import igzip_threaded
-
-        return cast(IO[bytes], igzip_threaded.open(raw, "rb", threads=1))
-    if name == "bzip2":
-        return bz2.BZ2File(raw, "rb")
-    if name == "xz":
-        return lzma.LZMAFile(raw, "rb")
-    import zstandard
-
-    return cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=False))
 
 
 _END = object()

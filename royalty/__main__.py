@@ -1,3 +1,3 @@
-from royalty.cli import main
+from royalty.launch import main
 
 main()

@@ -567,12 +567,12 @@ def test_real_log_fixtures_are_fully_accounted_for(
 
 KILL_SCRIPT = """
 import os, signal, sys
-import ledger.sources
+import ledger.blocks
 from ledger.ingest import ingest_paths
 from ledger.store.db import Ledger
 
 import ledger.store.db
-ledger.sources.BLOCK_SIZE = 60_000  # many small batches
+ledger.blocks.BLOCK_SIZE = 60_000  # many small batches
 ledger.store.db.ROW_GROUP_ROWS = 16  # and commits of whole row groups on the way
 batches = []
 

@@ -19,6 +19,7 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import ledger.blocks
 import ledger.sources
 from ledger.errors import InputError
 from ledger.sources import Source, arrow_series, split_lines
@@ -168,8 +169,8 @@ def test_short_reads_fill_whole_blocks(monkeypatch: pytest.MonkeyPatch, codec: s
 def test_blocks_grow_to_the_block_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first blocks are small (work for both cores sooner), then BLOCK_SIZE each; a line longer than
     a block stays whole."""
-    monkeypatch.setattr(ledger.sources, "FIRST_BLOCK", 1_000)
-    monkeypatch.setattr(ledger.sources, "BLOCK_SIZE", 8_000)
+    monkeypatch.setattr(ledger.blocks, "FIRST_BLOCK", 1_000)
+    monkeypatch.setattr(ledger.blocks, "BLOCK_SIZE", 8_000)
     expected = [f"{i:05d} " + "y" * 93 for i in range(600)]
     expected[300] = "z" * 20_000  # across several blocks
     path = tmp_path / "grow.log"
@@ -232,7 +233,7 @@ def test_the_native_utf8_check_agrees_with_python(lines: list[list[bytes]]) -> N
 def test_a_block_is_used_again_only_when_nothing_refers_to_it() -> None:
     """The reader's blocks are recycled (fresh memory costs page faults), but never while a batch's
     lines, a column cut from them or a buffer view still read it; free blocks too small are let go."""
-    blocks = ledger.sources._Blocks()
+    blocks = ledger.blocks.Blocks()
     first = blocks.take(1_000)
     first[:6] = b"a\nbb\nc"
     lines = split_lines(first, 5)

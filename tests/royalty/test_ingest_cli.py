@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from ledger.errors import EXIT_INPUT, EXIT_NOT_FOUND
 from ledger.store.db import Ledger
+from royalty.launch import INGEST_FLAGS, INGEST_VALUES, ROOT_VALUES, first_input
 from tests.conftest import IMC as IMC_PATH
 
 IMC = str(IMC_PATH)
@@ -84,13 +89,14 @@ def test_the_command_keeps_numpy_blas_to_one_thread() -> None:
 
 
 def test_the_console_script_exits_with_its_code_and_all_its_output(tmp_path: Path) -> None:
-    """``main`` skips Python's teardown: all that a command printed (megabytes through a pipe) is there,
+    """The console script (``royalty.launch``, which reads the file to ingest early) runs the command
+    line, whose ``main`` skips Python's teardown: all that a command printed (megabytes through a pipe) is there,
     the exit code is the command's, the ledger it wrote is complete, and the exit handlers ran, with
     what they printed last."""
     db = str(tmp_path / "l.duckdb")
     script = (
         "import atexit, sys; atexit.register(lambda: sys.stdout.write('handler ran')); "
-        "from royalty.cli import main; sys.argv = ['royalty'] + sys.argv[1:]; main()"
+        "from royalty.launch import main; sys.argv = ['royalty'] + sys.argv[1:]; main()"
     )
 
     buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as a user's shell has it
@@ -112,3 +118,59 @@ def test_the_console_script_exits_with_its_code_and_all_its_output(tmp_path: Pat
     with Ledger(db, read_only=True) as ledger:
         assert ledger.rows("SELECT lines_total FROM uploads")[0]["lines_total"] == result["lines"] > 4000
         assert ledger.rows("SELECT count(*) AS n FROM fetches WHERE ai")[0]["n"] == result["ai_fetches"] > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["ingest", "a.log"], "a.log"),
+        (["--db", "x.duckdb", "ingest", "--outlet", "o", "a.log.gz", "b.log"], "a.log.gz"),
+        (["--db=x.duckdb", "ingest", "--format=combined", "--json", "a.log"], "a.log"),
+        (["ingest", "--log-format", "$remote_addr [$time_local]", "--overlap", "keep", "a.log"], "a.log"),
+        (["ingest", "--", "-odd-name.log"], "-odd-name.log"),
+        (["ingest", "a.log", "--dry-run"], None),  # reads a few lines only
+        (["ingest", "--help"], None),
+        (["ingest", "-"], None),  # stdin
+        (["ingest", "--an-option-not-known-here", "a.log"], None),
+        (["usage", "a.log"], None),
+        (["--version"], None),
+        ([], None),
+    ],
+)
+def test_the_console_script_reads_early_only_the_first_file_to_ingest(argv: list[str], expected: str | None) -> None:
+    assert first_input(argv) == expected
+
+
+def test_the_console_script_knows_every_option_of_ingest_that_takes_a_value() -> None:
+    """``first_input`` skips the values of options; an option added to ``ingest`` must be known to it."""
+    import typer.main
+
+    from royalty.cli import app
+
+    root = typer.main.get_command(app)
+    command = root.commands["ingest"]  # type: ignore[attr-defined]
+
+    def options(params: list[Any], flags: bool) -> set[str]:  # click's (or typer's own copy of it)
+        found = set()
+        for param in params:
+            if param.param_type_name == "option" and param.is_flag == flags:
+                found.update(param.opts)
+        return found
+
+    assert options(root.params, flags=False) == ROOT_VALUES
+    assert options(command.params, flags=False) == INGEST_VALUES
+    assert options(command.params, flags=True) == INGEST_FLAGS | {"--dry-run"}
+
+
+def test_the_console_script_starts_reading_before_it_imports_the_heavy_libraries(tmp_path: Path) -> None:
+    """The point of reading early: nothing on the way to ``start_early`` imports what takes the time."""
+    log = tmp_path / "a.log.gz"
+    log.write_bytes(gzip.compress(b"line\n" * 1000))
+    probe = (
+        "import sys, royalty.launch, ledger.blocks\n"
+        f"ledger.blocks.start_early(royalty.launch.first_input(['ingest', {str(log)!r}]))\n"
+        "assert ledger.blocks._early is not None\n"
+        "print(sorted(m for m in ('polars', 'numpy', 'pyarrow', 'duckdb', 'typer', 'rich') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

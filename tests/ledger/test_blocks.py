@@ -1,0 +1,138 @@
+"""A file read early (``ledger.blocks.start_early``, started by the console script while it imports the
+rest) and taken over by the ingest reads exactly what a fresh read does, or is dropped."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import ledger.blocks
+from ledger.blocks import start_early
+from ledger.errors import InputError
+from ledger.sources import Source
+
+# about 11 MB: more than ISA-L holds decompressed ahead of its reader (three 1 MiB blocks)
+LINES = [f"{i:06d} GET /news/{i % 977} " + "x" * (i % 53) for i in range(240_000)]
+TEXT = ("\n".join(LINES) + "\n").encode()
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(ledger.blocks, "FIRST_BLOCK", 20_000)
+    monkeypatch.setattr(ledger.blocks, "BLOCK_SIZE", 640_000)
+    yield
+    early, ledger.blocks._early = ledger.blocks._early, None
+    if early is not None:
+        early.close()
+
+
+def read(path: Path) -> tuple[Source, list[str], list[int]]:
+    source = Source.open(str(path))
+    lines: list[str] = []
+    firsts: list[int] = []
+    for batch in source.batches():
+        firsts.append(batch.first_line)
+        lines.extend(batch.lines.to_list())
+    return source, lines, firsts
+
+
+def wait_until_read_ahead(limit: int) -> ledger.blocks.EarlyRead:
+    early = ledger.blocks._early
+    assert early is not None
+    deadline = time.monotonic() + 30
+    while early._bytes < limit and early._thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return early
+
+
+def others(before: set[threading.Thread]) -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread not in before and thread.is_alive()}
+
+
+@pytest.mark.parametrize("codec", ["none", "gzip"])
+@pytest.mark.parametrize("limit", [100_000, 10 << 20], ids=["taken over on the way", "read whole early"])
+def test_blocks_read_early_and_taken_over_read_what_a_fresh_read_does(tmp_path: Path, codec: str, limit: int) -> None:
+    """Taken over on the way, the rest of a gzip file is read by the thread that takes it over, after the
+    early thread has ended: ISA-L's thread must not end with it (its stream would end there, as if at
+    the end of the file)."""
+    path = tmp_path / "access.log"
+    path.write_bytes(gzip.compress(TEXT) if codec == "gzip" else TEXT)
+    fresh, expected, firsts = read(path)
+    before = set(threading.enumerate())
+    start_early(str(path), limit=limit)
+    early = wait_until_read_ahead(limit)
+    assert early._queued  # blocks were read before the ingest asked for them
+    source, lines, taken_firsts = read(path)
+    assert ledger.blocks._early is None  # taken over
+    assert lines == expected == LINES and taken_firsts == firsts
+    assert (source.lines, source.compression) == (fresh.lines, codec)
+    assert (source.raw_sha256, source.content_sha256) == (fresh.raw_sha256, fresh.content_sha256)
+    assert source.content_sha256 == hashlib.sha256(TEXT).hexdigest()
+    assert (source.raw_bytes, source.content_bytes) == (path.stat().st_size, len(TEXT))
+    assert not others(before)  # the early thread and ISA-L's are gone
+
+
+def test_a_file_changed_since_its_early_reading_is_read_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    path.write_bytes(TEXT)
+    start_early(str(path), limit=100_000)
+    wait_until_read_ahead(100_000)
+    with path.open("ab") as handle:
+        handle.write(b"one more line\n")
+    _, lines, _ = read(path)
+    assert lines == [*LINES, "one more line"]
+
+
+def test_the_early_reading_of_another_file_is_dropped(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.log", tmp_path / "second.log.gz"
+    first.write_bytes(TEXT)
+    second.write_bytes(gzip.compress(b"a\nb\n"))
+    before = set(threading.enumerate())
+    start_early(str(first), limit=100_000)
+    wait_until_read_ahead(100_000)
+    _, lines, _ = read(second)
+    assert lines == ["a", "b"] and ledger.blocks._early is None
+    assert not others(before)
+    _, lines, _ = read(first)  # read afresh
+    assert lines == LINES
+
+
+def test_corrupt_data_read_early_fails_in_its_turn_as_it_would_have(tmp_path: Path) -> None:
+    path = tmp_path / "broken.log.gz"
+    data = gzip.compress(TEXT)
+    path.write_bytes(data[: len(data) // 2] + b"\x00" * 64)
+    with pytest.raises(InputError) as fresh:
+        read(path)
+    before = set(threading.enumerate())
+    start_early(str(path), limit=10 << 20)
+    wait_until_read_ahead(10 << 20)
+    source = Source.open(str(path))
+    seen = []
+    with pytest.raises(InputError) as early:
+        for batch in source.batches():
+            seen.extend(batch.lines.to_list())
+    assert str(early.value) == str(fresh.value) and "corrupt" in str(early.value)
+    assert seen and seen == LINES[: len(seen)]  # the lines before the damage came first
+    assert not others(before)
+
+
+def test_a_file_with_the_bytes_of_an_earlier_upload_stops_its_early_reading(tmp_path: Path) -> None:
+    path = tmp_path / "access.log.gz"
+    path.write_bytes(gzip.compress(TEXT))
+    before = set(threading.enumerate())
+    start_early(str(path), limit=100_000)
+    wait_until_read_ahead(100_000)
+    Source.open(str(path)).skip()
+    assert ledger.blocks._early is None and not others(before)
+
+
+def test_only_regular_files_are_read_early(tmp_path: Path) -> None:
+    start_early(str(tmp_path))  # a directory
+    start_early(str(tmp_path / "missing.log"))
+    assert ledger.blocks._early is None
