@@ -365,7 +365,9 @@ _early_lock = threading.Lock()
 
 def start_early(path: str, limit: int = EARLY_BYTES) -> None:
     """Start reading ``path`` ahead of the ingest that will read it, up to ``limit`` bytes of blocks
-    (nothing if it is not a regular file or cannot be opened: the ingest reports that itself)."""
+    (nothing if it is not a regular file or cannot be opened: the ingest reports that itself). Called
+    from the main thread: the file's codec is opened in the calling thread, which must outlive the
+    reading (see ``ContentBlocks``)."""
     global _early
     with _early_lock:
         if _early is not None:

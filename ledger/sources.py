@@ -95,17 +95,15 @@ class Source:
             raw = self._raw_stream()
             content = ContentBlocks(self.name, raw, close_raw=self.path is not None, block_size=block_size)
             blocks = iter(content)
-        self._content = content
+        self._content, self.compression = content, content.compression
         line_no = 1
         try:
             for buffer, end in blocks:
-                self.compression = content.compression
                 lines = split_lines(buffer, end)
                 yield Batch(line_no, lines)
                 line_no += len(lines)
         finally:  # stopped early (an error, Ctrl-C, a consumer that stopped): the file is closed
             (early or content).close()
-        self.compression = content.compression
         self.lines = line_no - 1
         self.raw_sha256, self.content_sha256 = content.raw_sha256, content.content_sha256
         self.raw_bytes, self.content_bytes = content.raw_bytes, content.content_bytes
