@@ -641,7 +641,8 @@ def _process(run: _Run, parser: Parser, batch: Batch, head: int = 0) -> _Done:
         windows,
         head_parsed,
         # for the overlap check's first test (StoredWindows.may_overlap), which only --overlap fail runs
-        detected.fetches.filter("ai").select("outlet", pl.col("ts").dt.epoch("us"))
+        # (the two columns picked before the rows: a filter copies every column it is given)
+        detected.fetches.select("outlet", pl.col("ts").dt.epoch("us"), "ai").filter("ai").drop("ai")
         if run.options.overlap == "fail"
         else None,
     )

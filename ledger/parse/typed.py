@@ -303,8 +303,10 @@ def _typed_general(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(pl.col("_target").str.extract_groups(_URL).alias("_url"))
     url_host, url_path = pl.col("_url").struct.field("1"), pl.col("_url").struct.field("2")
     path = pl.when(url_host.is_not_null()).then(pl.coalesce(_nonempty(url_path), pl.lit("/"))).otherwise("_target")
-    client = _address(pl.col("client"))
-    forwarded = _address(_unescape(pl.col("forwarded_for")))
+    # the addresses natively where they are plain (``address_values``: 3.4 -> 0.8 ms for a block's 1,339
+    # general lines, most of them bare addresses with an escaped user agent)
+    client = pl.lit(address_values(frame["client"].cast(pl.String)))
+    forwarded = pl.lit(address_values(frame.select(_unescape(pl.col("forwarded_for").cast(pl.String))).to_series()))
     host = pl.coalesce(_dash_to_null(pl.col("host")), url_host)
     typed_frame = frame.with_columns(
         pl.coalesce(pl.col("_parts").struct.field("1"), _dash_to_null(pl.col("method")))

@@ -270,6 +270,31 @@ def test_cheap_typing_paths_give_what_the_general_one_gives(rows: list[dict[str,
     assert typed(frame, fmt).equals(_typed_general(frame).sort("line_no"))
 
 
+def test_general_typing_trims_addresses_and_drops_ports() -> None:
+    """The general typing's addresses as logged -> as stored (the cheap paths are checked against it above,
+    so this pins what it gives): a port dropped from a single address, a chain's separators made ", ",
+    quotes and spaces trimmed, "-", "" and "unknown" null. A lower-case method sends every row that way."""
+    cases = [
+        ("203.0.113.9:443", "198.51.100.4:8080", "203.0.113.9", "198.51.100.4"),
+        ("[2001:db8::1]:80", "[2001:db8::1]:443", "2001:db8::1", "2001:db8::1"),
+        (" 203.0.113.9", " 198.51.100.4 ,10.0.0.1 ", "203.0.113.9", "198.51.100.4, 10.0.0.1"),
+        ("-", "unknown", None, None),
+        ("10.0.0.2,10.0.0.1", '"1.2.3.4"', "10.0.0.2, 10.0.0.1", "1.2.3.4"),
+        ("2001:db8::1", '1.2.3.4 \\"', "2001:db8::1", "1.2.3.4"),
+    ]
+    rows = [
+        dict.fromkeys(FIELD_VALUES) | {"client": c, "forwarded_for": f, "request": "get /a HTTP/1.1"}
+        for c, f, _, _ in cases
+    ]
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(FIELD_VALUES, pl.String)).with_row_index("line_no")
+    frame = frame.with_columns(
+        pl.col("line_no").cast(pl.Int64), pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts")
+    )
+    for out in (typed(frame, PRESETS["combined"]), _typed_general(frame)):
+        assert out["client_ip"].to_list() == [case[2] for case in cases]
+        assert out["forwarded_for"].to_list() == [case[3] for case in cases]
+
+
 @pytest.mark.parametrize(
     ("name", "fmt"), [("caddy-logs__caddy-logs.log", "caddy"), ("traefik_json__traefik_json.log", "traefik_json")]
 )
