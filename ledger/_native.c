@@ -895,8 +895,8 @@ static int new_views(PyObject *views, int count, Py_ssize_t n, unsigned char **v
 static int pack(int nfields, Py_ssize_t n, unsigned char **view_bufs, const int64_t *sizes, const Strings *lines,
                 PyObject *buffers, unsigned loose) {
     unsigned char *data_bufs[MAX_FIELDS];
+    int packed[MAX_FIELDS], npacked = 0;
     for (int f = 0; f < nfields; f++) {
-        data_bufs[f] = NULL;
         if (loose >> f & 1 || sizes[f] > INT32_MAX
             || 16 * (int64_t)n + (int64_t)lines->total < 2 * (16 * (int64_t)n + sizes[f])) {
             Py_INCREF(Py_None);
@@ -906,23 +906,26 @@ static int pack(int nfields, Py_ssize_t n, unsigned char **view_bufs, const int6
         PyObject *buffer = PyByteArray_FromStringAndSize(NULL, sizes[f]);
         if (!buffer) return 0;
         PyList_SET_ITEM(buffers, f, buffer);
-        data_bufs[f] = (unsigned char *)PyByteArray_AS_STRING(buffer);
+        data_bufs[npacked] = (unsigned char *)PyByteArray_AS_STRING(buffer);
+        packed[npacked++] = f;
     }
+    /* Line by line, every packed field of it at once: a line's fields share its few cache lines, which a
+     * pass per field read again from memory for each field (the unsettled lines are scattered over the
+     * whole block). */
     Py_BEGIN_ALLOW_THREADS
-    for (int f = 0; f < nfields; f++) {
-        if (data_bufs[f] == NULL) continue;
-        int32_t used = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            unsigned char *view = view_bufs[f] + 16 * i;
+    int32_t used[MAX_FIELDS] = {0};
+    for (Py_ssize_t i = 0; npacked && i < n; i++) {
+        for (int k = 0; k < npacked; k++) {
+            unsigned char *view = view_bufs[packed[k]] + 16 * i;
             int32_t len, buffer, offset;
             memcpy(&len, view, 4);
             if (len <= 12) continue;
             memcpy(&buffer, view + 8, 4);
             memcpy(&offset, view + 12, 4);
-            memcpy(data_bufs[f] + used, (const unsigned char *)lines->bufs[buffer].buf + offset, len);
+            memcpy(data_bufs[k] + used[k], (const unsigned char *)lines->bufs[buffer].buf + offset, len);
             memset(view + 8, 0, 4);
-            memcpy(view + 12, &used, 4);
-            used += len;
+            memcpy(view + 12, &used[k], 4);
+            used[k] += len;
         }
     }
     Py_END_ALLOW_THREADS
