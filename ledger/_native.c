@@ -1469,6 +1469,96 @@ done:
     return result;
 }
 
+/* Whether element i of s is not null. */
+static inline int is_valid(const Strings *s, Py_ssize_t i) {
+    Py_ssize_t bit = s->offset + i;
+    return !s->validity.obj || (((const unsigned char *)s->validity.buf)[bit >> 3] >> (bit & 7)) & 1;
+}
+
+static inline int has_byte(const unsigned char *p, Py_ssize_t len, int byte) {
+    return len > 0 && memchr(p, byte, (size_t)len) != NULL;
+}
+
+static inline int has_utm(const unsigned char *p, Py_ssize_t len) {
+    return len >= 11 && memmem(p, (size_t)len, "utm_source=", 11) != NULL;
+}
+
+enum { T_REQUEST, T_PATH, T_QUERY, T_CLIENT, T_FORWARDED, T_HOST, T_REFERER, T_AGENT, T_COLUMNS };
+
+/* triage_targets(requests, paths, queries, clients, forwarded, hosts, referers, agents, triage) -> bytes
+ * or None: the triage's tests on JSON and W3C lines with their fields as read (ledger.parse.Parser: the
+ * target rows of ledger.parse.typed.target_rows, whose fields typing leaves as they are, tested as
+ * Detector.quiet tests them), one byte a row: bit 0 when the row is a target row (no request, a path
+ * from the root, a bare address, no forwarded chain, no backslash in its Referer or user agent) and
+ * passes the tests (no backslash or utm_source= in its path and query, no AI product's host in its
+ * Referer, a host that is not "-" or empty, the address outside the AI-only lists), then bits 1 to 3 for
+ * those as split's bits 2 to 4 (a known person's user agent; a known other bot's, or none; a known
+ * declared bot's). None when the triage tests nothing natively (see triage_from). */
+static PyObject *triage_targets(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *arg[T_COLUMNS], *spec, *flags = NULL, *result = NULL;
+    Strings s[T_COLUMNS];
+    memset(s, 0, sizeof s);
+    if (!PyArg_ParseTuple(args, "OOOOOOOOO", &arg[0], &arg[1], &arg[2], &arg[3], &arg[4], &arg[5], &arg[6], &arg[7],
+                          &spec))
+        return NULL;
+    Triage *triage = triage_new();
+    if (!triage) goto done;
+    for (int c = 0; c < T_COLUMNS; c++) {
+        if (!strings_from(arg[c], &s[c], "triage_targets")) goto done;
+        if (s[c].n != s[0].n) {
+            PyErr_SetString(PyExc_ValueError, "triage_targets: columns of different lengths");
+            goto done;
+        }
+    }
+    if (spec == Py_None || !triage_from(spec, triage)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "triage_targets: no triage");
+        goto done;
+    }
+    if (!triage->on) {
+        Py_INCREF(Py_None);
+        result = Py_None;
+        goto done;
+    }
+    Py_ssize_t n = s[0].n;
+    flags = PyByteArray_FromStringAndSize(NULL, n);
+    if (!flags) goto done;
+    unsigned char *out = (unsigned char *)PyByteArray_AS_STRING(flags);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *v[T_COLUMNS];
+        Py_ssize_t len[T_COLUMNS];
+        int valid[T_COLUMNS];
+        for (int c = 0; c < T_COLUMNS; c++) {
+            int32_t buffer;
+            valid[c] = is_valid(&s[c], i);
+            v[c] = string_at(&s[c], i, &len[c], &buffer);
+        }
+        out[i] = 0;
+        int query = valid[T_QUERY] && len[T_QUERY] && !(len[T_QUERY] == 1 && v[T_QUERY][0] == '-');
+        if (valid[T_REQUEST] || !valid[T_PATH] || !len[T_PATH] || v[T_PATH][0] != '/' || !valid[T_CLIENT]
+            || !bare_address(v[T_CLIENT], len[T_CLIENT])
+            || (valid[T_FORWARDED] && !(len[T_FORWARDED] == 1 && v[T_FORWARDED][0] == '-'))
+            || has_byte(v[T_REFERER], len[T_REFERER], '\\') || has_byte(v[T_AGENT], len[T_AGENT], '\\')
+            || has_byte(v[T_PATH], len[T_PATH], '\\') || has_utm(v[T_PATH], len[T_PATH])
+            || (query && (has_byte(v[T_QUERY], len[T_QUERY], '\\') || has_utm(v[T_QUERY], len[T_QUERY])))
+            || (valid[T_HOST] && (!len[T_HOST] || (len[T_HOST] == 1 && v[T_HOST][0] == '-')))
+            || mentions(triage, v[T_REFERER], len[T_REFERER]) || !chain_outside(triage, v[T_CLIENT], len[T_CLIENT]))
+            continue;
+        const unsigned char *agent = v[T_AGENT];
+        int kind = len[T_AGENT] == 0 || (len[T_AGENT] == 1 && agent[0] == '-') ? 2 : known_agent(triage, agent, len[T_AGENT]);
+        out[i] = (unsigned char)(1 | (kind == 1) << 1 | (kind == 2) << 2 | (kind == 3) << 3);
+    }
+    Py_END_ALLOW_THREADS
+    result = flags;
+    flags = NULL;
+done:
+    triage_free(triage);
+    Py_XDECREF(flags);
+    for (int c = 0; c < T_COLUMNS; c++) strings_release(&s[c]);
+    return result;
+}
+
 /* agent_index(agents, offsets, kinds) -> bytes: the slots of the known user agents' hash table (see
  * index_agents), made once for a table many calls look up in: pass them after the kinds (in a triage's
  * spec, or to agent_slots) and no call hashes every known user agent again. */
@@ -1869,6 +1959,7 @@ static PyMethodDef METHODS[] = {
     {"invalid_utf8", invalid_utf8, METH_VARARGS, "Which strings are not well-formed UTF-8."},
     {"requests", requests, METH_VARARGS, "Plain requests cut into method, target and protocol (see the source)."},
     {"triage_fields", triage_fields, METH_VARARGS, "The triage's address and user agent tests (see the source)."},
+    {"triage_targets", triage_targets, METH_VARARGS, "The triage's tests on JSON and W3C fields (see the source)."},
     {"agent_slots", agent_slots, METH_VARARGS, "Where each string is among known user agents (see the source)."},
     {"agent_index", agent_index, METH_VARARGS, "The hash table of known user agents (see the source)."},
     {"pick_clients", pick_clients, METH_VARARGS, "The client of each address field and forwarded chain (see the source)."},

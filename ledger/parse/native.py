@@ -413,6 +413,30 @@ def triage_fields(
     )
 
 
+TARGET_FIELDS = ("request", "path", "query", "client", "forwarded_for", "host", "referer", "user_agent")
+
+
+def triage_targets(frame: pl.DataFrame, hints: Hints, known: KnownAgents | None) -> pl.DataFrame | None:
+    """The triage's tests on JSON and W3C lines with their fields as read (``frame`` has ``TARGET_FIELDS``),
+    natively: ``_candidate``, the target rows (``ledger.parse.typed.target_rows``: fields that typing
+    leaves as they are) that pass the tests ``Detector.quiet`` runs on them, and ``_human``, ``_other`` and
+    ``_declared`` as ``split`` gives them. None without the extension, or when the ``hints`` are more
+    than it tests (then polars runs the tests)."""
+    if _native is None:
+        return None
+    columns = (string_views(frame[name]) for name in TARGET_FIELDS)
+    found = _native.triage_targets(*columns, _spec(hints, (-1,) * 5, known))
+    if found is None:
+        return None
+    flags = np.frombuffer(found, dtype=np.uint8)
+    return pl.DataFrame(
+        [
+            pl.Series(name, (flags & bit).astype(np.bool_))
+            for name, bit in (("_candidate", 1), ("_human", 2), ("_other", 4), ("_declared", 8))
+        ]
+    )
+
+
 def _triage_spec(program: Program, hints: Hints | None, known: KnownAgents | None) -> tuple[object, ...] | None:
     if hints is None or "client" not in program.fields or "user_agent" not in program.fields:
         return None

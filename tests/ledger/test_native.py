@@ -543,6 +543,17 @@ def test_the_native_functions_refuse_arguments_that_would_read_or_write_out_of_b
         _native.triage_fields(fine, (view(20) * 2, None, 0, 2, (data,)), spec)
     with pytest.raises(ValueError, match="no triage"):
         _native.triage_fields(fine, fine, None)
+    assert len(_native.triage_targets(*[fine] * 8, spec)) == 1  # the well-formed call: a byte a row
+    with pytest.raises(ValueError, match="columns of different lengths"):
+        _native.triage_targets(*[fine] * 7, (view(20) * 2, None, 0, 2, (data,)), spec)
+    with pytest.raises(ValueError, match="views outside the data"):
+        _native.triage_targets(*[fine] * 4, (view(20), None, 0, 1, (b"",)), *[fine] * 3, spec)
+    with pytest.raises(ValueError, match="no triage"):
+        _native.triage_targets(*[fine] * 8, None)
+    # needles it does not test (a one-letter host): None, and polars runs the tests
+    assert _native.triage_targets(*[fine] * 8, (*spec[:2], b"a\0", *spec[3:])) is None
+    with pytest.raises(ValueError, match="bad known user agents"):
+        _native.triage_targets(*[fine] * 8, (*spec, b"abc", b"", b""))
     with pytest.raises(ValueError, match="as many dates as times"):
         _native.w3c_stamps(fine, (view(20) * 2, None, 0, 2, (data,)))
     with pytest.raises(ValueError, match="end outside the data"):

@@ -363,11 +363,16 @@ def test_w3c_times_read_directly_are_what_the_iso8601_reading_gives(
     rows: list[tuple[str | None, str | None, str]],
 ) -> None:
     """W3C times are read straight from their date and time where those are plain, and by the general
-    ISO 8601 reading otherwise: both give the same instant, or both none."""
+    ISO 8601 reading otherwise: both give the same instant, or both none; the ISO 8601 text is kept where
+    it gives none (a reject's reason shows it)."""
     from ledger.parse.typed import iso8601
     from ledger.parse.w3c import with_stamps
 
     frame = pl.DataFrame(rows, schema={"date": pl.String, "time": pl.String, "offset": pl.String}, orient="row")
     stamped = with_stamps(frame, pl.col("offset"))
-    expected = stamped.select(iso8601(pl.col("time"))).to_series()
-    assert stamped["ts"].to_list() == expected.to_list()
+    text = pl.col("date").str.strip_chars() + pl.lit("T") + pl.col("time").str.strip_chars() + pl.col("offset")
+    expected = frame.select(text.alias("text"), iso8601(text).alias("ts"))
+    assert stamped["ts"].to_list() == expected["ts"].to_list()
+    unread = expected.filter(pl.col("ts").is_null())["text"].to_list()
+    assert stamped.filter(pl.col("ts").is_null())["time"].to_list() == unread
+    assert stamped.filter(pl.col("ts").is_not_null())["time"].null_count() == len(rows) - len(unread)

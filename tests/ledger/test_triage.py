@@ -55,13 +55,15 @@ def both_ways(
     tmp_path: Path, files: list[Path], outlets: list[tuple[str, str]], *, use_native: bool = True, **options: Any
 ) -> list[Any]:
     """Ingests ``files`` with and without the triage into two ledgers; returns the two snapshots.
-    Without ``use_native``, text layouts are split (and the triage's tests run) by polars."""
+    Without ``use_native``, text layouts are split (and the triage's tests run) by polars, and so are the
+    triage's tests of JSON and W3C lines."""
     snapshots = []
     for triage in (True, False):
         with (
             Ledger(tmp_path / f"triage-{triage}.duckdb") as ledger,
             patch.object(native, "program_for", native.program_for if use_native else lambda fmt: None),
             patch.object(classify, "triage_fields", classify.triage_fields if use_native else lambda *args: None),
+            patch.object(native, "triage_targets", native.triage_targets if use_native else lambda *args: None),
         ):
             for slug, domain in outlets:
                 add_outlet(ledger, slug, domain)
@@ -300,9 +302,9 @@ ENCODED_AGENTS = [
     "Mozilla/5.0%20(X11)%22",
 ]
 ENCODED_REFERERS = ["-", "https://chatgpt.com/", "https%3A//chatgpt.com/", "https://www.google.com/", "%2D"]
-CF_HOSTS = ["site.example", "SITE.example", "-", "other.example", "www.site.example."]
-CF_QUERIES = ["-", "utm_source=chatgpt.com", "utm%5Fsource=chatgpt.com", "id=1", ""]
-CF_STEMS = ["/news/1", "http://site.example/news/2", "-", "/a%20b"]
+CF_HOSTS = ["site.example", "SITE.example", "-", "other.example", "www.site.example.", ""]
+CF_QUERIES = ["-", "utm_source=chatgpt.com", "utm%5Fsource=chatgpt.com", "id=1", "", "q=a\\b"]
+CF_STEMS = ["/news/1", "http://site.example/news/2", "-", "/a%20b", "/a\\b", "news/3"]
 CF_CLIENTS = ["203.0.113.9", AI_ADDRESS, "2001:db8::1", "203.0.113.9:443", "-", "10.0.0.1"]
 CF_FORWARDED = ["-", "203.0.113.9", f"{AI_ADDRESS}, 10.0.0.2"]
 
@@ -328,6 +330,9 @@ def cloudfront_lines(draw: st.DrawFn) -> str:
     return "\t".join(fields)
 
 
+CADDY_URIS = ["/news/1", "/a?utm_source=chatgpt.com", "http://site.example/x", "/b?x=1", "/c\\d", "/e?f=\\"]
+
+
 @st.composite
 def caddy_lines(draw: st.DrawFn) -> str:
     agent = draw(mostly_first([CHROME, GPTBOT, "curl/8.5.0", "", 'a \\"quoted\\" agent', "ü browser"]))
@@ -337,16 +342,16 @@ def caddy_lines(draw: st.DrawFn) -> str:
         "proto": "HTTP/1.1",
         "method": "GET",
         "host": draw(mostly_first(CF_HOSTS)),
-        "uri": draw(mostly_first(["/news/1", "/a?utm_source=chatgpt.com", "http://site.example/x", "/b?x=1"])),
+        "uri": draw(mostly_first(CADDY_URIS)),
         "headers": {"User-Agent": [agent], "Referer": [draw(mostly_first(ENCODED_REFERERS))]},
     }
     return json.dumps({"level": "info", "ts": 1760529600.5, "request": request, "status": 200, "size": 10})
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.sampled_from(["cloudfront", "caddy"]), st.data())
+@given(st.sampled_from(["cloudfront", "caddy"]), st.data(), st.booleans())
 def test_any_cloudfront_or_caddy_lines_give_the_same_ledger_with_and_without_triage(
-    tmp_path_factory: pytest.TempPathFactory, fmt: str, data: st.DataObject
+    tmp_path_factory: pytest.TempPathFactory, fmt: str, data: st.DataObject, use_native: bool
 ) -> None:
     lines = data.draw(st.lists(cloudfront_lines() if fmt == "cloudfront" else caddy_lines(), min_size=1, max_size=40))
     path = tmp_path_factory.mktemp("encoded") / "access.log"
@@ -354,7 +359,9 @@ def test_any_cloudfront_or_caddy_lines_give_the_same_ledger_with_and_without_tri
     outlets = [("site", "site.example"), ("other", "other.example")]
     for options in ({"fmt": fmt}, {"fmt": fmt, "outlet": "site"}):
         (path.parent / str(len(options))).mkdir()
-        with_triage, without = both_ways(path.parent / str(len(options)), [path], outlets, **options)
+        with_triage, without = both_ways(
+            path.parent / str(len(options)), [path], outlets, use_native=use_native, **options
+        )
         assert with_triage == without
 
 
@@ -389,7 +396,10 @@ def test_encoded_lines_whose_fields_need_no_typing_are_decided_before_typing() -
 def classes_of(*texts: str, fmt: str = "combined", use_native: bool = True) -> list[str | None]:
     """The class each line is counted in when it is quiet, None when it takes the full path."""
     parser = Parser(get_format(fmt), use_native=use_native)
-    with patch.object(classify, "triage_fields", classify.triage_fields if use_native else lambda *args: None):
+    with (
+        patch.object(classify, "triage_fields", classify.triage_fields if use_native else lambda *args: None),
+        patch.object(native, "triage_targets", native.triage_targets if use_native else lambda *args: None),
+    ):
         parsed = parser.parse(pl.Series("line", list(texts)), 1, triage=Detector())
     quiet = dict(zip(parsed.quiet["line_no"].to_list(), parsed.quiet["class"].to_list(), strict=True))
     assert parsed.lines == len(texts)
