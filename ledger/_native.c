@@ -1479,8 +1479,8 @@ static inline int has_byte(const unsigned char *p, Py_ssize_t len, int byte) {
     return len > 0 && memchr(p, byte, (size_t)len) != NULL;
 }
 
-static inline int has_utm(const unsigned char *p, Py_ssize_t len) {
-    return len >= 11 && memmem(p, (size_t)len, "utm_source=", 11) != NULL;
+static inline int has_utm(const unsigned char *p, Py_ssize_t len) { /* memchr first: most have no '_' at all */
+    return len >= 11 && memchr(p, '_', (size_t)len) && memmem(p, (size_t)len, "utm_source=", 11) != NULL;
 }
 
 enum { T_REQUEST, T_PATH, T_QUERY, T_CLIENT, T_FORWARDED, T_HOST, T_REFERER, T_AGENT, T_COLUMNS };
@@ -1493,7 +1493,8 @@ enum { T_REQUEST, T_PATH, T_QUERY, T_CLIENT, T_FORWARDED, T_HOST, T_REFERER, T_A
  * passes the tests (no backslash or utm_source= in its path and query, no AI product's host in its
  * Referer, a host that is not "-" or empty, the address outside the AI-only lists), then bits 1 to 3 for
  * those as split's bits 2 to 4 (a known person's user agent; a known other bot's, or none; a known
- * declared bot's). None when the triage tests nothing natively (see triage_from). */
+ * declared bot's), and bit 4 for every target row, whether it passes or not. None when the triage
+ * tests nothing natively (see triage_from). */
 static PyObject *triage_targets(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *arg[T_COLUMNS], *spec, *flags = NULL, *result = NULL;
@@ -1539,15 +1540,17 @@ static PyObject *triage_targets(PyObject *self, PyObject *args) {
         if (valid[T_REQUEST] || !valid[T_PATH] || !len[T_PATH] || v[T_PATH][0] != '/' || !valid[T_CLIENT]
             || !bare_address(v[T_CLIENT], len[T_CLIENT])
             || (valid[T_FORWARDED] && !(len[T_FORWARDED] == 1 && v[T_FORWARDED][0] == '-'))
-            || has_byte(v[T_REFERER], len[T_REFERER], '\\') || has_byte(v[T_AGENT], len[T_AGENT], '\\')
-            || has_byte(v[T_PATH], len[T_PATH], '\\') || has_utm(v[T_PATH], len[T_PATH])
+            || has_byte(v[T_REFERER], len[T_REFERER], '\\') || has_byte(v[T_AGENT], len[T_AGENT], '\\'))
+            continue;
+        out[i] = 16; /* a target row */
+        if (has_byte(v[T_PATH], len[T_PATH], '\\') || has_utm(v[T_PATH], len[T_PATH])
             || (query && (has_byte(v[T_QUERY], len[T_QUERY], '\\') || has_utm(v[T_QUERY], len[T_QUERY])))
             || (valid[T_HOST] && (!len[T_HOST] || (len[T_HOST] == 1 && v[T_HOST][0] == '-')))
             || mentions(triage, v[T_REFERER], len[T_REFERER]) || !chain_outside(triage, v[T_CLIENT], len[T_CLIENT]))
             continue;
         const unsigned char *agent = v[T_AGENT];
         int kind = len[T_AGENT] == 0 || (len[T_AGENT] == 1 && agent[0] == '-') ? 2 : known_agent(triage, agent, len[T_AGENT]);
-        out[i] = (unsigned char)(1 | (kind == 1) << 1 | (kind == 2) << 2 | (kind == 3) << 3);
+        out[i] = (unsigned char)(16 | 1 | (kind == 1) << 1 | (kind == 2) << 2 | (kind == 3) << 3);
     }
     Py_END_ALLOW_THREADS
     result = flags;
@@ -1888,6 +1891,110 @@ done:
     return result;
 }
 
+/* Python's urllib.parse.unquote_to_bytes of p into out (room for len bytes: it never grows): every "%XX"
+ * with two hex digits becomes its byte, any other "%" stays; the length written. out may be p. */
+static Py_ssize_t percent_decode(const unsigned char *p, Py_ssize_t len, unsigned char *out) {
+    Py_ssize_t w = 0;
+    for (Py_ssize_t k = 0; k < len; k++) {
+        int high, low;
+        if (p[k] == '%' && len - k > 2 && (high = hex_value(p[k + 1])) >= 0 && (low = hex_value(p[k + 2])) >= 0) {
+            out[w++] = (unsigned char)(high << 4 | low);
+            k += 2;
+        } else {
+            out[w++] = p[k];
+        }
+    }
+    return w;
+}
+
+/* unquote(strings) -> (status: bytearray[n], views: bytearray[16n], data): each value URL-decoded as
+ * ledger.parse.w3c's _unquote_twice does it (Python's unquote, and again when the value holds "%2" and
+ * the first decoding still a "%"), status 0 for a value without "%" or null (its view the value's own,
+ * over its data buffers), 1 for one decoded here (its view over data: buffer index one past the
+ * strings'), 2 for one whose decoded bytes are not UTF-8 (Python replaces them: an empty view). Each
+ * distinct value with a "%" is decoded once (a column of user agents holds a few hundred distinct ones):
+ * the others take its view. */
+static PyObject *unquote(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *status = NULL, *views = NULL, *data = NULL, *result = NULL;
+    uint32_t *slots = NULL;
+    Strings texts;
+    if (!strings_argument(args, &texts, "unquote")) goto done;
+    Py_ssize_t n = texts.n, room = 12; /* where a value of up to 12 bytes is decoded before its view is inline */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        int32_t buffer;
+        string_at(&texts, i, &len, &buffer);
+        if (len > 12) room += len; /* a decoded value is no longer, and one of up to 12 bytes is inline */
+    }
+    if (room > INT32_MAX || n > INT32_MAX / 2 || texts.nbufs >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "unquote: more than 2 GB of values at once");
+        goto done;
+    }
+    uint64_t size = 16;
+    while (size < 2 * (uint64_t)n) size *= 2;
+    status = PyByteArray_FromStringAndSize(NULL, n);
+    views = PyByteArray_FromStringAndSize(NULL, n * 16);
+    data = PyByteArray_FromStringAndSize(NULL, room);
+    slots = PyMem_Calloc(size, sizeof(uint32_t)); /* row + 1 of the first of each distinct value decoded */
+    if (!status || !views || !data || !slots) {
+        if (!slots) PyErr_NoMemory();
+        goto done;
+    }
+    unsigned char *state = (unsigned char *)PyByteArray_AS_STRING(status), *out = (unsigned char *)PyByteArray_AS_STRING(views);
+    unsigned char *base = (unsigned char *)PyByteArray_AS_STRING(data), *at = base;
+    const unsigned char *given = (const unsigned char *)texts.views.buf + 16 * texts.offset;
+    int32_t decoded_buffer = (int32_t)texts.nbufs;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        int32_t buffer;
+        const unsigned char *text = string_at(&texts, i, &len, &buffer);
+        unsigned char *view = out + 16 * i;
+        if (!len || !memchr(text, '%', (size_t)len)) { /* as it is (a null: an empty view, masked by the caller) */
+            state[i] = 0;
+            if (len) memcpy(view, given + 16 * i, 16);
+            else memset(view, 0, 16);
+            continue;
+        }
+        uint64_t slot = hash_bytes(text, len) & (size - 1);
+        for (; slots[slot]; slot = (slot + 1) & (size - 1)) {
+            Py_ssize_t seen_len;
+            int32_t seen_buffer;
+            Py_ssize_t j = (Py_ssize_t)slots[slot] - 1;
+            const unsigned char *seen = string_at(&texts, j, &seen_len, &seen_buffer);
+            if (seen_len == len && memcmp(seen, text, (size_t)len) == 0) break;
+        }
+        if (slots[slot]) { /* decoded before */
+            Py_ssize_t j = (Py_ssize_t)slots[slot] - 1;
+            state[i] = state[j];
+            memcpy(view, out + 16 * j, 16);
+            continue;
+        }
+        slots[slot] = (uint32_t)(i + 1);
+        Py_ssize_t once = percent_decode(text, len, at), decoded = once;
+        int ok = is_utf8(at, once);
+        if (ok && memchr(at, '%', (size_t)once) && memmem(text, (size_t)len, "%2", 2)) { /* encoded twice */
+            decoded = percent_decode(at, once, at);
+            ok = is_utf8(at, decoded);
+        }
+        state[i] = ok ? 1 : 2;
+        memset(view, 0, 16);
+        if (!ok) continue;
+        write_view(view, at, decoded, base, decoded_buffer);
+        if (decoded > 12) at += decoded; /* else inline: its bytes in data may be written over */
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(OOO)", status, views, data);
+done:
+    PyMem_Free(slots);
+    Py_XDECREF(status);
+    Py_XDECREF(views);
+    Py_XDECREF(data);
+    strings_release(&texts);
+    return result;
+}
+
 static int read_integer(const unsigned char *p, Py_ssize_t len, unsigned char *out) {
     int64_t number = 0;
     int kind = len == 0 || (len == 1 && p[0] == '-') ? 1 : len > 18 ? 2 : 0;
@@ -1965,6 +2072,7 @@ static PyMethodDef METHODS[] = {
     {"pick_clients", pick_clients, METH_VARARGS, "The client of each address field and forwarded chain (see the source)."},
     {"address_kinds", address_kinds, METH_VARARGS, "What address typing makes of each value (see the source)."},
     {"integers", integers, METH_VARARGS, "Plain decimal numbers and missing ones (see the source)."},
+    {"unquote", unquote, METH_VARARGS, "URL-decoded values, once or twice (see the source)."},
     {"urls", urls, METH_VARARGS, "Canonical URLs of hosts and paths (see the source)."},
     {"cover_masks", cover_masks, METH_VARARGS, "The mask of the segment each 128-bit number lies in (see the source)."},
     {"w3c_stamps", w3c_stamps, METH_VARARGS, "W3C dates and times as microseconds (see the source)."},

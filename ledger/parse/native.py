@@ -369,6 +369,22 @@ def urls(hosts: pl.Series, paths: pl.Series) -> tuple[np.ndarray, pl.Series] | N
     return status, arrow_series("url", _views(status == 1, views, host_views, data))
 
 
+def unquoted(values: pl.Series) -> tuple[np.ndarray, pl.Series] | None:
+    """URL-decoded values natively (``ledger.parse.w3c._unquote_twice`` of each): 0 for a value without
+    ``%`` (or null), which stays as it is, 1 for one decoded here, 2 for one whose decoded bytes are not
+    UTF-8 (left to Python, which replaces them: empty here), and the values (each distinct one decoded
+    once); None without the extension."""
+    if _native is None:
+        return None
+    strings = string_views(values)
+    state, views, data = _native.unquote(strings)
+    status = np.frombuffer(state, dtype=np.uint8)
+    validity = pa.py_buffer(np.packbits(values.is_not_null().to_numpy(), bitorder="little"))
+    buffers = [validity, pa.py_buffer(views), *strings[4], pa.py_buffer(data)]
+    array = pa.StringViewArray.from_buffers(pa.string_view(), len(status), buffers)
+    return status, arrow_series(values.name, array)
+
+
 StringViews = tuple[pa.Buffer, pa.Buffer | None, int, int, tuple[pa.Buffer, ...]]
 
 
@@ -418,9 +434,10 @@ TARGET_FIELDS = ("request", "path", "query", "client", "forwarded_for", "host", 
 
 def triage_targets(frame: pl.DataFrame, hints: Hints, known: KnownAgents | None) -> pl.DataFrame | None:
     """The triage's tests on JSON and W3C lines with their fields as read (``frame`` has ``TARGET_FIELDS``),
-    natively: ``_candidate``, the target rows (``ledger.parse.typed.target_rows``: fields that typing
-    leaves as they are) that pass the tests ``Detector.quiet`` runs on them, and ``_human``, ``_other`` and
-    ``_declared`` as ``split`` gives them. None without the extension, or when the ``hints`` are more
+    natively: ``_target``, the target rows (``ledger.parse.typed.target_rows``: fields that typing leaves
+    as they are; a client with a non-ASCII digit is not one here, and takes the general typing),
+    ``_candidate``, those that pass the tests ``Detector.quiet`` runs on them, and ``_human``, ``_other``
+    and ``_declared`` as ``split`` gives them. None without the extension, or when the ``hints`` are more
     than it tests (then polars runs the tests)."""
     if _native is None:
         return None
@@ -432,7 +449,7 @@ def triage_targets(frame: pl.DataFrame, hints: Hints, known: KnownAgents | None)
     return pl.DataFrame(
         [
             pl.Series(name, (flags & bit).astype(np.bool_))
-            for name, bit in (("_candidate", 1), ("_human", 2), ("_other", 4), ("_declared", 8))
+            for name, bit in (("_candidate", 1), ("_human", 2), ("_other", 4), ("_declared", 8), ("_target", 16))
         ]
     )
 

@@ -144,12 +144,15 @@ def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     """
     frame = with_missing(frame)
     missing = frame["request"].null_count()
-    # a target row has no request: text layouts (every line with one) skip that test
-    targets = target_rows() if missing else pl.lit(False)
+    # a target row has no request: text layouts (every line with one) skip that test, and the native
+    # triage of JSON and W3C lines tells them (``_target``)
+    targets = pl.col("_target") if "_target" in frame.columns else target_rows() if missing else pl.lit(False)
     cut = native.request_parts(frame["request"]) if missing < frame.height else None
     if cut is not None:  # the plain requests and their parts, natively
         frame = frame.hstack(cut)
     plain = _plain_rows(native=cut is not None, clean="_clean" in frame.columns)
+    if missing == frame.height:  # a plain row has a request: without any (W3C), none is
+        plain = pl.lit(False)
     frame = frame.with_columns(plain.alias("_plain"), targets.alias("_target"))
     quick = frame.filter(pl.col("_plain"))
     target = frame.filter(~pl.col("_plain") & pl.col("_target"))
@@ -227,7 +230,20 @@ def path_with_query() -> pl.Expr:
 def _typed_target(frame: pl.DataFrame) -> pl.DataFrame:
     with_query = path_with_query()
     method = _dash_to_null(pl.col("method")).str.to_uppercase()
-    return _typed_simple(frame, method, with_query, _dash_to_null(pl.col("protocol")), pl.lit(None, dtype=pl.String))
+    # the numbers read natively, and only the hosts normalising changes normalised (as the plain rows')
+    status = number_values(frame["status"].cast(pl.String), _status()).cast(pl.Int16, strict=False)
+    size = number_values(frame["bytes"].cast(pl.String), _bytes()).fill_null(0)
+    host = normal_hosts(frame.select(_dash_to_null(pl.col("host"))).to_series())
+    return _typed_simple(
+        frame,
+        method,
+        with_query,
+        _dash_to_null(pl.col("protocol")),
+        pl.lit(None, dtype=pl.String),
+        pl.lit(status),
+        pl.lit(size),
+        pl.lit(host),
+    )
 
 
 def _typed_simple(
@@ -238,9 +254,10 @@ def _typed_simple(
     forwarded: pl.Expr,
     status: pl.Expr | None = None,
     size: pl.Expr | None = None,
+    host: pl.Expr | None = None,
 ) -> pl.DataFrame:
-    """What both cheap paths read the same way: a bare address, no escapes (``status`` and ``size``: the
-    numbers read already, by default ``_status()`` and ``_bytes()``)."""
+    """What both cheap paths read the same way: a bare address, no escapes (``status``, ``size`` and
+    ``host``: read already, by default ``_status()``, ``_bytes()`` and the host normalised)."""
     return _as_parsed(
         frame.with_columns(
             method.alias("method"),
@@ -248,7 +265,7 @@ def _typed_simple(
             protocol.alias("protocol"),
             _status() if status is None else status.alias("status"),
             _bytes() if size is None else size.alias("bytes"),
-            normal_host(_dash_to_null(pl.col("host"))).alias("host"),
+            (normal_host(_dash_to_null(pl.col("host"))) if host is None else host).alias("host"),
             pl.col("client").alias("client_ip"),
             forwarded.alias("forwarded_for"),
             _dash_to_null(pl.col("referer")).alias("referer"),

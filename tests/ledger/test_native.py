@@ -522,6 +522,9 @@ def test_the_native_functions_refuse_arguments_that_would_read_or_write_out_of_b
         _native.urls(fine, (view(20) * 2, None, 0, 2, (data,)))
     with pytest.raises(TypeError):
         _native.addresses((view(20), None, 0, 1, [data]))  # the buffers must be a tuple
+    with pytest.raises(ValueError, match="unquote: views outside the data"):
+        _native.unquote((view(20), None, 0, 1, (b"",)))
+    assert bytes(_native.unquote(fine)[0]) == b"\0"  # the well-formed call: no "%" in it
     # known user agents: offsets that do not cover their bytes, or go backwards (a kind for each)
     hints = Detector().split_hints()
     spec = native._triage_spec(program, hints, None)
@@ -1001,3 +1004,26 @@ def test_numbers_read_natively_are_the_typings(values: list[str | None], skip: i
         expected = column.to_frame().select(expression).to_series()
         got = finish(number_values(column, expression))
         assert got.dtype == expected.dtype and got.to_list() == expected.to_list()
+
+
+PERCENT_PARTS = ["%", "2", "5", "A", "f", "G", "x", " ", "é", "ü", "\x00", "%20", "%25", "%2520", "%C3", "%A9"]
+PERCENT_PARTS += ["%E2%82", "%AC", "%FF", "%5C", "%00", "%c3%a9", "%%41"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(st.sampled_from(PERCENT_PARTS), max_size=10).map("".join)), max_size=40))
+def test_values_url_decoded_natively_are_what_python_decodes(values: list[str | None]) -> None:
+    """CloudFront's URL-encoded fields, decoded natively once or twice, are Python's ``unquote`` of them
+    (``_unquote_twice``): invalid %-escapes kept, bytes that do not make UTF-8 left to Python."""
+    from ledger.parse.w3c import _unquote_twice, _unquoted
+
+    series = pl.Series("user_agent", values, dtype=pl.String)
+    assert _unquoted(series).to_list() == [_unquote_twice(value) for value in values]
+    found = native.unquoted(series)
+    assert found is not None
+    status, decoded = found
+    expected = [0 if v is None or "%" not in v else 2 if "\ufffd" in _unquote_twice(v) else 1 for v in values]
+    assert status.tolist() == expected  # every decodable value decoded here, not by Python
+    # the values as they are, decoded, or empty for Python to fill in
+    made = [v if s == 0 else _unquote_twice(v) if s == 1 else "" for v, s in zip(values, expected, strict=True)]
+    assert decoded.to_list() == made

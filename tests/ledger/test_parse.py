@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.detect.classify import Detector
 from ledger.errors import ConfigError
 from ledger.formats import PRESETS, compile_layout, get_format
-from ledger.parse import parse_batch, sniff_format
-from ledger.parse.typed import _typed_general, normal_host, normal_hosts, typed
+from ledger.parse import native, parse_batch, sniff_format
+from ledger.parse.typed import _typed_general, normal_host, normal_hosts, target_rows, typed
 from ledger.sources import split_lines
 from tests.conftest import DATA
 
@@ -267,7 +268,13 @@ def test_cheap_typing_paths_give_what_the_general_one_gives(rows: list[dict[str,
         pl.col("line_no").cast(pl.Int64), pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts")
     )
     fmt = PRESETS["combined"]
-    assert typed(frame, fmt).equals(_typed_general(frame).sort("line_no"))
+    general = _typed_general(frame).sort("line_no")
+    assert typed(frame, fmt).equals(general)
+    # the target rows told natively (JSON and W3C lines' triage) are polars' here (ASCII), typed the same
+    tested = native.triage_targets(frame, Detector().split_hints(), None)
+    assert tested is not None
+    assert tested["_target"].to_list() == frame.select(target_rows().fill_null(False)).to_series().to_list()
+    assert typed(frame.with_columns(tested["_target"]), fmt).equals(general)
 
 
 def test_general_typing_trims_addresses_and_drops_ports() -> None:
