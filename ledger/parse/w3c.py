@@ -90,6 +90,20 @@ def _naive(data: pl.DataFrame) -> pl.Series:
     return naive
 
 
+def _directives(lines: pl.Series) -> pl.Series:
+    """Which lines start with "#": from the first byte of each Arrow string view (inline, or the prefix
+    of a longer string), as numpy reads it, without reading the strings (polars' ``starts_with`` took 2-4
+    ms of a block; it runs twice a block)."""
+    views, validity, offset, count, _ = native.string_views(lines)
+    cells = np.frombuffer(views, dtype=np.uint8).reshape(-1, 16)[offset : offset + count]
+    lengths = cells[:, :4].copy().view("<i4")[:, 0]
+    found = (cells[:, 4] == ord("#")) & (lengths > 0)
+    if validity is not None:
+        valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[offset : offset + count]
+        found &= valid.astype(np.bool_)
+    return pl.Series("_directive", found)
+
+
 def _field_names(header: str) -> list[str]:
     return header.split(":", 1)[1].split()
 
@@ -144,8 +158,8 @@ class W3cParser:
         self.offset = "+00:00"  # from #GMT-Offset; W3C times are UTC unless a directive says otherwise
 
     def raw(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
-        directive = pl.col("line").str.starts_with("#")
-        frame = frame.with_columns(directive.alias("_directive"))
+        frame = frame.with_columns(_directives(frame["line"]))
+        directive = pl.col("_directive")
         if frame["_directive"].any():
             frame = frame.with_columns(
                 pl.col("line").str.starts_with("#Fields:").cum_sum().alias("_segment"),
@@ -193,7 +207,7 @@ class W3cParser:
         """A parser for ``lines`` (with the state at their start), this one moved past them: batches can
         then be parsed in parallel, since only directive lines change the state."""
         start = copy.copy(self)
-        self._advance(lines.filter(lines.str.starts_with("#")).to_list())
+        self._advance(lines.filter(_directives(lines)).to_list())
         return start
 
     def _advance(self, directives: list[str]) -> None:

@@ -383,3 +383,14 @@ def test_w3c_times_read_directly_are_what_the_iso8601_reading_gives(
     unread = expected.filter(pl.col("ts").is_null())["text"].to_list()
     assert stamped.filter(pl.col("ts").is_null())["time"].to_list() == unread
     assert stamped.filter(pl.col("ts").is_not_null())["time"].null_count() == len(rows) - len(unread)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="#a é\t", max_size=20)), max_size=30), st.integers(0, 5))
+def test_w3c_directive_lines_are_those_starting_with_a_hash(lines: list[str | None], skip: int) -> None:
+    """Read from the first byte of each string view (inline or a longer string's prefix), also in a
+    slice of a column and with nulls."""
+    from ledger.parse.w3c import _directives
+
+    series = pl.Series("line", ["#x", *lines], dtype=pl.String).slice(min(skip, len(lines)))
+    assert _directives(series).to_list() == series.str.starts_with("#").fill_null(False).to_list()
