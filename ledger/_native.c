@@ -609,6 +609,18 @@ static int known_agent(const Triage *t, const unsigned char *agent, Py_ssize_t l
     return slot ? t->kinds[slot - 1] : 0;
 }
 
+/* The kind of a line's user agent for the triage: a known one's (see known_agent), and another bot's
+ * (2) when there is none ("-" or empty). */
+static int agent_kind(const Triage *t, const unsigned char *agent, Py_ssize_t len) {
+    return len == 0 || (len == 1 && agent[0] == '-') ? 2 : known_agent(t, agent, len);
+}
+
+/* A user agent's kind as the flags of the triage's answers: a person's at bit `at`, another bot's (or
+ * none) at the next bit, a declared bot's at the one after. */
+static inline unsigned kind_bits(int kind, int at) {
+    return (unsigned)((kind == 1) << at | (kind == 2) << (at + 1) | (kind == 3) << (at + 2));
+}
+
 /* Whether `given` is a table of `count` known user agents' slots as index_agents builds it: a power of two
  * (at least 16) of uint32 slots, each 0 or a position + 1, with an empty one to end every probe. */
 static int slots_hold(const Py_buffer *given, Py_ssize_t count) {
@@ -1151,11 +1163,8 @@ static PyObject *split(PyObject *self, PyObject *args) {
         int64_t micros = 0;
         if (good && time_field >= 0) good = parse_clf(spans[time_field].start, spans[time_field].len, &micros);
         int candidate = good && triage->on && quiet_candidate(triage, line, len, spans, &marks), kind = 0;
-        if (candidate) {
-            const Span *agent = &spans[triage->agent];
-            kind = agent->len == 0 || span_is(agent, "-") ? 2 : known_agent(triage, agent->start, agent->len);
-        }
-        ok_out[i] = (char)(good | candidate << 1 | (kind == 1) << 2 | (kind == 2) << 3 | (kind == 3) << 4);
+        if (candidate) kind = agent_kind(triage, spans[triage->agent].start, spans[triage->agent].len);
+        ok_out[i] = (char)((unsigned)(good | candidate << 1) | kind_bits(kind, 2));
         ts_out[i] = micros;
         const unsigned char *base = buffer >= 0 ? (const unsigned char *)lines.bufs[buffer].buf : NULL;
         emit_views(view_bufs, i, good, spans, out, nout, base, buffer, sizes);
@@ -1455,8 +1464,7 @@ static PyObject *triage_fields(PyObject *self, PyObject *args) {
         const unsigned char *client = string_at(&clients, i, &len, &buffer);
         int outside = chain_outside(triage, client, len);
         const unsigned char *agent = string_at(&agents, i, &len, &buffer);
-        int kind = len == 0 || (len == 1 && agent[0] == '-') ? 2 : known_agent(triage, agent, len);
-        out[i] = (unsigned char)(outside | (kind == 1) << 1 | (kind == 2) << 2 | (kind == 3) << 3);
+        out[i] = (unsigned char)((unsigned)outside | kind_bits(agent_kind(triage, agent, len), 1));
     }
     Py_END_ALLOW_THREADS
     result = flags;
@@ -1548,9 +1556,7 @@ static PyObject *triage_targets(PyObject *self, PyObject *args) {
             || (valid[T_HOST] && (!len[T_HOST] || (len[T_HOST] == 1 && v[T_HOST][0] == '-')))
             || mentions(triage, v[T_REFERER], len[T_REFERER]) || !chain_outside(triage, v[T_CLIENT], len[T_CLIENT]))
             continue;
-        const unsigned char *agent = v[T_AGENT];
-        int kind = len[T_AGENT] == 0 || (len[T_AGENT] == 1 && agent[0] == '-') ? 2 : known_agent(triage, agent, len[T_AGENT]);
-        out[i] = (unsigned char)(16 | 1 | (kind == 1) << 1 | (kind == 2) << 2 | (kind == 3) << 3);
+        out[i] = (unsigned char)(16 | 1 | kind_bits(agent_kind(triage, v[T_AGENT], len[T_AGENT]), 1));
     }
     Py_END_ALLOW_THREADS
     result = flags;
