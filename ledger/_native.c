@@ -1991,6 +1991,8 @@ static PyObject *unquote(PyObject *self, PyObject *args) {
         if (decoded > 12) at += decoded; /* else inline: its bytes in data may be written over */
     }
     Py_END_ALLOW_THREADS
+    /* only the distinct values' room: the rest, never touched, would stay reserved as long as a view does */
+    if (PyByteArray_Resize(data, at - base) < 0) goto done;
     result = Py_BuildValue("(OOO)", status, views, data);
 done:
     PyMem_Free(slots);
