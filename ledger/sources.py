@@ -182,8 +182,9 @@ def split_lines(data: bytes | bytearray | pa.Buffer, end: int | None = None) -> 
     """The newline-terminated bytes ``data[:end]`` -> one String value per line (without ``\\n`` or a
     trailing ``\\r``).
 
-    UTF-8 is validated by polars in one vectorised cast; only a block that holds invalid bytes takes the
-    slow path, where they become ``\\xHH`` escapes (which never contain a newline, so lines stay lines):
+    UTF-8 is validated natively with the line cutting (only a block with a byte that is not ASCII checks
+    its lines), or without the extension by polars in one vectorised cast; only a block that holds invalid
+    bytes takes the slow path, where they become ``\\xHH`` escapes (which never contain a newline, so lines stay lines):
     natively, only its bad lines are decoded again (decoding the whole block again took 40 ms, and a
     stray byte in every block made the reading thread the slowest stage).
     """
@@ -234,11 +235,11 @@ def arrow_series(name: str, array: pa.Array) -> pl.Series:
 def _lines_of(data: bytes | bytearray | pa.Buffer, end: int) -> pl.Series:
     """A String column over ``data``'s own buffer, one value per newline-terminated line of ``data[:end]``."""
     if _native is not None:
-        count, views = _native.lines(data, end)
-        array = pa.BinaryViewArray.from_buffers(
-            pa.binary_view(), count, [None, pa.py_buffer(views), pa.py_buffer(data)]
-        )
-        return arrow_series("line", array).cast(pl.String)
+        count, views, utf8 = _native.lines(data, end)
+        buffers = [None, pa.py_buffer(views), pa.py_buffer(data)]
+        if utf8:  # checked natively: polars takes string views as they are
+            return arrow_series("line", pa.Array.from_buffers(pa.string_view(), count, buffers))
+        return arrow_series("line", pa.BinaryViewArray.from_buffers(pa.binary_view(), count, buffers)).cast(pl.String)
     buffer = np.frombuffer(data, dtype=np.uint8, count=end)
     ends = np.flatnonzero(buffer == 10)
     offsets = np.empty(len(ends) + 1, dtype=np.int64)

@@ -230,6 +230,39 @@ def test_the_native_utf8_check_agrees_with_python(lines: list[list[bytes]]) -> N
     assert found == [text for text in texts if invalid(text)]
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 70),  # ASCII first: a byte that is not ASCII falls anywhere in a 64-byte piece
+            st.lists(st.one_of(st.sampled_from(EDGES), st.binary(max_size=12)), max_size=4),
+            st.integers(0, 70),
+        ),
+        max_size=12,
+    )
+)
+def test_the_lines_are_taken_as_text_only_when_every_one_is_utf8(lines: list[tuple[int, list[bytes], int]]) -> None:
+    from ledger import _native  # type: ignore[attr-defined]
+
+    middles = [b"".join(parts).replace(b"\n", b"").replace(b"\r", b"") for _, parts, _ in lines]
+    texts = [b"a" * before + middle + b"z" * after for (before, _, after), middle in zip(lines, middles, strict=True)]
+    data = b"".join(text + (b"\r\n" if n % 2 else b"\n") for n, text in enumerate(texts)) + b"tail \xff"
+    count, _, utf8 = _native.lines(data, len(data) - 6)  # the tail after the last newline is not a line
+
+    def valid(text: bytes) -> bool:
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    assert count == len(texts)
+    assert utf8 == all(valid(text) for text in texts)
+    assert split_lines(data, len(data) - 6).to_list() == [
+        text.decode("utf-8", errors="backslashreplace") for text in texts
+    ]
+
+
 def test_a_block_is_used_again_only_when_nothing_refers_to_it() -> None:
     """The reader's blocks are recycled (fresh memory costs page faults), but never while a batch's
     lines, a column cut from them or a buffer view still read it; free blocks too small are let go."""
