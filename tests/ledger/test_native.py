@@ -7,8 +7,11 @@ regex alone) and requires identical parsed rows and rejects, with their reasons 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import ipaddress
 import re
+import subprocess
+import sysconfig
 from pathlib import Path
 
 import numpy as np
@@ -396,6 +399,51 @@ def test_real_fixtures_and_the_sample_parse_the_same_three_ways(tmp_path: Path, 
     batches = three_ways(PRESETS[name], lines)
     assert_same(batches)
     assert batches[0].parsed.height > 1_000
+
+
+def test_the_switch_dispatch_for_other_compilers_cuts_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The split plan's ops are dispatched through labels as values (GCC, Clang); other compilers take a
+    switch. A build with the switch takes and cuts the sample's and the fixtures' lines as this one."""
+    source = Path(native.__file__).parents[1] / "_native.c"
+    built = tmp_path / "switch" / f"_native{sysconfig.get_config_var('EXT_SUFFIX')}"
+    built.parent.mkdir()
+    include = sysconfig.get_paths()["include"]
+    command = [
+        "cc",
+        "-O1",
+        "-shared",
+        "-fPIC",
+        "-DLEDGER_SWITCH_DISPATCH",
+        f"-I{include}",
+        str(source),
+        "-o",
+        str(built),
+    ]
+    subprocess.run(command, check=True, capture_output=True)
+    spec = importlib.util.spec_from_file_location("switch._native", built)
+    assert spec is not None and spec.loader is not None
+    switch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(switch)
+    sample = generate(tmp_path, lines=3_000, seed=5)  # vhost_combined lines
+    vhost = [line for file in sample.files for line in _lines(file.path)]
+    plain = [line.split(" ", 1)[1] for line in vhost if " " in line]
+    layouts = {
+        "vhost_combined": vhost,
+        "combined": plain,
+        "common": [line.rsplit(' "', 2)[0] for line in plain],
+        "combined_xff": [f'{line} "198.51.100.7, 10.0.0.{n % 250}"' for n, line in enumerate(plain)],
+    }
+    fixtures = [line for path in TEXT_FIXTURES for line in _lines(path)]
+    for name, lines in layouts.items():
+        frame = pl.DataFrame({"line": [*lines, *fixtures]}).with_row_index("line_no", 1)
+        program = native.program_for(PRESETS[name])
+        assert program is not None
+        cut, took = native.split(frame, program)
+        with monkeypatch.context() as patched:
+            patched.setattr(native, "_native", switch)
+            cut_by_switch, took_by_switch = native.split(frame, program)
+        assert_frame_equal(cut_by_switch, cut)
+        assert took_by_switch.equals(took) and took.sum() >= len(lines) * 0.8, name  # the sample has its quirks
 
 
 def _lines(path: Path) -> list[str]:
