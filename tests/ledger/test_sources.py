@@ -210,6 +210,15 @@ EDGES += [b"\xee\x80\x80", b"\xf0\x8f\xbf\xbf", b"\xf0\x90\x80\x80", b"\xf4\x8f\
 EDGES += [b"\xf5\x80\x80\x80", b"\xe2\x82", b"\x80", b"\xff", "é€😀".encode(), b"plain ascii text"]
 
 
+def is_utf8(text: bytes) -> bool:
+    """What Python's strict decoder says, which the native checks follow."""
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(st.one_of(st.sampled_from(EDGES), st.binary(max_size=12)), max_size=6), max_size=12))
 def test_the_native_utf8_check_agrees_with_python(lines: list[list[bytes]]) -> None:
@@ -219,15 +228,7 @@ def test_the_native_utf8_check_agrees_with_python(lines: list[list[bytes]]) -> N
     data = b"".join(text + (b"\r\n" if n % 2 else b"\n") for n, text in enumerate(texts))
     spans = np.frombuffer(_native.invalid_utf8(data, len(data)), dtype=np.int64).reshape(-1, 2).tolist()
     found = [data[start : start + length] for start, length in spans]
-
-    def invalid(text: bytes) -> bool:
-        try:
-            text.decode("utf-8")
-        except UnicodeDecodeError:
-            return True
-        return False
-
-    assert found == [text for text in texts if invalid(text)]
+    assert found == [text for text in texts if not is_utf8(text)]
 
 
 @settings(max_examples=300, deadline=None)
@@ -248,16 +249,8 @@ def test_the_lines_are_taken_as_text_only_when_every_one_is_utf8(lines: list[tup
     texts = [b"a" * before + middle + b"z" * after for (before, _, after), middle in zip(lines, middles, strict=True)]
     data = b"".join(text + (b"\r\n" if n % 2 else b"\n") for n, text in enumerate(texts)) + b"tail \xff"
     count, _, utf8 = _native.lines(data, len(data) - 6)  # the tail after the last newline is not a line
-
-    def valid(text: bytes) -> bool:
-        try:
-            text.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-        return True
-
     assert count == len(texts)
-    assert utf8 == all(valid(text) for text in texts)
+    assert utf8 == all(is_utf8(text) for text in texts)
     assert split_lines(data, len(data) - 6).to_list() == [
         text.decode("utf-8", errors="backslashreplace") for text in texts
     ]
