@@ -182,11 +182,11 @@ def split_lines(data: bytes | bytearray | pa.Buffer, end: int | None = None) -> 
     """The newline-terminated bytes ``data[:end]`` -> one String value per line (without ``\\n`` or a
     trailing ``\\r``).
 
-    UTF-8 is validated natively with the line cutting (only a block with a byte that is not ASCII checks
-    its lines), or without the extension by polars in one vectorised cast; only a block that holds invalid
-    bytes takes the slow path, where they become ``\\xHH`` escapes (which never contain a newline, so lines stay lines):
-    natively, only its bad lines are decoded again (decoding the whole block again took 40 ms, and a
-    stray byte in every block made the reading thread the slowest stage).
+    UTF-8 is validated natively with the line cutting (only lines with a byte that is not ASCII are
+    checked), or without the extension by polars in one vectorised cast; only a block that holds invalid
+    bytes takes the slow path, where they become ``\\xHH`` escapes (which never contain a newline, so
+    lines stay lines): natively, only its bad lines are decoded again (decoding the whole block again
+    took 40 ms, and a stray byte in every block made the reading thread the slowest stage).
     """
     end = len(data) if end is None else end
     try:
