@@ -339,28 +339,24 @@ static int run_line(const unsigned char *line, Py_ssize_t len, Py_ssize_t readab
      * learns per op (one shared switch jump mispredicts at most ops of a layout: 9% of the pass) */
     static const void *const at[] = {[OP_LIT] = &&op_lit, [OP_VAL] = &&op_val, [OP_TRAIL] = &&op_trail,
                                      [OP_END] = &&op_end, [OP_QUOTED] = &&op_quoted};
-#define DISPATCH()                                                                                                \
-    do {                                                                                                          \
-        if (pc > last) return 0;                                                                                  \
-        a = pc[1], b = pc[2];                                                                                     \
-        pc += 3;                                                                                                  \
-        goto *at[pc[-3]];                                                                                         \
-    } while (0)
+#define JUMP(op) goto *at[op]
 #else /* compilers without labels as values (and a build of the tests): one switch */
+#define JUMP(op)                                                                                                  \
+    switch (op) {                                                                                                 \
+    case OP_LIT: goto op_lit;                                                                                     \
+    case OP_VAL: goto op_val;                                                                                     \
+    case OP_TRAIL: goto op_trail;                                                                                 \
+    case OP_END: goto op_end;                                                                                     \
+    default: goto op_quoted;                                                                                      \
+    }
+#endif
 #define DISPATCH()                                                                                                \
     do {                                                                                                          \
         if (pc > last) return 0;                                                                                  \
         a = pc[1], b = pc[2];                                                                                     \
         pc += 3;                                                                                                  \
-        switch (pc[-3]) {                                                                                         \
-        case OP_LIT: goto op_lit;                                                                                 \
-        case OP_VAL: goto op_val;                                                                                 \
-        case OP_TRAIL: goto op_trail;                                                                             \
-        case OP_END: goto op_end;                                                                                 \
-        default: goto op_quoted;                                                                                  \
-        }                                                                                                         \
+        JUMP(pc[-3]);                                                                                             \
     } while (0)
-#endif
     DISPATCH();
 op_lit:
     if (p >= seg_end || *p != a) return 0;
@@ -384,7 +380,6 @@ op_quoted:
     p = seg_end;
     DISPATCH();
 op_end:
-    (void)b;
     if (p != seg_end) return 0;
     segment++;
     if (segment > quotes) return 1;
@@ -393,6 +388,7 @@ op_end:
     p = seg_start;
     DISPATCH();
 #undef DISPATCH
+#undef JUMP
 }
 
 /* The triage's tests on one line (ledger.detect.classify.Detector.quiet): whether it may be plain human
