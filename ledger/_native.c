@@ -405,7 +405,7 @@ typedef struct {
     Py_ssize_t ranges;
     const unsigned char *needles; /* AI products' hosts, lower case, each ended by '\0' */
     Py_ssize_t needles_len;
-    unsigned char bigrams[8192];  /* bit set of the needles' first two characters */
+    unsigned char bigrams[8192];  /* bit set of the needles' first two bytes, in either case (first | second << 8) */
     uint64_t v4_blocks[1024];     /* bit set of the IPv4 /16 blocks a range touches */
     uint64_t v6_blocks[1024];     /* bit set of the top 16 bits of the numbers a range touches */
     int count;                    /* needles, at most MAX_NEEDLES */
@@ -523,13 +523,14 @@ static int in_ranges(const Triage *t, u128 n) {
     return lo > 0 && n <= range_word(t->ends, lo - 1);
 }
 
-/* Whether text holds one of the needles, ASCII case-insensitively: a bigram table says where one may
- * start, and only the needles with that first character are compared there. */
+/* Whether text holds one of the needles, ASCII case-insensitively: a bigram table of the bytes as they
+ * are (no case folded per byte) says where one may start, and only the needles with that first
+ * character are compared there. */
 static int mentions(const Triage *t, const unsigned char *text, Py_ssize_t len) {
     for (Py_ssize_t i = 0; i + 1 < len; i++) {
-        unsigned char first = lower(text[i]);
-        unsigned int pair = (unsigned int)first << 8 | lower(text[i + 1]);
+        unsigned int pair = text[i] | (unsigned int)text[i + 1] << 8;
         if (!(t->bigrams[pair >> 3] & (1 << (pair & 7)))) continue;
+        unsigned char first = lower(text[i]);
         for (int k = t->by_first[first]; k >= 0; k = t->next[k]) {
             Py_ssize_t nlen = t->lengths[k];
             const unsigned char *needle = t->needles + t->starts_of[k];
@@ -718,6 +719,18 @@ static void triage_free(Triage *t) {
     PyMem_Free(t);
 }
 
+static inline unsigned char upper(unsigned char c) { return (c >= 'a' && c <= 'z') ? c - 32 : c; }
+
+/* A needle's first two bytes in the bigram table, in each case: the scan tests the bytes as they are. */
+static void mark_bigram(Triage *t, unsigned char a, unsigned char b) {
+    const unsigned char firsts[2] = {a, upper(a)}, seconds[2] = {b, upper(b)};
+    for (int x = 0; x < 2; x++)
+        for (int y = 0; y < 2; y++) {
+            unsigned int pair = firsts[x] | (unsigned int)seconds[y] << 8;
+            t->bigrams[pair >> 3] |= (unsigned char)(1 << (pair & 7));
+        }
+}
+
 /* The triage of a spec (see the module comment; None: off), its buffers held by t (see triage_free). */
 static int triage_from(PyObject *spec, Triage *t) {
     Py_buffer *starts = &t->starts_buf, *ends = &t->ends_buf, *needles = &t->needles_buf, *agents = &t->agents_buf;
@@ -755,8 +768,7 @@ static int triage_from(PyObject *spec, Triage *t) {
             return 1;
         }
         unsigned char first = t->needles[at];
-        unsigned int pair = (unsigned int)first << 8 | t->needles[at + 1];
-        t->bigrams[pair >> 3] |= (unsigned char)(1 << (pair & 7));
+        mark_bigram(t, first, t->needles[at + 1]);
         t->starts_of[t->count] = at;
         t->lengths[t->count] = nlen;
         t->next[t->count] = t->by_first[first];
@@ -1288,7 +1300,7 @@ static PyObject *lines(PyObject *self, PyObject *args) {
                          | (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, newline)) << 16
                          | (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, newline)) << 32
                          | (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(d, newline)) << 48;
-        count += __builtin_popcountll(found);
+        for (; found; found &= found - 1) count++; /* a line is 240 bytes or so: one newline here at most, mostly none (a popcount is a libgcc call without -mpopcnt) */
         if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d)))) {
             if (!highs && !(highs = calloc((size_t)(chunks + 63) / 64, 8))) break;
             highs[i / 4096] |= 1ULL << (i / 64 % 64);

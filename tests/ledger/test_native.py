@@ -824,6 +824,32 @@ def test_the_triage_tests_on_fields_as_read_agree_with_the_polars_ones() -> None
     assert declared[: len(agents)] == [False, False, True, False, False, False, False]
 
 
+REFERER_PARTS = ["https://", "www.", "chatgpt.com", "chatgpt.co", "perplexity.ai", "/c/1", "?q=x", "news", "-", "é"]
+REFERER_PARTS += ["cH"]
+
+
+def mixed_case(text: str, flips: int) -> str:
+    """``text`` with the characters at the set bits of ``flips`` (every 32) in upper case."""
+    return "".join(c.upper() if flips >> (k % 32) & 1 else c for k, c in enumerate(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from(REFERER_PARTS), max_size=5), st.integers(0, 2**32 - 1)), min_size=1))
+def test_the_native_referer_test_folds_case_as_the_polars_one_does(cases: list[tuple[list[str], int]]) -> None:
+    """A Referer names an AI product's host in any mix of upper and lower case, natively as with polars'
+    ``contains_any`` (the native scan looks up the bytes as they are, each host marked in every case)."""
+    hints = Detector().split_hints()
+    referers = [mixed_case("".join(parts), flips) for parts, flips in cases]
+    line = '203.0.113.9 - - [15/Oct/2026:12:00:00 +0000] "GET / HTTP/1.1" 200 5 "{}" "Mozilla/5.0"'
+    lines = [line.format(referer) for referer in referers]
+    program = native.program_for(PRESETS["combined"])
+    assert program is not None
+    cut, taken = native.split(pl.DataFrame({"line": lines}).with_row_index("line_no"), program, hints)
+    assert taken.all()
+    mentions = pl.Series(referers).str.contains_any(list(hints.needles), ascii_case_insensitive=True)
+    assert cut["_candidate"].to_list() == [not m for m in mentions.to_list()]
+
+
 W3C_DATES = ["2026-10-01", "2024-02-29", "2023-02-29", "2026-13-01", "2026-00-10", "0999-12-31", "1000-01-01"]
 W3C_DATES += ["9999-12-31", "2026-1-01", " 2026-10-01", "2026-10-01 ", "2026/10/01", "２０２６-10-01", ""]
 W3C_TIMES = ["00:00:00", "23:59:59", "24:00:00", "23:60:00", "23:59:60", "12:00:00.5", "12:00:00.123456"]
