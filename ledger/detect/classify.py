@@ -115,7 +115,7 @@ class Detector:
         attribution = self.ip_lists.intervals.filter(attributing)
         self._attribution_all = partitions(attribution)
         self._attribution_prefilter = address_prefilter(attribution)
-        self._split_hints = Hints(*_ranges(attribution), tuple(self._referrer_hosts))
+        self._split_hints = Hints(*_ranges(attribution), shortest_needles(self._referrer_hosts))
         self._verdicts = _Verdicts.of(self)  # None: the polars way
 
     @property
@@ -527,6 +527,13 @@ def _first_bit(masks: np.ndarray) -> np.ndarray:
     lowest = masks & (~masks + np.uint64(1))
     with np.errstate(divide="ignore"):
         return np.where(lowest != 0, np.log2(lowest.astype(np.float64)), -1).astype(np.intp)
+
+
+def shortest_needles(hosts: list[str]) -> tuple[str, ...]:
+    """The hosts that hold no other one: a text holds one of ``hosts`` exactly when it holds one of these
+    (``www.perplexity.ai`` goes with ``perplexity.ai``). The native scan compares the hosts with a text's
+    first bytes wherever it may start one, and ``www.`` starts most Referers."""
+    return tuple(host for host in hosts if not any(other != host and other in host for other in hosts))
 
 
 def _ranges(intervals: pl.DataFrame) -> tuple[bytes, bytes]:

@@ -671,3 +671,25 @@ def test_the_known_agents_are_the_cached_ones_of_each_kind_and_follow_the_cache(
         CHROME + " Edg/141": people,
         GOOGLEBOT: declared,
     }
+
+
+HOST_PIECES = ["www.", "perplexity", ".ai", ".com", "kimi", "meta", "chat", "gpt", "x"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(HOST_PIECES), min_size=1, max_size=4).map("".join), min_size=1, max_size=8),
+    st.lists(st.lists(st.sampled_from(HOST_PIECES), max_size=6).map("".join), min_size=1, max_size=20),
+)
+def test_the_hosts_the_native_scan_looks_for_are_found_in_the_same_texts(hosts: list[str], texts: list[str]) -> None:
+    """The hosts left out (those that hold another one) change no answer: a text holds one of all the
+    hosts exactly when it holds one of those kept."""
+    kept = classify.shortest_needles(hosts)
+    assert set(kept) <= set(hosts)
+    assert not any(other != host and other in host for host in kept for other in kept)
+    assert [any(h in t for h in hosts) for t in texts] == [any(h in t for h in kept) for t in texts]
+
+
+def test_the_native_scan_looks_for_the_shortest_hosts_of_the_ai_products() -> None:
+    needles = Detector().split_hints().needles
+    assert "perplexity.ai" in needles and "www.perplexity.ai" not in needles
