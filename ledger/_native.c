@@ -1300,7 +1300,8 @@ static PyObject *lines(PyObject *self, PyObject *args) {
                          | (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, newline)) << 16
                          | (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, newline)) << 32
                          | (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(d, newline)) << 48;
-        for (; found; found &= found - 1) count++; /* a line is 240 bytes or so: one newline here at most, mostly none (a popcount is a libgcc call without -mpopcnt) */
+        /* one by one: a line is longer than 64 bytes, so mostly none (a popcount is a libgcc call without -mpopcnt) */
+        for (; found; found &= found - 1) count++;
         if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d)))) {
             if (!highs && !(highs = calloc((size_t)(chunks + 63) / 64, 8))) break;
             highs[i / 4096] |= 1ULL << (i / 64 % 64);

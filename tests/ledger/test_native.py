@@ -824,8 +824,19 @@ def test_the_triage_tests_on_fields_as_read_agree_with_the_polars_ones() -> None
     assert declared[: len(agents)] == [False, False, True, False, False, False, False]
 
 
-REFERER_PARTS = ["https://", "www.", "chatgpt.com", "chatgpt.co", "perplexity.ai", "/c/1", "?q=x", "news", "-", "é"]
-REFERER_PARTS += ["cH"]
+REFERER_PARTS = [
+    "https://",
+    "www.",
+    "chatgpt.com",
+    "chatgpt.co",
+    "perplexity.ai",
+    "/c/1",
+    "?q=x",
+    "news",
+    "-",
+    "é",
+    "cH",
+]
 
 
 def mixed_case(text: str, flips: int) -> str:
