@@ -189,17 +189,28 @@ def split_lines(data: bytes | bytearray | pa.Buffer, end: int | None = None) -> 
     took 40 ms, and a stray byte in every block made the reading thread the slowest stage).
     """
     end = len(data) if end is None else end
+    if _native is not None:
+        lines = _native_lines(data, end)
+        return lines if lines is not None else _lines_repaired(data, end)
     try:
         return _lines_of(data, end)
     except pl.exceptions.ComputeError:  # polars' error for invalid UTF-8
-        if _native is not None:
-            return _lines_repaired(data, end)
         fixed = memoryview(data)[:end].tobytes().decode("utf-8", errors="backslashreplace").encode("utf-8")
         return _lines_of(fixed, len(fixed))
 
 
+def _native_lines(data: bytes | bytearray | pa.Buffer, end: int) -> pl.Series | None:
+    """A String column over ``data``'s own buffer, one value per newline-terminated line of ``data[:end]``,
+    cut natively; None when a line is not UTF-8 (the native check says so: a polars cast would only fail)."""
+    count, views, utf8 = _native.lines(data, end)
+    if not utf8:
+        return None
+    buffers = [None, pa.py_buffer(views), pa.py_buffer(data)]
+    return arrow_series("line", pa.Array.from_buffers(pa.string_view(), count, buffers))
+
+
 def _lines_repaired(data: bytes | bytearray | pa.Buffer, end: int) -> pl.Series:
-    """``_lines_of`` for a block with invalid UTF-8: its bad lines (found natively) decoded again with
+    """``_native_lines`` for a block with invalid UTF-8: its bad lines (found natively) decoded again with
     ``\\xHH`` escapes, the rest as they are."""
     spans = np.frombuffer(_native.invalid_utf8(data, end), dtype=np.int64).reshape(-1, 2).tolist()
     pieces: list[bytes | memoryview] = []
@@ -210,7 +221,10 @@ def _lines_repaired(data: bytes | bytearray | pa.Buffer, end: int) -> pl.Series:
         at = start + length
     pieces.append(view[at:end])
     fixed = b"".join(pieces)
-    return _lines_of(fixed, len(fixed))
+    lines = _native_lines(fixed, len(fixed))
+    if lines is None:  # pragma: no cover - an invariant: escapes are ASCII, and the other lines were UTF-8
+        raise AssertionError("a line was still not UTF-8 after its bad bytes were escaped")
+    return lines
 
 
 class _ArrowArray:
@@ -233,13 +247,8 @@ def arrow_series(name: str, array: pa.Array) -> pl.Series:
 
 
 def _lines_of(data: bytes | bytearray | pa.Buffer, end: int) -> pl.Series:
-    """A String column over ``data``'s own buffer, one value per newline-terminated line of ``data[:end]``."""
-    if _native is not None:
-        count, views, utf8 = _native.lines(data, end)
-        buffers = [None, pa.py_buffer(views), pa.py_buffer(data)]
-        if utf8:  # checked natively: polars takes string views as they are
-            return arrow_series("line", pa.Array.from_buffers(pa.string_view(), count, buffers))
-        return arrow_series("line", pa.BinaryViewArray.from_buffers(pa.binary_view(), count, buffers)).cast(pl.String)
+    """``_native_lines`` without the extension: cut with numpy, UTF-8 checked by polars' cast (its
+    ComputeError for a line that is not)."""
     buffer = np.frombuffer(data, dtype=np.uint8, count=end)
     ends = np.flatnonzero(buffer == 10)
     offsets = np.empty(len(ends) + 1, dtype=np.int64)
