@@ -37,6 +37,7 @@ from ledger.detect.iplists import (
 )
 from ledger.detect.referrals import Referrers, load_referrers, referral_columns
 from ledger.detect.registry import AI_PURPOSES, Registry, load_registry
+from ledger.frames import constant, put, rows_where
 from ledger.parse.native import DECLARED, OTHER_BOT, PERSON, Hints, KnownAgents, triage_fields
 from ledger.parse.native import urls as native_urls
 from ledger.sources import arrow_series
@@ -67,6 +68,7 @@ FETCH_COLUMNS = (
     "ip_list",
 )
 REFERRAL_COLUMNS = ("line_no", "ts", "outlet", "host", "path", "url", "status", "product", "operator", "referer_host")
+_REFERRAL_FOUND = {"product": pl.String, "operator": pl.String, "referer_host": pl.String}  # the columns it adds
 _REFERRAL_INPUTS = ("line_no", "ts", "outlet", "host", "path", "url", "status", "referer")  # what referrals() reads
 
 
@@ -359,10 +361,10 @@ class Detector:
         # Each table's columns picked before its rows: a filter copies every column it is given, and the
         # annotated frame carries twice as many as a fetch keeps.
         fetch = (pl.col("class") != "human") & (pl.col("bot").is_not_null() | (pl.col("class") == "undeclared_ai"))
-        human = frame.select(*_REFERRAL_INPUTS, (pl.col("class") == "human").alias("_human"))
+        marks = frame.select(fetch.alias("fetch"), (pl.col("class") == "human").alias("human"))
         return Detected(
-            fetches=frame.select(*FETCH_COLUMNS, fetch.alias("_fetch")).filter("_fetch").drop("_fetch"),
-            referrals=self.referrals(human.filter("_human").drop("_human")),
+            fetches=rows_where(frame[list(FETCH_COLUMNS)], marks["fetch"]),
+            referrals=self.referrals(rows_where(frame[list(_REFERRAL_INPUTS)], marks["human"])),
             traffic=frame.group_by("outlet", pl.col("ts").dt.date().alias("day"), "class").agg(
                 pl.len().cast(pl.Int64).alias("requests")
             ),
@@ -370,9 +372,9 @@ class Detector:
 
     def annotate(self, parsed: pl.DataFrame, primary_hosts: dict[str, str]) -> pl.DataFrame:
         """Every parsed line with its class, bot, operator, purpose, verdict, effective address and URL."""
-        frame = parsed.hstack(self.agent_classes(parsed["user_agent"])).with_columns(
-            pl.col("generic").fill_null(pl.col("user_agent").is_null())
-        )
+        frame = parsed.hstack(self.agent_classes(parsed["user_agent"]))
+        if frame["generic"].null_count():
+            frame = frame.with_columns(pl.col("generic").fill_null(pl.col("user_agent").is_null()))
         verdicts = self._verdicts.of_rows(effective_clients(frame)) if self._verdicts is not None else None
         if verdicts is None:  # the same with polars: joins on the distinct addresses and as-of joins
             frame = resolve_addresses(frame)
@@ -435,7 +437,11 @@ class Detector:
         """AI referrals among annotated human lines."""
         # A cheap literal scan first: only rows that mention a product host or utm_source get parsed.
         mentions = pl.col("referer").str.contains_any(self._referrer_hosts, ascii_case_insensitive=True)
-        candidates = humans.filter(mentions.fill_null(False) | pl.col("path").str.contains("utm_source=", literal=True))
+        wanted = humans.select(mentions.fill_null(False) | pl.col("path").str.contains("utm_source=", literal=True))
+        candidates = rows_where(humans, wanted.to_series())
+        if not candidates.height:  # most small batches: no AI product named
+            read = {name: humans.schema[name] for name in REFERRAL_COLUMNS if name in humans.schema}
+            return pl.DataFrame(schema={**read, **_REFERRAL_FOUND})
         found = referral_columns(candidates, self.referrers).filter(pl.col("product").is_not_null())
         return found.with_columns(pl.col("ref_operator").alias("operator")).select(REFERRAL_COLUMNS)
 
@@ -505,7 +511,8 @@ class _Verdicts:
         lists = np.where(valid, cover(words, self.lists), np.uint64(0))
         private = valid & (cover(words, self.private) != 0)
         nobody = len(self.bot_masks) - 1
-        bot = frame["bot_index"].fill_null(nobody).to_numpy().astype(np.intp)
+        bot = frame["bot_index"].to_numpy()  # floats with NaN for the nulls, if any
+        bot = (np.where(np.isnan(bot), nobody, bot) if frame["bot_index"].null_count() else bot).astype(np.intp)
         claimed = bot != nobody
         verified = _first_bit(lists & self.bot_masks[bot])
         undeclared = ~claimed & (lists & np.uint64(self.attribution_mask) != 0)
@@ -514,7 +521,8 @@ class _Verdicts:
         code = np.where(undeclared, 2, code)
         listed = np.where(undeclared, attributed, verified)
         labels = self.labels[np.where(undeclared, nobody + 1 + attributed, bot)]  # one gather, not three when-thens
-        return frame.with_columns(
+        return put(
+            frame,
             *labels.get_columns(),
             self.verdicts.gather(np.where(code < 0, 4, code)),
             self.list_ids.gather(np.where(listed < 0, len(self.lists.list_ids), listed)),
@@ -545,14 +553,15 @@ def _ranges(intervals: pl.DataFrame) -> tuple[bytes, bytes]:
 def _with_urls(frame: pl.DataFrame, keep: pl.Expr, primary_hosts: dict[str, str]) -> pl.DataFrame:
     """The ``url`` column, computed only for the rows that can end in a table."""
     mask = frame.select(keep.fill_null(False)).to_series()
-    inputs = frame.select("host", "path", "outlet")  # a filter copies every column it is given
+    inputs = frame[["host", "path", "outlet"]]  # a filter copies every column it is given
     if mask.sum() * 2 >= frame.height:  # most rows kept (bots' fetches): every URL made, the others nulled
-        urls = canonical_urls(inputs, primary_hosts)
-        return frame.with_columns(pl.when(pl.lit(mask)).then(pl.lit(urls)).alias("url"))
-    urls = pl.repeat(None, frame.height, dtype=pl.String, eager=True).alias("url")
+        urls = canonical_urls(inputs, primary_hosts).alias("url")
+        dropped = np.flatnonzero(~mask.to_numpy())
+        return put(frame, urls.scatter(dropped, None) if len(dropped) else urls)
+    urls = constant("url", None, frame.height)
     if mask.any():
-        urls = urls.scatter(mask.arg_true(), canonical_urls(inputs.filter(mask), primary_hosts))
-    return frame.with_columns(urls)
+        urls = urls.scatter(mask.arg_true(), canonical_urls(rows_where(inputs, mask), primary_hosts))
+    return put(frame, urls)
 
 
 def canonical_urls(frame: pl.DataFrame, primary_hosts: dict[str, str]) -> pl.Series:

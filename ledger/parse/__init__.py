@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 import polars as pl
 
 from ledger.formats import PRESETS, SNIFF_ORDER, LogFormat
+from ledger.frames import constant, put, rows_where
 from ledger.parse import native
 from ledger.parse.jsonl import JsonParser
 from ledger.parse.native import Hints, KnownAgents
@@ -113,8 +115,8 @@ class Parser:
         return forked
 
     def parse(self, lines: pl.Series, first_line: int, triage: Triage | None = None) -> ParsedBatch:
-        frame = pl.DataFrame({"line": lines}).with_row_index("line_no", offset=first_line)
-        frame = frame.with_columns(pl.col("line_no").cast(pl.Int64))
+        line_no = pl.Series("line_no", np.arange(first_line, first_line + lines.len(), dtype=np.int64))
+        frame = pl.DataFrame([line_no, lines.alias("line")])
         if triage is not None and isinstance(self._raw, TextParser) and self._raw.program is not None:
             return self._quiet_first(frame, self._raw.program, triage)
         return self._parse(frame, triage)
@@ -132,18 +134,18 @@ class Parser:
         quiet = triage.quiet(first)
         # the lines left (a part of those the native tests did not settle) come cut already
         left = quiet.is_null().gather(unsettled.rows)
-        rest, taken = unsettled.split.with_columns(unsettled.clean).filter(left), unsettled.taken.filter(left)
+        rest, taken = rows_where(put(unsettled.split, unsettled.clean), left), unsettled.taken.filter(left)
         if rest.height != quiet.null_count():  # pragma: no cover - an invariant, not a branch
             raise AssertionError("a line the triage settled natively was left for the full path")
 
         def parse_slice(at: int) -> ParsedBatch:
             rows = rest.slice(at, REST_ROWS)
-            return self._parse(rows.select("line_no", "line"), None, (rows, taken.slice(at, REST_ROWS)))
+            return self._parse(rows[["line_no", "line"]], None, (rows, taken.slice(at, REST_ROWS)))
 
         # in slices: a block of bot traffic only would hold every line's intermediate columns at once
         parts = [parse_slice(at) for at in range(0, rest.height, REST_ROWS) or range(1)]
         if "host" not in first.columns:
-            first = first.with_columns(pl.lit(None, dtype=pl.String).alias("host"))
+            first = put(first, constant("host", None, first.height))
         return ParsedBatch(
             pl.concat([part.parsed for part in parts]),
             pl.concat([part.rejects for part in parts]),
@@ -161,15 +163,20 @@ class Parser:
             raw, matched = self._raw.raw(frame)
         raw = with_missing(raw)
         if "_why" not in raw.columns:
-            raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias("_why"))
+            raw = put(raw, constant("_why", None, raw.height))
         if "ts" not in raw.columns:  # else the native splitter read the times
             raw = raw.with_columns(parse_time(self.fmt).alias("ts"))
-        raw = raw.with_columns(matched.fill_null(False).alias("_matched"))
         # The reasons are strings: built for the bad lines only (a when/then computes every branch for all).
         # A blank line is one of them: no layout matches it with a time (its reason says it is empty).
-        bad = ~pl.col("_matched") | pl.col("ts").is_null()
-        raw = raw.with_columns(bad.alias("_bad"))
-        rejects = rejects_of(self._with_reasons(raw.filter(pl.col("_bad"))))
+        matched = matched.fill_null(False)
+        marks = raw.select(matched.alias("_matched"), (~matched | pl.col("ts").is_null()).alias("_bad"))
+        raw = put(raw, *marks.get_columns())
+        bad_rows = marks["_bad"]
+        rejects = (
+            rejects_of(self._with_reasons(rows_where(raw, bad_rows)))
+            if bad_rows.any()
+            else pl.DataFrame(schema=REJECT_SCHEMA)
+        )
         if triage is not None and self.fmt.kind != "text":  # JSON and W3C: decide on the lines whose fields
             # need no typing, every test natively in one pass, as the splitter does (the polars tests and
             # their inputs took about 38 ms of a CloudFront block); on all the lines, the bad ones left out
@@ -182,7 +189,7 @@ class Parser:
                 quiet = triage.quiet(raw.select("user_agent").hstack(tested))
                 rest = raw.with_columns(tested["_target"]).filter(ok & quiet.is_null())  # with the target rows
                 return ParsedBatch(typed(rest, self.fmt), rejects, quiet_rows(raw, quiet))
-        good = raw.filter(~pl.col("_bad"))
+        good = rows_where(raw, ~bad_rows) if bad_rows.any() else raw
         if triage is None or good.height == 0:
             return ParsedBatch(typed(good, self.fmt), rejects)
         if self.fmt.kind != "text":  # without the extension: the same tests as polars expressions

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from ledger.formats.layout import HOST, QUICK_CLIENT, TOKEN
 from ledger.formats.spec import CLF, LogFormat, Step
+from ledger.frames import put
 from ledger.sources import arrow_series
 
 try:
@@ -254,9 +255,11 @@ def _split(
     flags = np.frombuffer(ok, dtype=np.uint8)
     taken = (flags & 1).astype(np.bool_)
     micros = np.frombuffer(ts, dtype=np.int64)
-    out = _split_frame(frame.select("line_no", "line"), program, names, taken, micros, views, buffers, strings)
+    lines = frame[["line_no", "line"]]
+    out = _split_frame(lines, program, names, taken, micros, views, buffers, strings)
     if spec is not None:
-        out = out.with_columns(
+        out = put(
+            out,
             pl.Series("_candidate", (flags & 2).astype(np.bool_)),
             pl.Series("_human", (flags & 4).astype(np.bool_)),
             pl.Series("_other", (flags & 8).astype(np.bool_)),
@@ -266,7 +269,7 @@ def _split(
         return out, pl.Series("_taken", taken), None
     rows_bytes, rest_views, rest_buffers, rest_clean = rest
     rows = np.frombuffer(rows_bytes, dtype=np.int32)
-    lines = frame.select("line_no", "line")[rows] if len(rows) else frame.select("line_no", "line").clear()
+    lines = lines[rows] if len(rows) else lines.clear()
     rest_taken = taken[rows]
     cut = _split_frame(lines, program, program.fields, rest_taken, micros[rows], rest_views, rest_buffers, strings)
     clean = pl.Series("_clean", np.frombuffer(rest_clean, dtype=np.bool_))
@@ -290,11 +293,11 @@ def _split_frame(
         arrow_series(name, _views(taken, view, strings, buffer))
         for name, view, buffer in zip(names, views, buffers, strict=True)
     ]
-    out = lines.with_columns(columns)
-    if program.time_field >= 0:
-        stamps = pl.Series("ts", micros).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-        out = out.with_columns(pl.when(pl.Series(taken)).then(stamps).alias("ts"))
-    return out
+    if program.time_field >= 0:  # UTC microseconds; null where the line was not taken
+        stamps = pl.Series("ts", micros).cast(pl.Datetime("us", "UTC"))
+        missed = np.flatnonzero(~taken)
+        columns.append(stamps.scatter(missed, None) if len(missed) else stamps)
+    return put(lines, *columns)
 
 
 def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.DataFrame, pl.Series] | None:
@@ -311,7 +314,7 @@ def columns(frame: pl.DataFrame, sep: str, wanted: dict[str, int]) -> tuple[pl.D
         arrow_series(name, _views(taken, view, strings, buffer))
         for name, view, buffer in zip(wanted, views, buffers, strict=True)
     ]
-    return frame.with_columns(fields), pl.Series("_taken", taken)
+    return put(frame, *fields), pl.Series("_taken", taken)
 
 
 def request_parts(requests: pl.Series) -> pl.DataFrame | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ledger.formats.spec import CANONICAL, LogFormat
+from ledger.frames import constant, put, rows_where
 from ledger.parse import native
 
 RAW_LIMIT = 2048
@@ -41,7 +43,7 @@ _URL = r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]+)(.*)$"
 def with_missing(frame: pl.DataFrame) -> pl.DataFrame:
     """Every canonical raw field present (null when the format does not carry it)."""
     missing = [name for name in CANONICAL if name not in frame.columns]
-    return frame.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in missing)
+    return put(frame, *(constant(name, None, frame.height) for name in missing)) if missing else frame
 
 
 def iso8601(value: pl.Expr) -> pl.Expr:
@@ -120,7 +122,7 @@ def address_values(values: pl.Series) -> pl.Series:
     kinds = native.address_kinds(values)
     if kinds is None:
         return pl.select(_address(pl.lit(values))).to_series()
-    kept = pl.select(pl.when(pl.lit(pl.Series(kinds == 0))).then(pl.lit(values))).to_series()
+    kept = _nulls_at(values, kinds != 0)
     odd = pl.Series(kinds == 2)
     if odd.any():
         kept = kept.scatter(odd.arg_true(), pl.select(_address(pl.lit(values.filter(odd)))).to_series())
@@ -142,6 +144,8 @@ def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     cheap expressions; the rest take the general ones. Each cheap path gives what the general one gives
     for its lines (tests/ledger/test_parse.py checks it on generated rows).
     """
+    if frame.height == 0:
+        return pl.DataFrame(schema=PARSED_SCHEMA)
     frame = with_missing(frame)
     missing = frame["request"].null_count()
     # a target row has no request: text layouts (every line with one) skip that test, and the native
@@ -153,14 +157,16 @@ def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     plain = _plain_rows(native=cut is not None, clean="_clean" in frame.columns)
     if missing == frame.height:  # a plain row has a request: without any (W3C), none is
         plain = pl.lit(False)
-    frame = frame.with_columns(plain.alias("_plain"), targets.alias("_target"))
-    quick = frame.filter(pl.col("_plain"))
-    target = frame.filter(~pl.col("_plain") & pl.col("_target"))
-    general = frame.filter(~pl.col("_plain") & ~pl.col("_target"))
+    marks = frame.select(plain.fill_null(False).alias("_plain"), targets.fill_null(False).alias("_target"))
+    if marks.height != frame.height:  # both literals: one row
+        marks = pl.DataFrame([column.new_from_index(0, frame.height) for column in marks.get_columns()])
+    frame = put(frame, *marks.get_columns())
+    quick, target = marks["_plain"], ~marks["_plain"] & marks["_target"]
+    general = ~marks["_plain"] & ~marks["_target"]
     parts = [
-        build(rows)
-        for build, rows in ((_typed_plain, quick), (_typed_target, target), (_typed_general, general))
-        if rows.height
+        build(frame if mask.all() else rows_where(frame, mask))
+        for build, mask in ((_typed_plain, quick), (_typed_target, target), (_typed_general, general))
+        if mask.any()
     ]
     if not parts:
         return pl.DataFrame(schema=PARSED_SCHEMA)
@@ -207,7 +213,7 @@ def _typed_plain(frame: pl.DataFrame) -> pl.DataFrame:
     forwarded = pl.lit(address_values(frame["forwarded_for"].cast(pl.String)))
     if "_req_method" in frame.columns:  # cut natively (request_parts), and the numbers read natively
         status = number_values(frame["status"], _status()).cast(pl.Int16, strict=False)
-        size = number_values(frame["bytes"], _bytes()).fill_null(0)
+        size = _zero_for_null(number_values(frame["bytes"], _bytes()))
         cut = (pl.col("_req_method"), pl.col("_req_target"), pl.col("_req_protocol"))
         return _typed_simple(frame, *cut, forwarded, pl.lit(status), pl.lit(size))
     frame = frame.with_columns(pl.col("request").str.split_exact(" ", 2).alias("_request"))  # computed once
@@ -232,7 +238,7 @@ def _typed_target(frame: pl.DataFrame) -> pl.DataFrame:
     method = _dash_to_null(pl.col("method")).str.to_uppercase()
     # the numbers read natively, and only the hosts normalising changes normalised (as the plain rows')
     status = number_values(frame["status"].cast(pl.String), _status()).cast(pl.Int16, strict=False)
-    size = number_values(frame["bytes"].cast(pl.String), _bytes()).fill_null(0)
+    size = _zero_for_null(number_values(frame["bytes"].cast(pl.String), _bytes()))
     host = normal_hosts(frame.select(_dash_to_null(pl.col("host"))).to_series())
     return _typed_simple(
         frame,
@@ -259,24 +265,27 @@ def _typed_simple(
     """What both cheap paths read the same way: a bare address, no escapes (``status``, ``size`` and
     ``host``: read already, by default ``_status()``, ``_bytes()`` and the host normalised)."""
     return _as_parsed(
-        frame.with_columns(
-            method.alias("method"),
-            path.alias("path"),
-            protocol.alias("protocol"),
-            _status() if status is None else status.alias("status"),
-            _bytes() if size is None else size.alias("bytes"),
-            (normal_host(_dash_to_null(pl.col("host"))) if host is None else host).alias("host"),
-            pl.col("client").alias("client_ip"),
-            forwarded.alias("forwarded_for"),
-            _dash_to_null(pl.col("referer")).alias("referer"),
-            _dash_to_null(pl.col("user_agent")).alias("user_agent"),
-            _dash_to_null(pl.col("content_type")).alias("content_type"),
-        )
+        frame,
+        method=method,
+        path=path,
+        protocol=protocol,
+        status=_status() if status is None else status,
+        bytes=_bytes() if size is None else size,
+        host=normal_host(_dash_to_null(pl.col("host"))) if host is None else host,
+        client_ip=pl.col("client"),
+        forwarded_for=forwarded,
+        referer=_dash_to_null(pl.col("referer")),
+        user_agent=_dash_to_null(pl.col("user_agent")),
+        content_type=_dash_to_null(pl.col("content_type")),
     )
 
 
-def _as_parsed(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.select([pl.col(name).cast(dtype) for name, dtype in PARSED_SCHEMA.items()])
+def _as_parsed(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
+    """PARSED_SCHEMA's columns of ``frame``, each made by its expression in ``columns`` (else the column of
+    its name), in one select: the expressions read ``frame`` as ``with_columns`` would."""
+    return frame.select(
+        [columns.get(name, pl.col(name)).cast(dtype).alias(name) for name, dtype in PARSED_SCHEMA.items()]
+    )
 
 
 def _status() -> pl.Expr:
@@ -297,12 +306,23 @@ def number_values(values: pl.Series, expression: pl.Expr) -> pl.Series:
     if read is None:
         return values.to_frame().select(expression.cast(pl.Int64)).to_series()
     kinds, numbers = read
-    out = pl.select(pl.when(pl.lit(pl.Series(kinds == 0))).then(pl.lit(pl.Series(numbers)))).to_series()
+    out = _nulls_at(pl.Series(values.name, numbers), kinds != 0)
     odd = pl.Series(kinds == 2)
     if odd.any():
         rows = odd.arg_true()
         out = out.scatter(rows, values.gather(rows).to_frame().select(expression.cast(pl.Int64)).to_series())
     return out.rename(values.name)
+
+
+def _nulls_at(values: pl.Series, rows: np.ndarray) -> pl.Series:
+    """``values`` with nulls where ``rows`` (a Boolean array) is true, set in a copy."""
+    at = np.flatnonzero(rows)
+    return values.clone().scatter(at, None) if len(at) else values
+
+
+def _zero_for_null(values: pl.Series) -> pl.Series:
+    """``values.fill_null(0)``, without polars' query engine when there is no null (most batches)."""
+    return values.fill_null(0) if values.null_count() else values
 
 
 def _typed_general(frame: pl.DataFrame) -> pl.DataFrame:
@@ -325,22 +345,20 @@ def _typed_general(frame: pl.DataFrame) -> pl.DataFrame:
     client = pl.lit(address_values(frame["client"].cast(pl.String)))
     forwarded = pl.lit(address_values(frame.select(_unescape(pl.col("forwarded_for").cast(pl.String))).to_series()))
     host = pl.coalesce(_dash_to_null(pl.col("host")), url_host)
-    typed_frame = frame.with_columns(
-        pl.coalesce(pl.col("_parts").struct.field("1"), _dash_to_null(pl.col("method")))
-        .str.to_uppercase()
-        .alias("method"),
-        _dash_to_null(path).alias("path"),
-        pl.coalesce(pl.col("_parts").struct.field("3"), _dash_to_null(pl.col("protocol"))).alias("protocol"),
-        _status(),
-        _bytes(),
-        normal_host(host).alias("host"),
-        client.alias("client_ip"),
-        forwarded.alias("forwarded_for"),
-        _dash_to_null(_unescape(pl.col("referer"))).alias("referer"),
-        _dash_to_null(_unescape(pl.col("user_agent"))).alias("user_agent"),
-        _dash_to_null(pl.col("content_type")).alias("content_type"),
+    return _as_parsed(
+        frame,
+        method=pl.coalesce(pl.col("_parts").struct.field("1"), _dash_to_null(pl.col("method"))).str.to_uppercase(),
+        path=_dash_to_null(path),
+        protocol=pl.coalesce(pl.col("_parts").struct.field("3"), _dash_to_null(pl.col("protocol"))),
+        status=_status(),
+        bytes=_bytes(),
+        host=normal_host(host),
+        client_ip=client,
+        forwarded_for=forwarded,
+        referer=_dash_to_null(_unescape(pl.col("referer"))),
+        user_agent=_dash_to_null(_unescape(pl.col("user_agent"))),
+        content_type=_dash_to_null(pl.col("content_type")),
     )
-    return _as_parsed(typed_frame)
 
 
 def normal_host(host: pl.Expr) -> pl.Expr:
