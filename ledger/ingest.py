@@ -603,7 +603,7 @@ def _process(run: _Run, parser: Parser, batch: Batch, head: int = 0) -> _Done:
     parsed, moved = _with_outlets(run, result.parsed, batch)
     detected = _detected(run, parsed)
     traffic = [detected.traffic]
-    windows = [_windows(parsed)] if parsed.height else []
+    windows = [_windows(parsed, run.options.outlet)] if parsed.height else []
     # Lines the triage let through uninspected (people's and other bots' traffic), counted per outlet,
     # day and class.
     if run.options.outlet is None and run.covered is None:  # each line's outlet from its host
@@ -621,7 +621,7 @@ def _process(run: _Run, parser: Parser, batch: Batch, head: int = 0) -> _Done:
         counted = quiet.height
         if quiet.height:
             traffic.append(_daily_counts(quiet, run.options.outlet))
-            windows.append(_windows(quiet))
+            windows.append(_windows(quiet, run.options.outlet))
     rejects = pl.concat([result.rejects, moved, moved_quiet]) if moved.height or moved_quiet.height else result.rejects
     if not rejects["line_no"].is_sorted():
         rejects = rejects.sort("line_no")
@@ -688,7 +688,19 @@ def _daily_counts(quiet: pl.DataFrame, outlet: str | None) -> pl.DataFrame:
     )
 
 
-def _windows(counted: pl.DataFrame) -> pl.DataFrame:
+def _windows(counted: pl.DataFrame, outlet: str | None = None) -> pl.DataFrame:
+    """Each outlet's first and last time and its lines; ``outlet``: the one outlet of every row (as
+    --outlet gives it), whose window is read from the times alone, without a group_by."""
+    if outlet is not None and counted.height:
+        stamps = counted["ts"].cast(pl.Int64)
+        return pl.DataFrame(
+            [
+                pl.Series("outlet", [outlet], dtype=pl.String),
+                pl.Series("first_ts", [stamps.min()], dtype=pl.Int64).cast(counted["ts"].dtype),
+                pl.Series("last_ts", [stamps.max()], dtype=pl.Int64).cast(counted["ts"].dtype),
+                pl.Series("lines", [counted.height], dtype=pl.Int64),
+            ]
+        )
     return counted.group_by("outlet").agg(
         pl.col("ts").min().alias("first_ts"),
         pl.col("ts").max().alias("last_ts"),

@@ -370,12 +370,10 @@ def quiet_rows(frame: pl.DataFrame, classes: pl.Series, *, normalise: bool = Tru
     """The lines of ``frame`` that need no detection (a traffic class in ``classes``, row for row): only
     what counting them takes (QUIET_SCHEMA). ``frame`` holds raw fields (``normalise``) or typed ones,
     whose host is already normalised."""
-    rows = (
-        frame.select("line_no", "ts", "host", classes.alias("class"))
-        .filter(pl.col("class").is_not_null())
-        .cast(QUIET_SCHEMA)  # type: ignore[arg-type]
-    )
-    return rows.with_columns(normal_hosts(rows["host"])) if normalise else rows
+    picked = [frame[name] for name in ("line_no", "ts", "host")] + [classes.alias("class")]
+    columns = pl.DataFrame([column.cast(dtype) for column, dtype in zip(picked, QUIET_SCHEMA.values(), strict=True)])
+    rows = rows_where(columns, classes.is_not_null()) if classes.null_count() else columns
+    return put(rows, normal_hosts(rows["host"])) if normalise else rows
 
 
 _ODD_HOST = r"[A-Z:]|[^\x00-\x7F]|\.$"  # what normal_host can change: a capital letter, a port, a final dot
