@@ -159,9 +159,8 @@ def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     plain = _plain_rows(native=cut is not None, clean="_clean" in frame.columns)
     if missing == frame.height:  # a plain row has a request: without any (W3C), none is
         plain = pl.lit(False)
+    # one of the two reads the columns (both literal only without rows, returned above): one value a row
     marks = frame.select(plain.fill_null(False).alias("_plain"), targets.fill_null(False).alias("_target"))
-    if marks.height != frame.height:  # both literals: one row
-        marks = pl.DataFrame([column.new_from_index(0, frame.height) for column in marks.get_columns()])
     frame = put(frame, *marks.get_columns())
     quick, target = marks["_plain"], ~marks["_plain"] & marks["_target"]
     general = ~marks["_plain"] & ~marks["_target"]
