@@ -164,14 +164,29 @@ def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     frame = put(frame, *marks.get_columns())
     quick, target = marks["_plain"], ~marks["_plain"] & marks["_target"]
     general = ~marks["_plain"] & ~marks["_target"]
-    parts = [
-        build(frame if mask.all() else rows_where(frame, mask))
+    ways = [
+        (build, mask)
         for build, mask in ((_typed_plain, quick), (_typed_target, target), (_typed_general, general))
         if mask.any()
     ]
-    if not parts:
+    if not ways:
         return pl.DataFrame(schema=PARSED_SCHEMA)
+    if len(ways) == 2 and ways[0][0] is _typed_plain:
+        # plain rows and rows of one other way (a text layout's escaped or odd lines among its plain ones):
+        # every row typed the plain way (cheap, and any field gives a value), then the others' rows
+        # replaced by their own typing. No filter of the plain rows, no concatenation and sort: a 32 MiB
+        # block's 29,636 rows left by the triage, 655 of them general, 39.1 -> 33.2 ms (medians of 60)
+        (_, _), (build, mask) = ways
+        return _replaced(_typed_plain(frame), mask.arg_true(), build(rows_where(frame, mask)))
+    parts = [build(frame if mask.all() else rows_where(frame, mask)) for build, mask in ways]
     return pl.concat(parts).sort("line_no") if len(parts) > 1 else parts[0]
+
+
+def _replaced(typed: pl.DataFrame, rows: pl.Series, values: pl.DataFrame) -> pl.DataFrame:
+    """``typed`` with ``values`` (typed the same way, the rows at positions ``rows``) in place of those rows;
+    ``line_no`` and ``ts`` pass through every typing as they are."""
+    kept = ("line_no", "ts")
+    return put(typed, *(typed[name].clone().scatter(rows, values[name]) for name in typed.columns if name not in kept))
 
 
 _SIMPLE_REQUEST = r"^[A-Z]+ /\S* HTTP/\d(?:\.\d)?$"
