@@ -77,6 +77,12 @@ def reject_reason(line: str, fmt: str = "combined") -> str:
             id="escaped-quotes",
         ),
         pytest.param(
+            '1.2.3.4 - - [01/Oct/2026:00:00:00 +0000] "GET /a HTTP/1.1" 200 10 "https://x.kz/?q=\\"a\\"" '
+            '"UA \\\\ back"',
+            {"path": "/a", "referer": 'https://x.kz/?q="a"', "user_agent": "UA \\ back"},
+            id="escaped-referer-and-backslash",
+        ),
+        pytest.param(
             '5.6.7.8 - - [01/Oct/2026:10:00:00 +0000] "\\x16\\x03\\x01\\x00\\xa5\\x01" 400 157 "-" "-"',
             {"method": None, "path": None, "status": 400},
             id="tls-handshake-bytes",
