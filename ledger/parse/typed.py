@@ -184,11 +184,11 @@ def typed(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
     return pl.concat(parts).sort("line_no") if len(parts) > 1 else parts[0]
 
 
-def _replaced(typed: pl.DataFrame, rows: pl.Series, values: pl.DataFrame) -> pl.DataFrame:
-    """``typed`` with ``values`` (typed the same way, the rows at positions ``rows``) in place of those rows;
-    ``line_no`` and ``ts`` pass through every typing as they are."""
+def _replaced(frame: pl.DataFrame, rows: pl.Series, values: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (typed) with ``values`` (the rows at positions ``rows``, typed another way, the same
+    columns) in place of those rows; ``line_no`` and ``ts`` pass through every typing as they are."""
     kept = ("line_no", "ts")
-    return put(typed, *(typed[name].clone().scatter(rows, values[name]) for name in typed.columns if name not in kept))
+    return put(frame, *(frame[name].clone().scatter(rows, values[name]) for name in frame.columns if name not in kept))
 
 
 _SIMPLE_REQUEST = r"^[A-Z]+ /\S* HTTP/\d(?:\.\d)?$"
@@ -394,7 +394,7 @@ def _general_steps() -> _Steps:
         "user_agent": _dash_to_null(_unescape(pl.col("user_agent"))),
         "content_type": _dash_to_null(pl.col("content_type")),
     }
-    typed = {
+    final = {
         name: columns.get(name, pl.col(name)).cast(dtype).alias(name)
         for name, dtype in PARSED_SCHEMA.items()
         if name not in ("client_ip", "forwarded_for")
@@ -402,7 +402,7 @@ def _general_steps() -> _Steps:
     return _Steps(
         (parts.alias("_parts"), with_query.alias("_target"), url.alias("_url")),
         _unescape(pl.col("forwarded_for").cast(pl.String)),
-        typed,
+        final,
     )
 
 
