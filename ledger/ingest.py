@@ -454,7 +454,7 @@ def _format_of(name: str, batch: Batch, options: IngestOptions, *, check: bool) 
     of parsing them twice); a sniffed one always is."""
     if options.log_format is not None:
         chosen = custom_layout(options.log_format)
-        matched = Parser(chosen).parse(batch.lines.head(SNIFF_LINES), batch.first_line).parsed.height if check else None
+        matched = Parser(chosen).count(batch.lines.head(SNIFF_LINES), batch.first_line) if check else None
     elif options.fmt != "auto" and not check:
         chosen, matched = get_format(options.fmt), None
     else:

@@ -121,6 +121,16 @@ class Parser:
             return self._quiet_first(frame, self._raw.program, triage)
         return self._parse(frame, triage)
 
+    def count(self, lines: pl.Series, first_line: int = 1) -> int:
+        """How many of ``lines`` parse: ``parse(lines, first_line).parsed``'s height, without typing their
+        fields or building the rejects' reasons (format sniffing tries every preset on a file's first
+        lines: with the typing, 17 ms a preset for 1,000 combined lines)."""
+        line_no = pl.Series("line_no", np.arange(first_line, first_line + lines.len(), dtype=np.int64))
+        raw, matched = self._raw.raw(pl.DataFrame([line_no, lines.alias("line")]))
+        raw = with_missing(raw)
+        time = pl.col("ts") if "ts" in raw.columns else parse_time(self.fmt)
+        return int(raw.select((matched.fill_null(False) & time.is_not_null()).sum()).item())
+
     def _quiet_first(self, frame: pl.DataFrame, program: native.Program, triage: Triage) -> ParsedBatch:
         """Text layouts the native splitter runs: a first pass reads only what the triage needs (the user
         agent, the host, the time, and the splitter's own tests), so the quiet majority is never cut into
@@ -242,7 +252,7 @@ def sniff_format(lines: pl.Series, candidates: tuple[str, ...] = SNIFF_ORDER) ->
         fmt = PRESETS[name]
         if not sample.str.contains(fmt.sniff).any():
             continue
-        counts[name] = Parser(fmt).parse(sample, 1).parsed.height
+        counts[name] = Parser(fmt).count(sample)
     best = max(counts.values(), default=0)
     if best == 0:
         return None, 0

@@ -12,6 +12,7 @@ from ledger.formats.spec import LogFormat
 CHUNK_LINES = 8192  # lines decoded at once
 REASON_JSON = "not a JSON object"
 REASON_RECORD = "a JSON record without a time or a request: not an access-log entry"
+REASON_SHAPE = "a JSON record with an object or a list where the format expects a single value: not this format's"
 
 
 def _steps(path: str) -> list[str | int]:
@@ -55,11 +56,11 @@ class JsonParser:
     def __init__(self, fmt: LogFormat) -> None:
         self.fmt = fmt
         self.paths = {field: [_steps(p) for p in spec.split("|")] for field, spec in fmt.paths}
-        tree: dict[str, Any] = {}
+        self.tree: dict[str, Any] = {}
         for alternatives in self.paths.values():
             for steps in alternatives:
-                _insert(tree, steps)
-        self.dtype = _dtype(tree)
+                _insert(self.tree, steps)
+        self.dtype = _dtype(self.tree)
 
     def raw(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
         """The fields of every line, decoded ``CHUNK_LINES`` at a time: the decoded objects of a whole
@@ -75,27 +76,54 @@ class JsonParser:
         body = pl.col("line").str.replace(self.fmt.prefix, "") if self.fmt.prefix else pl.col("line")
         frame = frame.with_columns(body.str.strip_chars().alias("_body"))
         frame = frame.with_columns(pl.col("_body").str.starts_with("{").fill_null(False).alias("_object"))
-        frame = frame.with_columns(self._decode(frame).alias("_obj"))
+        decoded, misfits = self._decode(frame)
+        frame = frame.with_columns(decoded.alias("_obj"))
         fields = [pl.coalesce([_expr(s) for s in alts]).alias(name) for name, alts in self.paths.items()]
         raw = frame.with_columns(fields).with_columns(pl.col("_obj").is_not_null().alias("_object"))
         record = pl.col("time").is_not_null() & self._target().is_not_null()
-        why = pl.when(~pl.col("_object")).then(pl.lit(REASON_JSON)).when(~record).then(pl.lit(REASON_RECORD))
+        no_object = pl.lit(REASON_JSON)
+        if misfits is not None:
+            no_object = pl.when(pl.lit(misfits)).then(pl.lit(REASON_SHAPE)).otherwise(no_object)
+        why = pl.when(~pl.col("_object")).then(no_object).when(~record).then(pl.lit(REASON_RECORD))
         return raw.with_columns(why.otherwise(None).alias("_why")).drop("_obj", "_body")
 
-    def _decode(self, frame: pl.DataFrame) -> pl.Series:
+    def _decode(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series | None]:
+        """The lines' objects, decoded as the format's fields need them (null: not one); and, when some
+        line is no JSON or has the wrong kind of value at one of the format's paths (then the slow path:
+        each line read with ``json``), which lines are objects of the wrong shape."""
         bodies = frame.select(pl.when(pl.col("_object")).then(pl.col("_body")).otherwise(None)).to_series()
         try:
-            return bodies.str.json_decode(dtype=self.dtype)
+            return bodies.str.json_decode(dtype=self.dtype), None
         except pl.exceptions.ComputeError:
-            valid = [_is_object(text) for text in bodies.to_list()]  # slow path: only blocks with bad JSON
-            cleaned = bodies.zip_with(pl.Series(valid), pl.Series([None] * len(valid), dtype=pl.String))
-            return cleaned.str.json_decode(dtype=self.dtype)
+            objects = [_object(text) for text in bodies.to_list()]
+            fits = [value is not None and _fits(value, self.tree) for value in objects]
+            cleaned = bodies.zip_with(pl.Series(fits), pl.Series([None] * len(fits), dtype=pl.String))
+            misfits = pl.Series([value is not None and not fit for value, fit in zip(objects, fits, strict=True)])
+            return cleaned.str.json_decode(dtype=self.dtype), misfits
 
 
-def _is_object(text: str | None) -> bool:
+def _object(text: str | None) -> dict[str, Any] | None:
     if text is None:
-        return False
-    try:
-        return isinstance(json.loads(text), dict)
+        return None
+    try:  # NaN and Infinity are no JSON (Python's reader takes them; polars' does not)
+        value = json.loads(text, parse_constant=_no_constant)
     except ValueError:
-        return False
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _fits(value: Any, node: Any) -> bool:
+    """Whether a decoded JSON ``value`` has, along the format's paths (``node``: a tree of them, its leaves
+    the dtypes read), the kinds of values polars can decode into them: an object where the paths go on, a
+    list of single values for a first item, a single value at a leaf (missing and null fit anywhere)."""
+    if value is None:
+        return True
+    if isinstance(node, dict):
+        return isinstance(value, dict) and all(_fits(value.get(key), child) for key, child in node.items())
+    if isinstance(node, pl.List):
+        return isinstance(value, list) and not any(isinstance(item, dict | list) for item in value)
+    return not isinstance(value, dict | list)

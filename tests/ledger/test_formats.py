@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
 import random
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -197,6 +199,27 @@ def test_first_line_fields(name: str, fmt: str, expected: dict[str, object]) -> 
     row = Parser(PRESETS[fmt]).parse(lines, 1).parsed.to_dicts()[0]
     for key, value in expected.items():
         assert row[key] == value, key
+
+
+@pytest.mark.parametrize("fmt", list(PRESETS))
+def test_counting_the_lines_that_parse_agrees_with_parsing_them(fmt: str) -> None:
+    """Sniffing counts each preset's parsed lines without typing them: the count must be the parse's, on
+    every fixture (lines of other formats, comments and fields headers, bad times and truncated lines
+    among them). A forked parser for W3C, whose #Fields carry from line to line."""
+    cloudflare = (
+        '{"ClientIP":"203.0.113.9","ClientRequestHost":"news.example.kz","ClientRequestURI":"/a",'
+        '"ClientRequestUserAgent":"GPTBot/1.1","EdgeResponseStatus":200,"EdgeStartTimestamp":"2026-10-01T10:00:00Z"}'
+    )
+    nginx = '{"time_iso8601":"2026-10-01T10:00:00+05:00","request":"GET /a HTTP/1.1","status":"200","host":"a.kz"}'
+    made = [cloudflare, cloudflare.replace("2026-10-01T", "yesterday "), nginx, nginx.replace("+05:00", " local")]
+    samples = {path.name: path.read_bytes().decode("utf-8", "replace").splitlines() for path in FIXTURES.iterdir()}
+    matched = 0
+    for name, text in sorted({**samples, "made": made}.items()):
+        lines = pl.Series(text)
+        parsed = Parser(PRESETS[fmt]).parse(lines, 7).parsed.height
+        assert Parser(PRESETS[fmt]).count(lines, 7) == parsed, name
+        matched += parsed
+    assert matched  # each preset parses some fixture: the counts compared are not all zero
 
 
 def parse_lines(fmt: str, lines: list[str]) -> pl.DataFrame:
@@ -397,9 +420,47 @@ def test_every_parser_accounts_for_arbitrary_bytes(data: bytes) -> None:
     lines = split_lines(data + b"\n")
     for fmt in PRESETS.values():
         result = Parser(fmt).parse(lines, 1)
+        assert Parser(fmt).count(lines) == result.parsed.height
         assert sorted(result.parsed["line_no"].to_list() + result.rejects["line_no"].to_list()) == list(
             range(1, lines.len() + 1)
         )
+
+
+JSON_PRESETS = [fmt for fmt in PRESETS.values() if fmt.kind == "json"]
+# every key on a JSON preset's paths ("request.headers.User-Agent[0]": request, headers, User-Agent)
+JSON_KEYS = sorted(
+    {key.removesuffix("[0]") for fmt in JSON_PRESETS for _, spec in fmt.paths for key in re.split(r"[.|]", spec)}
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(JSON_KEYS), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(JSON_KEYS), json_values, max_size=8), min_size=1, max_size=6))
+def test_json_parsers_take_objects_of_any_shape(records: list[dict[str, object]]) -> None:
+    """JSON records with any kind of value on the presets' own paths (an object where a string is read, a
+    list where an object goes on) are parsed or rejected with a reason, never an error."""
+    lines = pl.Series([json.dumps(record) for record in records])
+    for fmt in JSON_PRESETS:
+        result = Parser(fmt).parse(lines, 1)
+        assert result.parsed.height + result.rejects.height == lines.len()
+        assert result.rejects["reason"].is_not_null().all()
+        assert Parser(fmt).count(lines) == result.parsed.height
+
+
+def test_a_json_record_of_the_wrong_shape_is_rejected_with_its_reason() -> None:
+    # an Upsun record: its "host" is an object, where nginx_json reads the host name
+    good = '{"time_iso8601":"2026-10-01T10:00:00+00:00","request":"GET / HTTP/1.1","status":"200","host":"a.kz"}'
+    odd = good.replace('"host":"a.kz"', '"host":{"id":[{"type":"vendor","name":"platformsh"}]}')
+    result = Parser(PRESETS["nginx_json"]).parse(pl.Series([good, odd, "{not json"]), 1)
+    assert result.parsed["host"].to_list() == ["a.kz"]
+    assert result.rejects.select("line_no", "reason").rows() == [
+        (2, "a JSON record with an object or a list where the format expects a single value: not this format's"),
+        (3, "not a JSON object"),
+    ]
 
 
 def test_gzip_directory_and_glob_inputs(site: Ledger, tmp_path: Path) -> None:
