@@ -7,7 +7,8 @@ results in order. Lines the detector's triage calls plain human (or undeclared b
 counted. Rows are committed at every whole DuckDB row group (one transaction for a whole file makes DuckDB
 hold it all in memory; see RowGroupWriter), and an upload with rows committed on the way is marked in
 progress until its last commit: a failure or Ctrl-C removes every row it wrote, and a killed process's
-rows are removed the next time the ledger is opened. The same content again is a no-op reported as a
+rows are removed the next time the ledger is opened. Small files are committed several at a time
+(``_Group``), and reported once committed. The same content again is a no-op reported as a
 duplicate; an overlap with an earlier upload is handled as the user chose (ledger.overlap).
 """
 
@@ -18,6 +19,7 @@ import secrets
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import chain
@@ -26,9 +28,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ledger.detect.classify import Detected, Detector
-from ledger.errors import ConfigError, FormatDetectionError, InputError
+from ledger.errors import ConfigError, FormatDetectionError, InputError, LedgerStoreError
 from ledger.formats import SNIFF_ORDER, LogFormat, custom_layout, get_format
 from ledger.frames import constant, put, rows_where
 from ledger.inputs import expand_inputs
@@ -62,6 +65,10 @@ AI_TIMES_KEPT = 200_000
 # memory stays that of one large file plus a few small ones.
 FILES_AHEAD = 3
 SMALL_FILE = 16 * 1024 * 1024
+# Uploads committed together at most (``_Group``), and the bytes of rows they may hold back for one insert
+# per table at their commit.
+GROUP_FILES = 32
+GROUP_BYTES = 64 << 20
 INGEST_DUCKDB_MEMORY = "128MB"  # DuckDB's share while ingesting; the batches in flight take the rest of 1 GB
 # DuckDB's threads while ingesting: one. Its commits then run in the writing thread, alongside the parse
 # workers, instead of competing with them for the cores (measured: about 5% less CPU, 4% faster).
@@ -145,9 +152,12 @@ def ingest_paths(
     each: Callable[[IngestResult], None] | None = None,
     triage: bool = True,
 ) -> list[IngestResult]:
-    """Ingest each file (directories and globs expanded), each its own upload; ``each`` sees every result.
+    """Ingest each file (directories and globs expanded), each its own upload; ``each`` sees every result,
+    once it is committed (small files are committed several at a time: ``_Group``).
 
-    Stops at the first error: the failing file leaves nothing behind, earlier files stay ingested. With
+    Stops at the first error (Ctrl-C included): the failing file leaves nothing behind, earlier files stay
+    ingested, unless the ledger itself failed (a full disk): then the files of its group that were not
+    committed yet are rolled back with it, and are not reported. With
     ``triage`` (the default), lines the detector calls plain human or undeclared bot traffic are counted
     without typing or detection; without it every line takes the full path. Both give the same ledger.
     """
@@ -203,22 +213,137 @@ def _uploads(
 
     early = start_more if options.overlap != "drop" else None
     recorded = False  # the detector's versions, recorded with the first upload written
+    group = _Group(ledger)
     start_next()
     try:
         while ahead:
             if early is not None:
                 start_more()
             started = ahead.popleft()
-            result = started.result(ledger, progress, stored, drained=early, record_registry=not recorded)
+            if not started.known_small():  # the uploads before a large one are reported before it starts
+                yield from group.commit()
+            group.begin()
+            try:
+                result = started.result(ledger, progress, stored, group, drained=early, record_registry=not recorded)
+            except BaseException:
+                yield from group.fail()  # the uploads before it in the group are committed and reported
+                raise
+            group.results.append(result)
             recorded = recorded or not result.duplicate_upload
             if not result.duplicate_upload and started.source is not None:
                 stored.add(started.source, started.run.totals if started.run is not None else None)
-            yield result
+            # --overlap drop: the next file is checked against this one's windows, read from the ledger
+            if early is None or not started.read_small() or group.full():
+                yield from group.commit()
             if not ahead:  # the last one did not start it (a duplicate, or --overlap drop)
                 start_next()
+        yield from group.commit()
     finally:
+        with suppress(LedgerStoreError):  # the error under way is the one to report
+            group.abort()  # an error or Ctrl-C while the group was not committed: nothing of it reported
         for started in ahead:  # an error, Ctrl-C or a caller that stopped: its threads stop
             started.close()
+
+
+class _Group:
+    """Consecutive uploads written in one transaction and committed together, so that a run of small files
+    does not pay, for each one, a commit (DuckDB writes its write-ahead log, and syncs it) and an insert
+    into each of the tables with few rows a file (referrals, rejects, traffic_daily, upload_windows): those
+    rows are held back here (``hold``) and inserted once per table at the group's commit.
+
+    A group ends before a file not known to be small (``_Started.known_small``) and after one that is
+    not, at GROUP_FILES files or GROUP_BYTES held, after each file with ``--overlap drop`` (the next file
+    is checked against the windows of those before it, in the ledger), and at the end of the run.
+
+    Results are reported once their group is committed: what was reported is what the ledger holds. A
+    failed upload's rows are deleted in the transaction (``undo``), and the uploads before it are committed
+    (``fail``) before its error is raised; when the transaction itself failed (a ledger error), it is
+    rolled back, and only the uploads the ledger kept are reported. A killed process loses the uploads of
+    its open group, none of which was reported yet."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.results: list[IngestResult] = []
+        self.held: dict[str, list[pa.Table]] = {}
+        self.held_bytes = 0
+        self.open = False
+        self.broken = False  # the transaction failed: it can only be rolled back
+
+    def begin(self) -> None:
+        if not self.open:
+            self.ledger.execute("BEGIN TRANSACTION")
+            self.open, self.broken = True, False
+
+    def full(self) -> bool:
+        return len(self.results) >= GROUP_FILES or self.held_bytes >= GROUP_BYTES
+
+    def hold(self, table: str, rows: pa.Table | None) -> None:
+        """Rows to insert before the group's commit."""
+        if rows is not None and rows.num_rows:
+            self.held.setdefault(table, []).append(rows)
+            self.held_bytes += rows.nbytes
+
+    def insert_held(self) -> None:
+        """The rows held, in: before a commit, and before a query that reads them (the overlap check)."""
+        for table, parts in self.held.items():
+            self.ledger.insert_arrow(table, pa.concat_tables(parts, promote_options="default"))
+        self.held.clear()
+        self.held_bytes = 0
+
+    def before_commit(self, upload_id: str, source: str) -> None:
+        """An upload's writer commits on the way (a file of more than a row group of fetches): the rows the
+        group holds go in with that commit, and the upload is marked in progress (``Ledger.begin_upload``)."""
+        self.insert_held()
+        self.ledger.begin_upload(upload_id, source)
+
+    def undo(self, upload_id: str) -> None:
+        """A failed upload (or one found to repeat an earlier one) leaves nothing: its held rows dropped, its
+        rows deleted, also those committed on the way (its mark with them)."""
+        for table, parts in self.held.items():
+            self.held[table] = [part.filter(pc.not_equal(part["upload_id"], upload_id)) for part in parts]
+        try:
+            self.ledger.delete_upload(upload_id)
+        except Exception:  # noqa: BLE001 - the transaction failed with the upload: ``fail`` rolls it back
+            self.broken = True
+
+    def commit(self) -> Iterator[IngestResult]:
+        """Commit, then report the group's results."""
+        if self.open:
+            self.insert_held()
+            self.ledger.execute("COMMIT")
+            self.open = False
+        results, self.results = self.results, []
+        yield from results
+
+    def fail(self) -> Iterator[IngestResult]:
+        """After an upload of the group failed (``undo``): the others committed and reported, or, when the
+        transaction cannot be committed, rolled back and only the uploads the ledger kept reported."""
+        if not self.broken:
+            try:
+                yield from self.commit()
+                return
+            except Exception:  # noqa: BLE001 - a ledger error: rolled back below, and the upload's error raised
+                self.broken = True
+        kept = self.abort()
+        results, self.results = self.results, []
+        yield from (result for result in results if result.upload_id in kept)
+
+    def abort(self) -> set[str]:
+        """Roll the open group back, remove the rows of an upload committed on the way (``Ledger.recover``),
+        and return the ids of the group's uploads the ledger holds (committed on the way, or earlier)."""
+        if not self.open:
+            return set()
+        self.open = False
+        self.held.clear()
+        self.held_bytes = 0
+        with suppress(LedgerStoreError):  # DuckDB already ended it (a failed commit)
+            self.ledger.execute("ROLLBACK")
+        self.ledger.recover()
+        ids = sorted({result.upload_id for result in self.results})
+        if not ids:
+            return set()
+        found = self.ledger.rows("SELECT upload_id FROM uploads WHERE upload_id IN ?", [ids])
+        return {row["upload_id"] for row in found}
 
 
 @dataclass
@@ -307,6 +432,7 @@ class _Started:
         ledger: Ledger,
         progress: Progress | None,
         stored: _Stored,
+        group: _Group,
         drained: Callable[[], None] | None,
         *,
         record_registry: bool = True,
@@ -328,6 +454,7 @@ class _Started:
                 self.batches,
                 progress,
                 stored,
+                group,
                 drained,
                 record_registry=record_registry,
             )
@@ -341,6 +468,14 @@ class _Started:
         nothing left to read)."""
         source = self.source
         return source is None or self.batches is None or (source.read_all and source.content_bytes <= SMALL_FILE)
+
+    def known_small(self) -> bool:
+        """Whether this file is known to be small: read to its end and no larger than SMALL_FILE, or, while
+        it is being read, no more than SMALL_FILE // 8 bytes on disk (compressed, some MB of lines)."""
+        if self.read_small():
+            return True
+        path = self.source.path if self.source is not None else None
+        return path is not None and path.stat().st_size <= SMALL_FILE // 8
 
     def close(self) -> None:
         if self.batches is not None:
@@ -374,40 +509,41 @@ def _written(
     batches: Prefetch[_Done],
     progress: Progress | None,
     stored: _Stored,
+    group: _Group,
     drained: Callable[[], None] | None,
     *,
     record_registry: bool,
 ) -> IngestResult:
-    """One upload, all or nothing, in one transaction, committed on the way at every whole DuckDB row
-    group of a table (``RowGroupWriter``: one transaction for a whole file would make DuckDB hold it all
-    in RAM, and commits of part of a row group write the rows twice). The upload is marked in progress
-    with the first rows committed on the way, so that a killed process's rows are found and removed when
-    the ledger is next opened; a file that fits in one transaction (most rotated files) needs no mark."""
-    options = run.options
-    writer = RowGroupWriter(ledger, before_commit=lambda: ledger.begin_upload(run.upload_id, source.name))
+    """One upload, all or nothing, in the transaction of its ``_Group``, committed on the way at every whole
+    DuckDB row group of a table (``RowGroupWriter``: one transaction for a whole file would make DuckDB hold
+    it all in RAM, and commits of part of a row group write the rows twice). The upload is marked in
+    progress with the first rows committed on the way, so that a killed process's rows are found and
+    removed when the ledger is next opened; a file that fits in one transaction (most rotated files) needs
+    no mark. The rows the writer holds at the end go to the group, which inserts them at its commit."""
+    writer = RowGroupWriter(ledger, before_commit=lambda: group.before_commit(run.upload_id, source.name))
     try:
-        with ledger.transaction():
-            for done in batches:
-                _write(writer, run, done)
-                if progress is not None:
-                    progress(run.lines, source.bytes_read)
-            if drained is not None:
-                drained()
-            writer.flush()
-            if run.fmt is None:
-                raise InputError("the file is empty; nothing to ingest", path=source.name)
-            if source.content_bytes in stored.content_sizes:
-                sql = "SELECT upload_id FROM uploads WHERE content_sha256 = ?"
-                existing = ledger.rows(sql, [source.content_sha256])
-                if existing:
-                    raise _Duplicate(existing[0]["upload_id"])
-            _finish(ledger, run, source, record_registry=record_registry, stored=stored.windows)
-            if writer.committed:
-                ledger.end_upload(run.upload_id)
+        for done in batches:
+            _write(writer, run, done)
+            if progress is not None:
+                progress(run.lines, source.bytes_read)
+        if drained is not None:
+            drained()
+        for table, rows in writer.take().items():
+            group.hold(table, rows)
+        if run.fmt is None:
+            raise InputError("the file is empty; nothing to ingest", path=source.name)
+        if source.content_bytes in stored.content_sizes:
+            sql = "SELECT upload_id FROM uploads WHERE content_sha256 = ?"
+            existing = ledger.rows(sql, [source.content_sha256])
+            if existing:
+                raise _Duplicate(existing[0]["upload_id"])
+        _finish(ledger, run, source, group, record_registry=record_registry, stored=stored.windows)
+        if writer.committed:
+            ledger.end_upload(run.upload_id)
     except BaseException:
-        if writer.committed:  # else the transaction's rollback left nothing behind
-            ledger.discard_upload(run.upload_id)
+        group.undo(run.upload_id)
         raise
+    options = run.options
     assert run.totals is not None  # the batches were all through
     return IngestResult(
         upload_id=run.upload_id,
@@ -802,19 +938,18 @@ def _finish(
     ledger: Ledger,
     run: _Run,
     source: Source,
+    group: _Group,
     *,
     record_registry: bool = True,
     stored: StoredWindows | None = None,
 ) -> None:
-    """The upload's daily counts, windows and row (with the detector's versions unless already recorded),
-    then the overlap check its choice asks for: its queries only when it may overlap one of the uploads
-    ``stored`` (None: not known, the queries tell)."""
+    """The upload's daily counts and windows (held by the ``group``) and its row (with the detector's
+    versions unless already recorded), then the overlap check its choice asks for: its queries only when
+    it may overlap one of the uploads ``stored`` (None: not known, the queries tell)."""
     assert run.fmt is not None and run.totals is not None
     totals = run.totals
-    if totals.daily is not None:
-        ledger.insert_arrow("traffic_daily", totals.daily)
-    if totals.window is not None:
-        ledger.insert_arrow("upload_windows", totals.window)
+    group.hold("traffic_daily", totals.daily)
+    group.hold("upload_windows", totals.window)
     detector = run.detector
     if record_registry:
         ledger.execute(
@@ -857,6 +992,7 @@ def _finish(
     if run.options.overlap == "fail" and (
         stored is None or stored.may_overlap(totals.spans, totals.times, run.upload_id)
     ):
+        group.insert_held()  # the queries read this upload's windows, and those of the group's others
         found = find_overlap(ledger, run.upload_id, windows_meet=stored is not None)
         if found is not None:
             raise OverlapError(source.name, found)

@@ -123,9 +123,13 @@ class Ledger:
     def discard_upload(self, upload_id: str) -> None:
         """Remove every row of an unfinished upload, in one transaction."""
         with self.transaction():
-            for table in UPLOAD_TABLES:
-                self.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id])
-            self.execute("DELETE FROM uploads_pending WHERE upload_id = ?", [upload_id])
+            self.delete_upload(upload_id)
+
+    def delete_upload(self, upload_id: str) -> None:
+        """Inside a transaction: delete every row of an upload, and its in-progress mark."""
+        for table in UPLOAD_TABLES:
+            self.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id])
+        self.execute("DELETE FROM uploads_pending WHERE upload_id = ?", [upload_id])
 
     def recover(self) -> list[str]:
         """Remove uploads a killed process left unfinished; returns their ids."""
@@ -275,13 +279,20 @@ class RowGroupWriter:
 
     def flush(self) -> None:
         """Insert what is waiting (not committed: that is the caller's transaction's end)."""
-        for table, parts in self._pending.items():
-            if parts:
-                self.ledger.insert_arrow(table, pa.concat_tables(parts, promote_options="default"))
+        for table, rows in self.take().items():
+            self.ledger.insert_arrow(table, rows)
+
+    def take(self) -> dict[str, pa.Table]:
+        """The rows waiting, per table, handed over instead of inserted (the caller inserts them before its
+        transaction's end); the writer starts afresh."""
+        taken = {
+            table: pa.concat_tables(parts, promote_options="default") for table, parts in self._pending.items() if parts
+        }
         self._pending.clear()
         self._counts.clear()
         self._bytes.clear()
         self._lead, self._open = None, 0
+        return taken
 
 
 def now() -> datetime:

@@ -442,10 +442,10 @@ def test_ctrl_c_while_the_next_file_is_under_way_leaves_nothing_running(
     files = [str(p) for p in day_files(tmp_path, 3)]
     real_finish = ingest_module._finish
 
-    def interrupted(ledger_, run, source, **options):  # type: ignore[no-untyped-def]
+    def interrupted(ledger_, run, source, *rest, **options):  # type: ignore[no-untyped-def]
         if source.name == files[1]:
             raise KeyboardInterrupt
-        real_finish(ledger_, run, source, **options)
+        real_finish(ledger_, run, source, *rest, **options)
 
     monkeypatch.setattr(ingest_module, "_finish", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -453,6 +453,87 @@ def test_ctrl_c_while_the_next_file_is_under_way_leaves_nothing_running(
     assert [row["source"] for row in ledger.rows("SELECT source FROM uploads")] == [files[0]]
     assert counts(ledger)["fetches"] == 1 and not ledger.rows("SELECT * FROM uploads_pending")
     assert not [t for t in threading.enumerate() if t.name.startswith("royalty-")]
+
+
+def test_small_files_are_committed_several_at_a_time_and_each_reported_once_committed(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest_module, "GROUP_FILES", 2)
+    files = [str(p) for p in day_files(tmp_path, 5)]
+    reader = ledger_with(ledger, "dala").con.cursor()  # a second connection: it sees committed rows only
+    committed: list[int] = []
+
+    def reported(result: ingest_module.IngestResult) -> None:
+        ids = {row[0] for row in reader.execute("SELECT upload_id FROM uploads").fetchall()}
+        assert result.upload_id in ids
+        committed.append(len(ids))
+
+    results = ingest_paths(ledger, files, outlet="dala", each=reported)
+    assert committed == [2, 2, 4, 4, 5]  # two files a commit, then the last one at the end of the run
+    assert [r.source for r in results] == files
+    one_by_one = Ledger(tmp_path / "one-by-one.duckdb")
+    for path in files:
+        ingest_paths(ledger_with(one_by_one, "dala") if path == files[0] else one_by_one, [path], outlet="dala")
+    assert ledger_rows(ledger) == ledger_rows(one_by_one)
+    one_by_one.close()
+
+
+def failing_finish(monkeypatch: pytest.MonkeyPatch, name: str, failure: str) -> None:
+    """``_finish`` of the file ``name`` fails once its rows are written: an error of the file ("input"), or
+    a statement the ledger refuses ("ledger"), after which DuckDB can only roll its transaction back."""
+    real_finish = ingest_module._finish
+
+    def finish(ledger_, run, source, *rest, **options):  # type: ignore[no-untyped-def]
+        real_finish(ledger_, run, source, *rest, **options)
+        if source.name == name and failure == "input":
+            raise InputError("made to fail", path=source.name)
+        if source.name == name:
+            ledger_.execute("INSERT INTO uploads (upload_id) VALUES (NULL)")
+
+    monkeypatch.setattr(ingest_module, "_finish", finish)
+
+
+@pytest.mark.parametrize("row_group", [None, 1])  # 1: each upload's fetches are committed on the way
+def test_a_file_failing_in_a_group_leaves_nothing_and_the_files_before_it_ingested(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row_group: int | None
+) -> None:
+    if row_group is not None:
+        monkeypatch.setattr(ledger_store, "ROW_GROUP_ROWS", row_group)
+    files = [str(p) for p in day_files(tmp_path, 4)]
+    expected = Ledger(tmp_path / "expected.duckdb")
+    ingest_paths(ledger_with(expected, "dala"), files[:2], outlet="dala")
+    failing_finish(monkeypatch, files[2], "input")
+    seen: list[str] = []
+    with pytest.raises(InputError, match="made to fail"):
+        ingest_paths(ledger_with(ledger, "dala"), files, outlet="dala", each=lambda r: seen.append(r.source))
+    assert seen == files[:2]  # committed with the failing file's rows deleted, then reported
+    assert ledger_rows(ledger) == ledger_rows(expected)
+    every_row = "SELECT count(*) AS n FROM {}"  # the rows of no upload too (ledger_rows joins the uploads)
+    assert [ledger.rows(every_row.format(t)) for t in ledger_store.UPLOAD_TABLES] == [
+        expected.rows(every_row.format(t)) for t in ledger_store.UPLOAD_TABLES
+    ]
+    assert not ledger.rows("SELECT * FROM uploads_pending")
+    expected.close()
+
+
+@pytest.mark.parametrize("row_group", [None, 1])
+def test_a_ledger_failure_rolls_back_the_files_of_its_group_and_reports_what_the_ledger_kept(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, row_group: int | None
+) -> None:
+    # three files a group: the first three are committed; the fifth fails its group's transaction, which
+    # rolls back the fourth with it, unless the fifth's commit on the way had committed the fourth
+    monkeypatch.setattr(ingest_module, "GROUP_FILES", 3)
+    if row_group is not None:
+        monkeypatch.setattr(ledger_store, "ROW_GROUP_ROWS", row_group)
+    files = [str(p) for p in day_files(tmp_path, 5)]
+    failing_finish(monkeypatch, files[4], "ledger")
+    seen: list[str] = []
+    with pytest.raises(LedgerStoreError, match="refused a write"):
+        ingest_paths(ledger_with(ledger, "dala"), files, outlet="dala", each=lambda r: seen.append(r.source))
+    kept = files[:4] if row_group is not None else files[:3]
+    assert seen == kept
+    assert [row["source"] for row in ledger.rows("SELECT source FROM uploads ORDER BY source")] == kept
+    assert counts(ledger)["fetches"] == len(kept) and not ledger.rows("SELECT * FROM uploads_pending")
 
 
 def test_the_detectors_versions_are_recorded_by_the_first_upload_written(
