@@ -253,6 +253,8 @@ def sniff_format(lines: pl.Series, candidates: tuple[str, ...] = SNIFF_ORDER) ->
         if not sample.str.contains(fmt.sniff).any():
             continue
         counts[name] = Parser(fmt).count(sample)
+        if counts[name] == sample.len():  # no later candidate can parse more, nor come before this one
+            break
     best = max(counts.values(), default=0)
     if best == 0:
         return None, 0
