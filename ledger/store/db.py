@@ -218,10 +218,13 @@ class RowGroupWriter:
         rows: int | None = None,
         pending_bytes: int | None = None,
         before_commit: Callable[[], None] | None = None,
+        *,
+        lead: bool = True,
     ) -> None:
         self.ledger = ledger
         self.rows = rows or ROW_GROUP_ROWS
         self.pending_bytes = pending_bytes or PENDING_BYTES
+        self.leads = lead  # without a lead every table's rows wait (a small file's: ``take`` hands them over)
         self.before_commit = before_commit  # called once, in the transaction, before its first commit
         self.committed = False  # whether some rows were committed on the way
         self._pending: dict[str, list[pa.Table]] = {}
@@ -233,7 +236,7 @@ class RowGroupWriter:
     def add(self, table: str, data: pa.Table) -> None:
         if data.num_rows == 0:
             return
-        if self._lead is None and not self._pending.get(table):
+        if self.leads and self._lead is None and not self._pending.get(table):
             self._lead, self._open = table, 0
         if table == self._lead:
             self._add_lead(data)

@@ -259,6 +259,14 @@ def test_the_same_bytes_again_are_found_before_any_parse(
     upload in the same run) are that upload again without a batch parsed; other bytes of that size are
     parsed (here the same content, found again at its end)."""
     [original] = day_files(tmp_path, 1)
+    others = [  # other lengths: no other file's content is checked for a repeat (a query)
+        write(
+            tmp_path,
+            f"other-{n}.log",
+            [line("203.0.113.9", CHROME, "/a" + "b" * n, when=f"0{n + 1}/Oct/2026:12:00:00 +0000")],
+        )
+        for n in range(1, 5)
+    ]
     copy = tmp_path / "copy" / "renamed.gz"
     copy.parent.mkdir()
     copy.write_bytes(original.read_bytes())
@@ -282,8 +290,16 @@ def test_the_same_bytes_again_are_found_before_any_parse(
     results = ingest_paths(ledger_with(fresh, "dala"), [str(original), str(copy)], outlet="dala", overlap="drop")
     assert [r.duplicate_upload for r in results] == [False, True] and len(parsed) == 2
     fresh.close()
+    # in one run, files under way at once and committed together: the copy starts once the original is
+    # written, not committed (its upload row is held with the group's, and goes in for the query)
+    grouped = Ledger(tmp_path / "grouped.duckdb")
+    names = [str(p) for p in (original, *others, copy)]
+    results = ingest_paths(ledger_with(grouped, "dala"), names, outlet="dala", overlap="keep")
+    assert [r.duplicate_upload for r in results] == [False] * 5 + [True] and len(parsed) == 7
+    assert results[-1].upload_id == results[0].upload_id
+    grouped.close()
     [different] = ingest_paths(ledger, [str(restamped)], outlet="dala")
-    assert different.duplicate_upload and different.upload_id == first.upload_id and len(parsed) == 3
+    assert different.duplicate_upload and different.upload_id == first.upload_id and len(parsed) == 8
 
 
 def day_files(tmp_path: Path, days: int) -> list[Path]:
@@ -315,6 +331,19 @@ def ledger_rows(ledger: Ledger) -> dict[str, list[tuple[object, ...]]]:
     return tables
 
 
+def files_finished(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose every row is written (their closing steps, ``_finish``, done), as they come."""
+    finished: list[str] = []
+    real_finish = ingest_module._finish
+
+    def finish(ledger_, run, source, *rest, **options):  # type: ignore[no-untyped-def]
+        real_finish(ledger_, run, source, *rest, **options)
+        finished.append(source.name)
+
+    monkeypatch.setattr(ingest_module, "_finish", finish)
+    return finished
+
+
 def test_files_one_after_the_other_or_overlapping_give_the_same_ledger(
     ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -323,15 +352,15 @@ def test_files_one_after_the_other_or_overlapping_give_the_same_ledger(
     add_outlet(ledger, "dala", "dala.kz")
     started: list[str] = []
     real_start = ingest_module._Started.of.__func__  # type: ignore[attr-defined]
+    finished = files_finished(monkeypatch)
 
     def start(cls, ledger_, name, *args):  # type: ignore[no-untyped-def]
-        done = ledger_.rows("SELECT count(*) AS n FROM uploads")[0]["n"]
-        started.append(f"{Path(name).name} after {done}")
+        started.append(f"{Path(name).name} after {len(finished)}")
         return real_start(cls, ledger_, name, *args)
 
     monkeypatch.setattr(ingest_module._Started, "of", classmethod(start))
     overlapping = ingest_paths(ledger, files, outlet="dala", overlap="keep")
-    # each next file started before the one before it was committed, and at most FILES_AHEAD of them
+    # each next file started before the one before it was written, and at most FILES_AHEAD of them
     # (how many depends on when each small file was read to its end: see the test below)
     assert [name.split()[0] for name in started] == [Path(f).name for f in files]
     committed = [int(name.split()[-1]) for name in started]
@@ -340,6 +369,7 @@ def test_files_one_after_the_other_or_overlapping_give_the_same_ledger(
     sequential = Ledger(tmp_path / "sequential.duckdb")
     add_outlet(sequential, "dala", "dala.kz")
     started.clear()
+    finished.clear()
     in_turn = ingest_paths(sequential, files, outlet="dala", overlap="drop")
     assert started == [f"access-{day:02d}.log.gz after {day - 1}" for day in range(1, 7)]
     assert [r.lines for r in overlapping] == [r.lines for r in in_turn] == [3] * 6
@@ -361,9 +391,10 @@ def test_small_files_are_started_ahead_while_each_one_under_way_is_read(
     add_outlet(ledger, "dala", "dala.kz")
     started: list[int] = []
     real_start = ingest_module._Started.of.__func__  # type: ignore[attr-defined]
+    finished = files_finished(monkeypatch)
 
     def start(cls, ledger_, name, *args):  # type: ignore[no-untyped-def]
-        started.append(ledger_.rows("SELECT count(*) AS n FROM uploads")[0]["n"])
+        started.append(len(finished))
         result = real_start(cls, ledger_, name, *args)
         for _ in range(30_000):  # until its reading thread is at the end of the file (at most 30 s)
             if result.source.read_all:
@@ -373,7 +404,7 @@ def test_small_files_are_started_ahead_while_each_one_under_way_is_read(
 
     monkeypatch.setattr(ingest_module._Started, "of", classmethod(start))
     results = ingest_paths(ledger, files, outlet="dala", overlap="keep")
-    # uploads committed as each file starts: small files 2-4 start while the first is under way
+    # files written as each file starts: small files 2-4 start while the first is under way
     assert started == ([0, 0, 0, 0, 1, 2] if small else [0, 0, 1, 2, 3, 4])
     assert [r.source for r in results] == files and counts(ledger)["uploads"] == 6
 
