@@ -493,7 +493,10 @@ class _Started:
         if self.read_small():
             return True
         path = self.source.path if self.source is not None else None
-        return path is not None and path.stat().st_size <= SMALL_FILE // 8
+        try:
+            return path is not None and path.stat().st_size <= SMALL_FILE // 8
+        except OSError:  # gone since it was opened: its reading says so, in its turn
+            return False
 
     def close(self) -> None:
         if self.batches is not None:

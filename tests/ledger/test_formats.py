@@ -426,6 +426,40 @@ def test_every_parser_accounts_for_arbitrary_bytes(data: bytes) -> None:
         )
 
 
+FIXTURE_LINES = sorted({line for path in FIXTURES.iterdir() for line in path.read_bytes().splitlines()[:5]})
+EDITS = [b'"', b"\\", b"[", b"]", b" ", b"\t", b"-", b"{", b"}", b":", b"\\x16", b"\xff", b"%", b"+0330", b'\\"']
+
+
+@st.composite
+def damaged_lines(draw: st.DrawFn) -> bytes:
+    """A real line of some format with a few bytes inserted, cut out or moved: near misses of every
+    preset, where random bytes are far from all of them."""
+    line = bytearray(draw(st.sampled_from(FIXTURE_LINES)))
+    for _ in range(draw(st.integers(1, 4))):
+        at, other = draw(st.integers(0, len(line))), draw(st.integers(0, len(line)))
+        edit = draw(st.sampled_from(["insert", "cut", "move"]))
+        if edit == "insert":
+            line[at:at] = draw(st.sampled_from(EDITS))
+        elif edit == "cut":
+            del line[at : at + draw(st.integers(1, 8))]
+        else:
+            line[min(at, other) :] = line[max(at, other) :] + line[min(at, other) : max(at, other)]
+    return bytes(line)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(damaged_lines(), min_size=1, max_size=6))
+def test_every_parser_accounts_for_damaged_real_lines(lines: list[bytes]) -> None:
+    from ledger.sources import split_lines
+
+    batch = split_lines(b"\n".join(lines) + b"\n")
+    for name, fmt in PRESETS.items():
+        result = Parser(fmt).parse(batch, 1)
+        assert result.parsed.height + result.rejects.height == batch.len(), name
+        assert result.rejects["reason"].is_not_null().all(), name
+        assert Parser(fmt).count(batch) == result.parsed.height, name
+
+
 JSON_PRESETS = [fmt for fmt in PRESETS.values() if fmt.kind == "json"]
 # every key on a JSON preset's paths ("request.headers.User-Agent[0]": request, headers, User-Agent)
 JSON_KEYS = sorted(
