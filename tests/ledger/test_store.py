@@ -108,6 +108,23 @@ def test_rows_that_come_to_too_many_bytes_go_in_before_a_whole_row_group(ledger:
     assert (committed(ledger), committed(ledger, "referrals")) == (list(range(1, 29)), [1, 2, 3])
 
 
+def test_without_a_lead_rows_wait_to_be_taken_unless_they_make_a_whole_row_group(ledger: Ledger) -> None:
+    # a small file's writer: its rows are handed to the group of files committed together
+    with ledger.transaction():
+        writer = RowGroupWriter(ledger, rows=4, lead=False)
+        writer.add("rejects", rejects(1, 3))
+        writer.add("referrals", referrals(1, 2))
+        assert (line_numbers(ledger), line_numbers(ledger, "referrals")) == ([], [])
+        writer.add("rejects", rejects(4, 2))  # a whole row group: committed as with a lead; one row waits
+        assert (committed(ledger), committed(ledger, "referrals")) == ([1, 2, 3, 4], [])
+        taken = writer.take()
+        assert {table: rows["line_no"].to_pylist() for table, rows in taken.items()} == {
+            "rejects": [5],
+            "referrals": [1, 2],
+        }
+        assert writer.take() == {} and line_numbers(ledger) == [1, 2, 3, 4]
+
+
 def test_rows_go_into_their_columns_by_name_in_any_order(ledger: Ledger) -> None:
     ledger.insert_arrow("rejects", rejects(1, 2).select(["raw", "reason", "line_no", "upload_id"]))  # every column
     fetch = {"upload_id": ["u"], "line_no": [7], "outlet": ["o"], "operator": ["OpenAI"], "ai": [True]}
