@@ -98,6 +98,7 @@ class ContentBlocks:
         self._close_raw = close_raw
         self._closed = False
         self._block_size = block_size
+        self._stream: IO[bytes] | None = None
         # The codec is opened here, in the thread that makes this object: ISA-L's decompressing thread
         # stops when the thread that opened it has ended, and its stream then ends as if at the end of the
         # file. So an early reading (``EarlyRead``) opens it in the main thread, which outlives the threads
@@ -135,12 +136,14 @@ class ContentBlocks:
                 stream.close()  # the gzip reader's thread stops; the raw stream (stdin too) is closed below
         if self._close_raw:
             self._hashing.close()
+        self._stream = None  # its buffers let go: a source read to its end is kept until it is written
 
     def _read(self) -> Generator[Block, None, None]:
         hashing = self._hashing
         content = hashlib.sha256()
         sizes = _block_sizes(self._block_size)
         stream = self._stream
+        assert stream is not None  # opened in __init__, closed only by this generator or ``close``
         try:
             carry = b""
             blocks = Blocks()

@@ -84,10 +84,12 @@ class Source:
         except OSError as exc:
             raise InputError(f"cannot open: {exc.strerror}", path=self.path) from exc
 
-    def batches(self, block_size: int | None = None) -> Iterator[Batch]:
+    def batches(self, block_size: int | None = None, *, compact: bool = False) -> Iterator[Batch]:
         """Yields line batches, one per block of the content (``ContentBlocks``: a file's blocks read
         early, by ``start_early``, are taken over); afterwards the digests, sizes and line count are set.
-        ``block_size`` fixes the size of every block (tests use small ones)."""
+        ``block_size`` fixes the size of every block (tests use small ones). ``compact``: lines that fill
+        less than half of their block's buffer are copied out of it, so that batches kept for a while (a
+        small file's, ``ingest._Pack``) do not each keep a buffer of megabytes alive."""
         early = take_early(self.path) if self.path is not None and block_size is None else None
         if early is not None:
             content, blocks = early.content, early.blocks()
@@ -99,6 +101,8 @@ class Source:
         line_no = 1
         try:
             for buffer, end in blocks:
+                if compact and end * 2 < len(buffer):
+                    buffer = bytes(memoryview(buffer)[:end])
                 lines = split_lines(buffer, end)
                 yield Batch(line_no, lines)
                 line_no += len(lines)
@@ -165,6 +169,10 @@ class Prefetch(Generic[T]):
             self._done = True
             raise item
         return item  # type: ignore[return-value]  # items are T or the sentinels handled above
+
+    def ready(self) -> bool:
+        """Whether the next item (or the end, or an error) is made already: ``next`` would not wait."""
+        return self._done or not self._queue.empty()
 
     def close(self) -> None:
         self._done = True
