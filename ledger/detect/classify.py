@@ -355,8 +355,9 @@ class Detector:
             outside = outside.scatter(rows, logged.join(distinct, on="client", how="left", maintain_order="left")["ok"])
         return outside
 
-    def detect(self, parsed: pl.DataFrame, primary_hosts: dict[str, str]) -> Detected:
-        """``parsed`` carries the parse columns plus ``outlet``; ``primary_hosts`` maps outlet -> domain."""
+    def detect(self, parsed: pl.DataFrame, primary_hosts: dict[str, str], by: tuple[str, ...] = ()) -> Detected:
+        """``parsed`` carries the parse columns plus ``outlet``; ``primary_hosts`` maps outlet -> domain;
+        ``by``: more of its columns the traffic is counted by (the lines' files, when a batch holds several)."""
         frame = self.annotate(parsed, primary_hosts)
         # Each table's columns picked before its rows: a filter copies every column it is given, and the
         # annotated frame carries twice as many as a fetch keeps.
@@ -365,7 +366,7 @@ class Detector:
         return Detected(
             fetches=rows_where(frame[list(FETCH_COLUMNS)], marks["fetch"]),
             referrals=self.referrals(rows_where(frame[list(_REFERRAL_INPUTS)], marks["human"])),
-            traffic=frame.group_by("outlet", pl.col("ts").dt.date().alias("day"), "class").agg(
+            traffic=frame.group_by(*by, "outlet", pl.col("ts").dt.date().alias("day"), "class").agg(
                 pl.len().cast(pl.Int64).alias("requests")
             ),
         )

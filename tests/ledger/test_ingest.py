@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import ledger.blocks as ledger_blocks
 import ledger.ingest as ingest_module
 import ledger.store.db as ledger_store
 from ledger.detect.classify import Detector, _canonical_url, _url_host, canonical_urls
@@ -294,10 +295,19 @@ def test_the_same_bytes_again_are_found_before_any_parse(
     # written, not committed (its upload row is held with the group's, and goes in for the query)
     grouped = Ledger(tmp_path / "grouped.duckdb")
     names = [str(p) for p in (original, *others, copy)]
-    results = ingest_paths(ledger_with(grouped, "dala"), names, outlet="dala", overlap="keep")
+    with monkeypatch.context() as unpacked:  # each small file its own batches (not read with the others)
+        unpacked.setattr(ingest_module, "PACK_FILES", 1)
+        results = ingest_paths(ledger_with(grouped, "dala"), names, outlet="dala", overlap="keep")
     assert [r.duplicate_upload for r in results] == [False] * 5 + [True] and len(parsed) == 7
     assert results[-1].upload_id == results[0].upload_id
     grouped.close()
+    # read, parsed and detected with its original (a pack: no batch of its own), the copy is found again
+    # at its end, before anything of it is written
+    packed = Ledger(tmp_path / "packed.duckdb")
+    results = ingest_paths(ledger_with(packed, "dala"), names, outlet="dala", overlap="keep")
+    assert [r.duplicate_upload for r in results] == [False] * 5 + [True] and len(parsed) == 7
+    assert results[-1].upload_id == results[0].upload_id and counts(packed)["uploads"] == 5
+    packed.close()
     [different] = ingest_paths(ledger, [str(restamped)], outlet="dala")
     assert different.duplicate_upload and different.upload_id == first.upload_id and len(parsed) == 8
 
@@ -344,10 +354,12 @@ def files_finished(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return finished
 
 
+@pytest.mark.parametrize("packed", [False, True])
 def test_files_one_after_the_other_or_overlapping_give_the_same_ledger(
-    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packed: bool
 ) -> None:
-    # --overlap keep starts each next file while the last one is committed; --overlap drop waits for it
+    # --overlap keep starts each next file while the last one is committed (or, ``packed``, reads, parses
+    # and detects the small files together); --overlap drop waits for each one
     files = [str(p) for p in day_files(tmp_path, 6)]
     add_outlet(ledger, "dala", "dala.kz")
     started: list[str] = []
@@ -359,10 +371,14 @@ def test_files_one_after_the_other_or_overlapping_give_the_same_ledger(
         return real_start(cls, ledger_, name, *args)
 
     monkeypatch.setattr(ingest_module._Started, "of", classmethod(start))
-    overlapping = ingest_paths(ledger, files, outlet="dala", overlap="keep")
+    with monkeypatch.context() as unpacked:
+        if not packed:
+            unpacked.setattr(ingest_module, "PACK_FILES", 1)
+        overlapping = ingest_paths(ledger, files, outlet="dala", overlap="keep")
     # each next file started before the one before it was written, and at most FILES_AHEAD of them
-    # (how many depends on when each small file was read to its end: see the test below)
-    assert [name.split()[0] for name in started] == [Path(f).name for f in files]
+    # (how many depends on when each small file was read to its end: see the test below); a pack's files
+    # are not started one by one
+    assert [name.split()[0] for name in started] == ([] if packed else [Path(f).name for f in files])
     committed = [int(name.split()[-1]) for name in started]
     ahead = ingest_module.FILES_AHEAD
     assert all(max(day - 1 - ahead, 0) <= done <= max(day - 2, 0) for day, done in enumerate(committed, 1))
@@ -386,6 +402,7 @@ def test_small_files_are_started_ahead_while_each_one_under_way_is_read(
     # way at once, while every one of them (but the last started) is read to its end and small. Here each
     # is read to its end before the next step, so the order of the starts is known.
     files = [str(p) for p in day_files(tmp_path, 6)]
+    monkeypatch.setattr(ingest_module, "PACK_FILES", 1)  # each file its own batches, as larger files have
     if not small:  # larger than a small file: one after the other, each started as the last one drains
         monkeypatch.setattr(ingest_module, "SMALL_FILE", 10)
     add_outlet(ledger, "dala", "dala.kz")
@@ -407,6 +424,129 @@ def test_small_files_are_started_ahead_while_each_one_under_way_is_read(
     # files written as each file starts: small files 2-4 start while the first is under way
     assert started == ([0, 0, 0, 0, 1, 2] if small else [0, 0, 1, 2, 3, 4])
     assert [r.source for r in results] == files and counts(ledger)["uploads"] == 6
+
+
+# Fixtures of every format in scope, several of each kind (text, JSON, W3C, CloudFront), with rejects.
+PACKED_FIXTURES = (
+    "caddy-logs__caddy-logs.log",
+    "logfile_caddy_log.0",
+    "traefik_json__traefik_json.log",
+    "fastly-logs__fastly-logs.log",
+    "aws-cloudfront-logs__aws-cloudfront-logs.log",
+    "aws-alb-logs__aws-alb-logs.log",
+    "haproxy-logs__haproxy-logs.log",
+    "traefik_clf__traefik_clf.log",
+    "logfile_w3c.2",
+    "logfile_w3c.3",
+    "logfile_access_log.0",
+    "apache2-malformed__apache2-logs.log",
+    "logfile_bad_access_log.0",
+    "beats_nginx_access_test.log",
+    "logfile_w3c.1",
+    "nginx-http-malformed__nginx_http-logs.log",
+)
+
+
+def batch_files(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many files each batch parsed and detected held, as they come."""
+    held: list[int] = []
+    real = ingest_module._process_files
+
+    def process_files(run, parser, batch, members):  # type: ignore[no-untyped-def]
+        held.append(len(members))
+        return real(run, parser, batch, members)
+
+    monkeypatch.setattr(ingest_module, "_process_files", process_files)
+    return held
+
+
+@pytest.mark.parametrize("layout", ["fixtures", "hosts"])
+def test_small_files_read_together_give_the_ledger_of_one_file_at_a_time(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    """Runs of small files are read, parsed and detected together (``_Pack``: files of one format share
+    batches, W3C files go alone), then split into their uploads: every table as each file's own batches
+    make it, the formats found for each file, its rejects' line numbers, counts and windows its own."""
+    if layout == "fixtures":  # --outlet, the formats found by sniffing; files of several blocks
+        monkeypatch.setattr(ledger_blocks, "FIRST_BLOCK", 8192)
+        names = [str(DATA / "fixtures" / name) for name in PACKED_FIXTURES]
+        # W3C lines before the file's first #Fields: they are not read with the fields of the file before
+        w3c = (DATA / "fixtures" / "logfile_w3c.2").read_text()
+        late = write(tmp_path, "w3c-late-fields.log", ["16:50:01 1.1.1.1 GET /a 200"] * 2 + w3c.splitlines())
+        names.insert(names.index(str(DATA / "fixtures" / "logfile_w3c.2")) + 1, str(late))
+        names += [str(p) for p in day_files(tmp_path, 3)]
+        outlet: str | None = "dala"
+    else:  # each line's outlet from its host, lines of no outlet's host rejected
+        hosts = ["www.dala.kz", "m.kursiv.kz", "elsewhere.com", "dala.kz:443"]
+        names = [
+            str(
+                write(
+                    tmp_path,
+                    f"vhost-{day}.log",
+                    [
+                        line(ip, agent, f"/news/{day}-{k}", when=f"{day:02d}/Oct/2026:1{k}:00:00 +0000", host=host)
+                        for k, (host, ip, agent) in enumerate(
+                            zip(
+                                hosts,
+                                ["1.1.1.1", first_address("openai-gptbot"), "203.0.113.7", "8.8.8.8"],
+                                [GPTBOT, GPTBOT, CHROME, GOOGLEBOT] * 2,
+                                strict=False,
+                            )
+                        )
+                    ]
+                    * day,
+                )
+            )
+            for day in range(1, 6)
+        ]
+        outlet = None
+    results: dict[bool, list[tuple[object, ...]]] = {}
+    ledgers: dict[bool, Ledger] = {}
+    for packed in (True, False):
+        target = ledger if packed else Ledger(tmp_path / "one-at-a-time.duckdb")
+        add_outlet(target, "dala", "dala.kz")
+        add_outlet(target, "kursiv", "kursiv.kz")
+        with monkeypatch.context() as patched:
+            held = batch_files(patched)
+            if not packed:
+                patched.setattr(ingest_module, "PACK_FILES", 1)
+            done = ingest_paths(target, names, outlet=outlet, overlap="keep")
+        assert (max(held) > 1) == packed  # files shared batches, or each had its own
+        results[packed] = [(r.source, r.format, r.lines, r.parsed, r.rejected, r.ai_fetches, r.referrals) for r in done]
+        ledgers[packed] = target
+    assert results[True] == results[False]
+    assert ledger_rows(ledgers[True]) == ledger_rows(ledgers[False])
+    assert counts(ledger)["rejects"] > 0 and counts(ledger)["fetches"] > 0
+    ledgers[False].close()
+
+
+@pytest.mark.parametrize("fmt", ["auto", "combined"])
+@pytest.mark.parametrize("bad", ["truncated.log.gz", "junk.log"])
+def test_a_bad_file_read_with_others_fails_alone_in_its_turn(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str, fmt: str
+) -> None:
+    """A small file read, parsed and detected with others fails as it would alone, once the files before it
+    are written: a corrupt archive (found while read), no line in a known format (sniffed), or none in the
+    format given (found in the batch it shares)."""
+    good, later = day_files(tmp_path, 2)
+    if bad == "junk.log":
+        (tmp_path / bad).write_text("not a log line\nnor this\n")
+    else:
+        (tmp_path / bad).write_bytes(gzip.compress(later.read_bytes() * 50)[:-30])
+    held = batch_files(monkeypatch)
+    seen: list[str] = []
+    with pytest.raises((InputError, FormatDetectionError), match=re.escape(bad)):
+        ingest_paths(
+            ledger_with(ledger, "dala"),
+            [str(good), str(tmp_path / bad), str(later)],
+            outlet="dala",
+            fmt=fmt,
+            each=lambda r: seen.append(Path(r.source).name),
+        )
+    assert held == [3 if (bad, fmt) == ("junk.log", "combined") else 2]  # the files read shared a batch
+    assert seen == ["access-01.log.gz"]
+    assert [row["source"] for row in ledger.rows("SELECT source FROM uploads")] == [str(good)]
+    assert counts(ledger)["fetches"] == 1
 
 
 def test_the_same_bytes_twice_in_one_run_are_one_upload(ledger: Ledger, tmp_path: Path) -> None:
@@ -691,7 +831,7 @@ def test_real_log_fixtures_are_fully_accounted_for(
 
 KILL_SCRIPT = """
 import os, signal, sys
-import ledger.blocks
+import ledger.blocks as ledger_blocks
 from ledger.ingest import ingest_paths
 from ledger.store.db import Ledger
 
