@@ -49,7 +49,7 @@ from ledger.overlap import (
     find_overlap,
     inside_covered,
 )
-from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, Parser, sniff_format
+from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, Parser, sniff_format, sniff_formats
 from ledger.robots import compute_verdicts, has_snapshots
 from ledger.sources import Batch, Prefetch, Source
 from ledger.store.db import Ledger, RowGroupWriter, now
@@ -702,17 +702,24 @@ def choose_format(name: str, batch: Batch, options: IngestOptions) -> LogFormat:
     return chosen
 
 
-def _format_of(name: str, batch: Batch, options: IngestOptions, *, check: bool) -> tuple[LogFormat, int | None]:
+def _format_of(
+    name: str,
+    batch: Batch,
+    options: IngestOptions,
+    *,
+    check: bool,
+    sniffed: tuple[str | None, int] | None = None,
+) -> tuple[LogFormat, int | None]:
     """The format, and how many of the first SNIFF_LINES lines it parses. A format the user gave is only
     tried on them with ``check`` (None: not counted; ingest counts them in the first batch's parse instead
-    of parsing them twice); a sniffed one always is."""
+    of parsing them twice); a sniffed one always is (``sniffed``: what sniffing them gave already)."""
     if options.log_format is not None:
         chosen = custom_layout(options.log_format)
         matched = Parser(chosen).count(batch.lines.head(SNIFF_LINES), batch.first_line) if check else None
     elif options.fmt != "auto" and not check:
         chosen, matched = get_format(options.fmt), None
     else:
-        best, matched = sniff_format(batch.lines.head(SNIFF_LINES), _candidates(options))
+        best, matched = sniffed or sniff_format(batch.lines.head(SNIFF_LINES), _candidates(options))
         chosen = get_format(best) if best else get_format(_candidates(options)[0])
     if matched != 0 and options.outlet is None and not chosen.has_host:
         raise ConfigError(
@@ -900,20 +907,39 @@ class _Pack:
 
     def _outcomes(self) -> Iterator[list[_Done | Exception | None]]:
         made: list[_Done | Exception | None] = [None] * len(self.files)
-        held: list[tuple[int, _Read]] = []
+        held: list[tuple[int, list[Batch]]] = []
         size = 0
         for index, (source, run) in enumerate(self.files):
-            read = _read_whole(source, run)
-            if isinstance(read, _Read):
+            read = _read_batches(source, run)
+            if isinstance(read, list):
                 held.append((index, read))
                 size += source.content_bytes
                 if size >= BLOCK_SIZE:
-                    _made_together(held, made)
+                    self._make(held, made)
                     held, size = [], 0
             else:
                 made[index] = read
-        _made_together(held, made)
+        self._make(held, made)
         yield made
+
+    def _make(self, held: list[tuple[int, list[Batch]]], made: list[_Done | Exception | None]) -> None:
+        """The files ``held`` (read) with their formats found, parsed and detected, into ``made``."""
+        if not held:
+            return
+        options = self.files[held[0][0]][1].options
+        sniffed: list[tuple[str | None, int] | None] = [None] * len(held)
+        if options.fmt == "auto" and options.log_format is None:  # each file's own, sniffed together
+            firsts = [batches[0].lines.head(SNIFF_LINES) for _, batches in held]
+            sniffed = list(sniff_formats(firsts, _candidates(options)))
+        found = []
+        for (index, batches), sniff in zip(held, sniffed, strict=True):
+            source, run = self.files[index]
+            read = _found(source, run, batches, sniff)
+            if isinstance(read, _Read):
+                found.append((index, read))
+            else:
+                made[index] = read
+        _made_together(found, made)
 
 
 class _PackMember:
@@ -936,21 +962,32 @@ class _PackMember:
             self.pack.release()
 
 
-def _read_whole(source: Source, run: _Run) -> _Read | Exception | None:
-    """A small file read to its end and its format found (``_processed``'s first steps); None when it is
-    empty (its run summed up: its writing says so), or the error that stops it (raised in its turn)."""
+def _read_batches(source: Source, run: _Run) -> list[Batch] | Exception | None:
+    """A small file's batches, read to its end; None when it is empty (its run summed up: its writing
+    says so), or the error that stops it (raised in its turn)."""
     try:
         batches = list(source.batches(compact=True))
-        if not batches:
-            run.totals = _Totals(run.upload_id).sum_up()
-            return None
-        first = batches[0]
-        run.fmt, matched = _format_of(source.name, first, run.options, check=False)
-        if matched == 0:
-            return _no_match(source.name, first, run.options)
-        run.parser = Parser(run.fmt)
     except Exception as exc:  # noqa: BLE001 - raised by ``_PackMember``, in the file's turn
         return exc
+    if not batches:
+        run.totals = _Totals(run.upload_id).sum_up()
+        return None
+    return batches
+
+
+def _found(
+    source: Source, run: _Run, batches: list[Batch], sniffed: tuple[str | None, int] | None
+) -> _Read | Exception:
+    """A file read whole, with its format (``_processed``'s first steps; ``sniffed``: its sniffing's
+    result, when done with other files'), or the error that stops it."""
+    first = batches[0]
+    try:
+        run.fmt, matched = _format_of(source.name, first, run.options, check=False, sniffed=sniffed)
+    except Exception as exc:  # noqa: BLE001 - raised by ``_PackMember``, in the file's turn
+        return exc
+    if matched == 0:
+        return _no_match(source.name, first, run.options)
+    run.parser = Parser(run.fmt)
     lines = pl.concat([batch.lines for batch in batches], rechunk=True) if len(batches) > 1 else first.lines
     return _Read(source, run, first, lines, matched)
 

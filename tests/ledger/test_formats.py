@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ledger.errors import ConfigError, FormatDetectionError
 from ledger.formats import PRESETS, compile_layout, custom_layout
 from ledger.ingest import ingest_paths
-from ledger.parse import Parser, parse_batch, sniff_format
+from ledger.parse import Parser, parse_batch, sniff_format, sniff_formats
 from ledger.store.db import Ledger
 from tests.conftest import DATA, add_outlet
 
@@ -220,6 +220,25 @@ def test_counting_the_lines_that_parse_agrees_with_parsing_them(fmt: str) -> Non
         assert Parser(PRESETS[fmt]).count(lines, 7) == parsed, name
         matched += parsed
     assert matched  # each preset parses some fixture: the counts compared are not all zero
+
+
+def test_sniffing_files_together_chooses_for_each_what_it_alone_would_give() -> None:
+    """Small files read together (``ingest._Pack``) have their formats sniffed together: each preset's
+    pattern tried and its lines counted over every file's sample at once, W3C file by file. Every fixture's
+    first 1,000 lines (several formats, W3C directives, junk, a file of blank lines), in two orders."""
+    samples = [
+        pl.Series(path.read_bytes().decode("utf-8", "replace").splitlines()[:1000])
+        for path in sorted(FIXTURES.iterdir())
+        if path.suffix != ".md"
+    ]
+    samples += [pl.Series(["", "  "]), pl.Series(["no log here"]), samples[0].head(3), samples[-1].tail(5)]
+    # W3C lines before the file's own #Fields (not read with the fields of the file before it)
+    w3c = (FIXTURES / "logfile_w3c.2").read_text().splitlines()
+    samples += [pl.Series(w3c), pl.Series(["16:50:01 1.1.1.1 GET /a 200"] * 2 + w3c)]
+    alone = [sniff_format(sample) for sample in samples]
+    assert sniff_formats(samples) == alone
+    assert sniff_formats(samples[::-1]) == alone[::-1]
+    assert len({name for name, _ in alone}) > 8 and (None, 0) in alone  # several formats, and none
 
 
 def parse_lines(fmt: str, lines: list[str]) -> pl.DataFrame:
