@@ -226,11 +226,11 @@ def _uploads(
         if not pending:
             return False
         packed = _pack_names(pending, options)
-        starting = (ledger, options, detector, resolver, triage, stored, group)
+        setting = _Setting(options, detector, resolver, triage, stored, group)
         if packed:
-            ahead.extend(_Started.packed(packed, *starting))
+            ahead.extend(_Started.packed(ledger, packed, setting))
         else:
-            ahead.append(_Started.of(ledger, pending.popleft(), *starting[1:]))
+            ahead.append(_Started.of(ledger, pending.popleft(), setting))
         return True
 
     def start_more() -> None:
@@ -445,6 +445,18 @@ class _Duplicate(Exception):
         self.upload_id = upload_id
 
 
+@dataclass(frozen=True)
+class _Setting:
+    """What starting a file needs besides the ledger and its name: the run's options and shared state."""
+
+    options: IngestOptions
+    detector: Detector
+    resolver: DomainResolver
+    triage: bool
+    stored: _Stored
+    group: _Group
+
+
 @dataclass
 class _Started:
     """One file under way: its batches being read, parsed and detected in background threads; or the
@@ -458,73 +470,43 @@ class _Started:
     error: Exception | None = None
 
     @classmethod
-    def of(
-        cls,
-        ledger: Ledger,
-        name: str,
-        options: IngestOptions,
-        detector: Detector,
-        resolver: DomainResolver,
-        triage: bool,
-        stored: _Stored,
-        group: _Group,
-    ) -> _Started:
+    def of(cls, ledger: Ledger, name: str, setting: _Setting) -> _Started:
         """The file started: read, parsed and detected in its own threads."""
-        started = cls.opened(ledger, name, options, detector, resolver, triage, stored, group)
+        started = cls.opened(ledger, name, setting)
         if started.source is not None and started.run is not None:
             started.batches = Prefetch(_processed(started.source, started.run), depth=1)
         return started
 
     @classmethod
-    def packed(
-        cls,
-        names: list[str],
-        ledger: Ledger,
-        options: IngestOptions,
-        detector: Detector,
-        resolver: DomainResolver,
-        triage: bool,
-        stored: _Stored,
-        group: _Group,
-    ) -> list[_Started]:
+    def packed(cls, ledger: Ledger, names: list[str], setting: _Setting) -> list[_Started]:
         """Small files started together: read, parsed and detected in one thread (``_Pack``)."""
-        started = [cls.opened(ledger, name, options, detector, resolver, triage, stored, group) for name in names]
-        files = [(file.source, file.run) for file in started if file.source is not None and file.run is not None]
-        if files:
-            pack = _Pack(files)
-            members = (file for file in started if file.run is not None)
+        started = [cls.opened(ledger, name, setting) for name in names]
+        members = [file for file in started if file.run is not None]  # not a duplicate, nor an error
+        if members:
+            pack = _Pack([(file.source, file.run) for file in members if file.source and file.run])
             for index, file in enumerate(members):
                 file.batches = _PackMember(pack, index)
         return started
 
     @classmethod
-    def opened(
-        cls,
-        ledger: Ledger,
-        name: str,
-        options: IngestOptions,
-        detector: Detector,
-        resolver: DomainResolver,
-        triage: bool,
-        stored: _Stored,
-        group: _Group,
-    ) -> _Started:
+    def opened(cls, ledger: Ledger, name: str, setting: _Setting) -> _Started:
         """The file opened, with its run, not started yet. When an upload of exactly this file's size exists
-        (``stored``, the ``group``'s uploads included), the file's hash is checked first, so re-sending the
-        same bytes costs one read, not a parse."""
+        (``setting.stored``, the group's uploads included), the file's hash is checked first, so re-sending
+        the same bytes costs one read, not a parse."""
+        options = setting.options
         try:
             source = Source.open(name)
-            same_bytes = _same_raw_bytes(ledger, source, stored.raw_sizes, group)
+            same_bytes = _same_raw_bytes(ledger, source, setting.stored.raw_sizes, setting.group)
             if same_bytes is not None:
                 source.skip()
                 return cls(source, duplicate=same_bytes)
             run = _Run(
                 upload_id=f"{now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}",
                 options=options,
-                detector=detector,
-                resolver=resolver,
+                detector=setting.detector,
+                resolver=setting.resolver,
                 covered=covered_windows(ledger) if options.overlap == "drop" else None,
-                triage=triage,
+                triage=setting.triage,
             )
             return cls(source, run)
         except Exception as exc:  # noqa: BLE001 - raised by ``result``, in this file's turn
@@ -874,7 +856,7 @@ class _Pack:
 
     def __init__(self, files: list[tuple[Source, _Run]]) -> None:
         self.files = files
-        self._made: list[_Done | Exception | None] | None = None
+        self._made: list[_Done | Exception | _Alone | None] | None = None
         self._failed: BaseException | None = None
         self._open = len(files)
         self._work = Prefetch(self._outcomes(), depth=1)
@@ -883,7 +865,7 @@ class _Pack:
         """Whether every file of the pack is read, parsed and detected."""
         return self._made is not None or self._work.ready()
 
-    def outcome(self, index: int) -> _Done | Exception | None:
+    def outcome(self, index: int) -> _Done | Exception | _Alone | None:
         """File ``index``'s one batch through (None for an empty file), or the error that stopped it."""
         if self._failed is not None:
             raise self._failed
@@ -905,13 +887,13 @@ class _Pack:
             self._work.close()
             self._made = None
 
-    def _outcomes(self) -> Iterator[list[_Done | Exception | None]]:
-        made: list[_Done | Exception | None] = [None] * len(self.files)
+    def _outcomes(self) -> Iterator[list[_Done | Exception | _Alone | None]]:
+        made: list[_Done | Exception | _Alone | None] = [None] * len(self.files)
         held: list[tuple[int, list[Batch]]] = []
         size = 0
         for index, (source, run) in enumerate(self.files):
             read = _read_batches(source, run)
-            if isinstance(read, list):
+            if isinstance(read, list):  # else empty, an error, or to be read again alone
                 held.append((index, read))
                 size += source.content_bytes
                 if size >= BLOCK_SIZE:
@@ -922,7 +904,7 @@ class _Pack:
         self._make(held, made)
         yield made
 
-    def _make(self, held: list[tuple[int, list[Batch]]], made: list[_Done | Exception | None]) -> None:
+    def _make(self, held: list[tuple[int, list[Batch]]], made: list[_Done | Exception | _Alone | None]) -> None:
         """The files ``held`` (read) with their formats found, parsed and detected, into ``made``."""
         if not held:
             return
@@ -953,7 +935,11 @@ class _PackMember:
         outcome = self.pack.outcome(self.index)
         if isinstance(outcome, Exception):
             raise outcome
-        if outcome is not None:
+        if isinstance(outcome, _Alone):  # read again from its start, in its own threads, as a large file is
+            source, run = self.pack.files[self.index]
+            with Prefetch(_processed(source, run), depth=1) as batches:
+                yield from batches
+        elif outcome is not None:
             yield outcome
 
     def close(self) -> None:
@@ -962,11 +948,23 @@ class _PackMember:
             self.pack.release()
 
 
-def _read_batches(source: Source, run: _Run) -> list[Batch] | Exception | None:
+class _Alone:
+    """The outcome of a packed file whose content is more than SMALL_FILE (a few MB compressed up to a
+    hundred times): it is read again, in its turn, the way a large file is (``_PackMember``)."""
+
+
+def _read_batches(source: Source, run: _Run) -> list[Batch] | Exception | _Alone | None:
     """A small file's batches, read to its end; None when it is empty (its run summed up: its writing
-    says so), or the error that stops it (raised in its turn)."""
+    says so), ``_Alone`` when it is larger than SMALL_FILE decompressed, or the error that stops it
+    (raised in its turn)."""
+    batches = []
     try:
-        batches = list(source.batches(compact=True))
+        reading = source.batches(compact=True)
+        for batch in reading:
+            batches.append(batch)
+            if source.content_read > SMALL_FILE:  # not held whole: read again, block by block
+                reading.close()  # type: ignore[attr-defined]
+                return _Alone()
     except Exception as exc:  # noqa: BLE001 - raised by ``_PackMember``, in the file's turn
         return exc
     if not batches:
@@ -992,7 +990,7 @@ def _found(
     return _Read(source, run, first, lines, matched)
 
 
-def _made_together(held: list[tuple[int, _Read]], made: list[_Done | Exception | None]) -> None:
+def _made_together(held: list[tuple[int, _Read]], made: list[_Done | Exception | _Alone | None]) -> None:
     """The files ``held`` parsed and detected, those of one format in one batch, into ``made``."""
     groups: list[list[tuple[int, _Read]]] = []
     for index, read in held:

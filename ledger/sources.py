@@ -58,6 +58,11 @@ class Source:
         """Raw bytes read so far (for progress)."""
         return self._content.raw_bytes if self._content is not None else self.raw_bytes
 
+    @property
+    def content_read(self) -> int:
+        """Decompressed bytes read so far."""
+        return self._content.content_bytes if self._content is not None else self.content_bytes
+
     @classmethod
     def open(cls, name: str) -> Source:
         if name == "-":

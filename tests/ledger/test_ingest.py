@@ -520,6 +520,44 @@ def test_small_files_read_together_give_the_ledger_of_one_file_at_a_time(
     ledgers[False].close()
 
 
+def test_a_packed_file_found_large_once_read_is_read_again_alone(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file small on disk may hold a lot (a log compressed a hundred times): a pack does not hold more
+    than SMALL_FILE of it, and reads it again, in its turn, block by block as a large file is read."""
+    monkeypatch.setattr(ingest_module, "SMALL_FILE", 40_000)
+    monkeypatch.setattr(ledger_blocks, "FIRST_BLOCK", 8192)
+    days = day_files(tmp_path, 3)
+    rows = [
+        line(
+            first_address("openai-gptbot"),
+            GPTBOT,
+            f"/news/{k}",
+            when=f"20/Oct/2026:12:{k // 60:02d}:{k % 60:02d} +0000",
+        )
+        for k in range(1000)
+    ]
+    big = tmp_path / "access-02b.log.gz"
+    big.write_bytes(gzip.compress(("\n".join(rows) + "\n").encode()))
+    names = [str(p) for p in (days[0], days[1], big, days[2])]
+    alone: list[str] = []
+    real = ingest_module._processed
+
+    def processed(source, run):  # type: ignore[no-untyped-def]
+        alone.append(Path(source.name).name)
+        return real(source, run)
+
+    monkeypatch.setattr(ingest_module, "_processed", processed)
+    results = ingest_paths(ledger_with(ledger, "dala"), names, outlet="dala", overlap="keep")
+    assert alone == ["access-02b.log.gz"]
+    assert [r.lines for r in results] == [3, 3, 1000, 3] and results[2].ai_fetches == 1000
+    one_by_one = Ledger(tmp_path / "one-by-one.duckdb")
+    monkeypatch.setattr(ingest_module, "PACK_FILES", 1)
+    ingest_paths(ledger_with(one_by_one, "dala"), names, outlet="dala", overlap="keep")
+    assert ledger_rows(ledger) == ledger_rows(one_by_one)
+    one_by_one.close()
+
+
 @pytest.mark.parametrize("fmt", ["auto", "combined"])
 @pytest.mark.parametrize("bad", ["truncated.log.gz", "junk.log"])
 def test_a_bad_file_read_with_others_fails_alone_in_its_turn(
