@@ -460,13 +460,14 @@ def batch_files(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return held
 
 
-@pytest.mark.parametrize("layout", ["fixtures", "hosts"])
+@pytest.mark.parametrize("layout", ["fixtures", "hosts", "log_format"])
 def test_small_files_read_together_give_the_ledger_of_one_file_at_a_time(
     ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
 ) -> None:
     """Runs of small files are read, parsed and detected together (``_Pack``: files of one format share
     batches, W3C files go alone), then split into their uploads: every table as each file's own batches
     make it, the formats found for each file, its rejects' line numbers, counts and windows its own."""
+    log_format = None
     if layout == "fixtures":  # --outlet, the formats found by sniffing; files of several blocks
         monkeypatch.setattr(ledger_blocks, "FIRST_BLOCK", 8192)
         names = [str(DATA / "fixtures" / name) for name in PACKED_FIXTURES]
@@ -476,7 +477,12 @@ def test_small_files_read_together_give_the_ledger_of_one_file_at_a_time(
         names.insert(names.index(str(DATA / "fixtures" / "logfile_w3c.2")) + 1, str(late))
         names += [str(p) for p in day_files(tmp_path, 3)]
         outlet: str | None = "dala"
-    else:  # each line's outlet from its host, lines of no outlet's host rejected
+    else:  # each line's outlet from its host, lines of no outlet's host rejected; or a --log-format's
+        if layout == "log_format":
+            log_format = (
+                '$host $remote_addr - - [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+                '"$http_user_agent"'
+            )
         hosts = ["www.dala.kz", "m.kursiv.kz", "elsewhere.com", "dala.kz:443"]
         names = [
             str(
@@ -510,7 +516,7 @@ def test_small_files_read_together_give_the_ledger_of_one_file_at_a_time(
             held = batch_files(patched)
             if not packed:
                 patched.setattr(ingest_module, "PACK_FILES", 1)
-            done = ingest_paths(target, names, outlet=outlet, overlap="keep")
+            done = ingest_paths(target, names, outlet=outlet, log_format=log_format, overlap="keep")
         assert (max(held) > 1) == packed  # files shared batches, or each had its own
         results[packed] = [(r.source, r.format, r.lines, r.parsed, r.rejected, r.ai_fetches, r.referrals) for r in done]
         ledgers[packed] = target
