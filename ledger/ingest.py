@@ -813,10 +813,8 @@ def _processed(source: Source, run: _Run) -> Iterator[_Done]:
         if first is None:
             run.totals = totals.sum_up()
             return
-        run.fmt, matched = _format_of(source.name, first, run.options, check=False)
-        if matched == 0:
-            raise _no_match(source.name, first, run.options)
-        run.parser = Parser(run.fmt)
+        matched = _formatted(source, run, first)
+        assert run.parser is not None  # set with the format
         head = SNIFF_LINES if matched is None else 0  # counted in the first batch's parse
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="royalty-parse") as pool:
             waiting: deque[Future[_Done]] = deque()
@@ -830,6 +828,16 @@ def _processed(source: Source, run: _Run) -> Iterator[_Done]:
         run.totals = totals.sum_up()
     finally:
         reader.close()
+
+
+def _formatted(source: Source, run: _Run, first: Batch, sniffed: tuple[str | None, int] | None = None) -> int | None:
+    """The source's format and parser set on ``run``, from its first batch (``sniffed``: what sniffing it
+    gave already), and how many of its first lines parse (``_format_of``); fails when none does."""
+    run.fmt, matched = _format_of(source.name, first, run.options, check=False, sniffed=sniffed)
+    if matched == 0:
+        raise _no_match(source.name, first, run.options)
+    run.parser = Parser(run.fmt)
+    return matched
 
 
 def _checked(done: _Done, source: Source, first: Batch, run: _Run, matched: int | None) -> _Done:
@@ -985,12 +993,9 @@ def _found(
     result, when done with other files'), or the error that stops it."""
     first = batches[0]
     try:
-        run.fmt, matched = _format_of(source.name, first, run.options, check=False, sniffed=sniffed)
+        matched = _formatted(source, run, first, sniffed)
     except Exception as exc:  # noqa: BLE001 - raised by ``_PackMember``, in the file's turn
         return exc
-    if matched == 0:
-        return _no_match(source.name, first, run.options)
-    run.parser = Parser(run.fmt)
     lines = pl.concat([batch.lines for batch in batches], rechunk=True) if len(batches) > 1 else first.lines
     return _Read(source, run, first, lines, matched)
 
@@ -1018,8 +1023,10 @@ def _made_together(held: list[tuple[int, _Read]], made: list[_Done | Exception |
         assert run.fmt is not None
         dones = _process_files(run, Parser(run.fmt), Batch(1, lines), members)
         for (index, read), done in zip(group, dones, strict=True):
-            if read.matched is None and done.head_parsed == 0:  # ``_checked``: a format given, none parse
-                made[index] = _no_match(read.source.name, read.first, read.run.options)
+            try:
+                _checked(done, read.source, read.first, read.run, read.matched)
+            except FormatDetectionError as exc:  # a format given, none of its first lines parse
+                made[index] = exc
                 continue
             totals = _Totals(read.run.upload_id)
             totals.add(done)
