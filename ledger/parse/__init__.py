@@ -130,7 +130,12 @@ class Parser:
     def parses(self, lines: pl.Series, first_line: int = 1) -> np.ndarray:
         """Whether each of ``lines`` parses (``count``, line by line)."""
         line_no = pl.Series("line_no", np.arange(first_line, first_line + lines.len(), dtype=np.int64))
-        raw, matched = self._raw.raw(pl.DataFrame([line_no, lines.alias("line")]))
+        frame = pl.DataFrame([line_no, lines.alias("line")])
+        if isinstance(self._raw, TextParser):
+            ok = self._raw.parses(frame)
+            if ok is not None:
+                return ok
+        raw, matched = self._raw.raw(frame)
         raw = with_missing(raw)
         time = pl.col("ts") if "ts" in raw.columns else parse_time(self.fmt)
         return raw.select((matched.fill_null(False) & time.is_not_null()).alias("ok"))["ok"].to_numpy()
@@ -278,9 +283,18 @@ def sniff_formats(samples: list[pl.Series], candidates: tuple[str, ...] = SNIFF_
             parsed = np.bincount(file_of[lines][ok], minlength=len(samples))[tried].tolist()
         for k, n in zip(tried.tolist(), parsed, strict=True):
             counts[k][name] = int(n)
-            if n == sizes[k]:  # no later candidate can parse more, nor come before this one
-                sniffing[k] = False
+            sniffing[k] = not _settled(counts[k], candidates, int(sizes[k]))
     return [_chosen(found, candidates) for found in counts]
+
+
+def _settled(counts: dict[str, int], candidates: tuple[str, ...], size: int) -> bool:
+    """Whether the candidates tried so far (``counts``, in order) already decide ``_chosen``'s answer
+    whatever the later ones parse: the one it picks now parses at least SNIFF_TOLERANCE of all ``size``
+    lines, so it stays within the tolerance of any best, and every candidate before it stays below the
+    tolerance of the best so far, which can only grow (a combined log with a few bad lines is settled by
+    combined: common, last, is not tried)."""
+    chosen, parsed = _chosen(counts, candidates)
+    return chosen is not None and parsed >= SNIFF_TOLERANCE * size
 
 
 def _chosen(counts: dict[str, int], candidates: tuple[str, ...]) -> tuple[str | None, int]:

@@ -10,11 +10,12 @@ expressions; the native splitter also reads CLF times.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from ledger.formats.spec import LogFormat, SplitPlan
 from ledger.parse import native
-from ledger.parse.typed import parse_time
+from ledger.parse.typed import parse_time, with_missing
 
 
 def _raw_frame(frame: pl.DataFrame, plan: SplitPlan) -> pl.DataFrame:
@@ -43,10 +44,17 @@ def _raw_frame(frame: pl.DataFrame, plan: SplitPlan) -> pl.DataFrame:
     return cut.select("line_no", "line", *columns, pl.all_horizontal(checks).fill_null(False).alias("_ok"))
 
 
-def _by_regex(frame: pl.DataFrame, fmt: LogFormat) -> pl.DataFrame:
+def _by_regex(frame: pl.DataFrame, fmt: LogFormat, *, sparse: bool = False) -> pl.DataFrame:
+    """The layout's fields of each line by its full regex (null where it does not match). ``sparse``: most
+    lines are expected not to match (those the split plan did not take: format sniffing tries layouts on
+    lines of another one), so the regex only tests them first, and captures only the lines that match (a
+    capture costs several times a test)."""
     if frame.height == 0:
         return frame.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in fmt.fields)
-    return frame.with_columns(pl.col("line").str.extract_groups(fmt.regex).alias("_f")).unnest("_f")
+    line = pl.col("line")
+    if sparse:
+        line = pl.when(line.str.contains(fmt.regex)).then(line)
+    return frame.with_columns(line.str.extract_groups(fmt.regex).alias("_f")).unnest("_f")
 
 
 class TextParser:
@@ -74,7 +82,7 @@ class TextParser:
             split = split.drop("_ok")
         rows = (~taken).arg_true()  # positions, not line numbers: a batch's lines need not be consecutive
         if rows.len():  # the few lines the plan could not take: their fields from the full regex, in place
-            slow = _by_regex(frame[rows], self.fmt)
+            slow = _by_regex(frame[rows], self.fmt, sparse=True)
             if "ts" in split.columns:
                 slow = slow.with_columns(parse_time(self.fmt).alias("ts"))
             split = split.with_columns(
@@ -83,3 +91,21 @@ class TextParser:
                 if name in slow.columns and name not in ("line", "line_no")
             )
         return split, pl.col("time").is_not_null()
+
+    def parses(self, frame: pl.DataFrame) -> np.ndarray | None:
+        """Whether each line parses, without cutting it into its fields when the native splitter reads the
+        layout's time: a line it takes parses (its time read); the others are tested by the full regex, and
+        only those that match are captured and their time read. None when the splitter does not read the
+        time (the caller types every line's fields). Format sniffing tries each layout on the first lines
+        of files mostly of another one (measured: vhost_combined on 60,000 combined lines, 29 -> 19 ms)."""
+        if self.program is None:
+            return None
+        split, taken = native.split(frame, self.program, fields=())
+        if "ts" not in split.columns:
+            return None
+        ok = taken.to_numpy().copy()
+        rows = np.flatnonzero(~ok)
+        if len(rows):
+            slow = with_missing(_by_regex(frame[rows], self.fmt, sparse=True))
+            ok[rows] = slow.select(pl.col("time").is_not_null() & parse_time(self.fmt).is_not_null())[:, 0].to_numpy()
+        return ok

@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -24,6 +25,7 @@ from ledger.store.db import Ledger
 from tests.conftest import DATA, add_outlet
 
 FIXTURES = DATA / "fixtures"
+FIXTURE_LINES = sorted({line for path in FIXTURES.iterdir() for line in path.read_bytes().splitlines()[:5]})
 
 
 @pytest.fixture
@@ -216,10 +218,16 @@ def test_counting_the_lines_that_parse_agrees_with_parsing_them(fmt: str) -> Non
     matched = 0
     for name, text in sorted({**samples, "made": made}.items()):
         lines = pl.Series(text)
-        parsed = Parser(PRESETS[fmt]).parse(lines, 7).parsed.height
-        assert Parser(PRESETS[fmt]).count(lines, 7) == parsed, name
-        matched += parsed
+        parsed = Parser(PRESETS[fmt]).parse(lines, 7).parsed
+        assert counted_lines(fmt, lines, 7) == sorted(parsed["line_no"].to_list()), name
+        assert Parser(PRESETS[fmt]).count(lines, 7) == parsed.height, name
+        matched += parsed.height
     assert matched  # each preset parses some fixture: the counts compared are not all zero
+
+
+def counted_lines(fmt: str, lines: pl.Series, first_line: int = 1) -> list[int]:
+    """The line numbers ``Parser.parses`` says parse (line by line, as sniffing counts them per file)."""
+    return (np.flatnonzero(Parser(PRESETS[fmt]).parses(lines, first_line)) + first_line).tolist()
 
 
 def test_sniffing_files_together_chooses_for_each_what_it_alone_would_give() -> None:
@@ -239,6 +247,70 @@ def test_sniffing_files_together_chooses_for_each_what_it_alone_would_give() -> 
     assert sniff_formats(samples) == alone
     assert sniff_formats(samples[::-1]) == alone[::-1]
     assert len({name for name, _ in alone}) > 8 and (None, 0) in alone  # several formats, and none
+
+
+def sniffed_by_trying_every_format(sample: pl.Series) -> tuple[str | None, int]:
+    """``sniff_format``'s rule with every preset tried, none skipped: the lines each preset whose pattern
+    hits some line parses, and the first preset within half of the best count."""
+    sample = sample.filter(sample.str.strip_chars() != "")
+    counts = {name: Parser(fmt).count(sample) for name, fmt in PRESETS.items() if sample.str.contains(fmt.sniff).any()}
+    best = max(counts.values(), default=0)
+    if best == 0:
+        return None, 0
+    chosen = next(name for name in PRESETS if counts.get(name, 0) >= best / 2)
+    return chosen, counts[chosen]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(FIXTURE_LINES), min_size=1, max_size=24))
+def test_sniffing_stops_only_where_the_formats_left_cannot_change_its_choice(lines: list[bytes]) -> None:
+    """Sniffing tries the presets in order and stops for a file once the later ones cannot change the
+    choice (a combined log with a few bad lines does not try common, last): mixes of the fixtures' lines,
+    where several presets parse a part each, choose what trying every preset chooses."""
+    sample = pl.Series([line.decode("utf-8", "replace") for line in lines])
+    assert sniff_format(sample) == sniffed_by_trying_every_format(sample)
+
+
+MIXED = {  # fixtures of four presets, in the order sniffing tries them
+    "caddy": "caddy-logs__caddy-logs.log",
+    "alb": "aws-alb-logs__aws-alb-logs.log",
+    "haproxy": "logfile_haproxy.0",
+    "combined": "apache2-malformed__apache2-logs.log",
+}
+
+
+def parsed_lines_of(fmt: str) -> pl.Series:
+    """The lines of the preset's fixture (``MIXED``) that it parses."""
+    lines = pl.Series((FIXTURES / MIXED[fmt]).read_bytes().decode("utf-8", "replace").splitlines())
+    return lines.gather(Parser(PRESETS[fmt]).parse(lines, 0).parsed["line_no"])
+
+
+@pytest.mark.parametrize(("first", "later"), list(itertools.combinations(MIXED, 2)))
+def test_sniffing_a_mix_of_two_formats_chooses_what_trying_every_format_chooses(first: str, later: str) -> None:
+    """From one line in ten of the format tried first to nine: around the tolerance, where the format
+    tried first wins or loses by what the later one parses, sniffing must not have stopped before it."""
+    early, late = parsed_lines_of(first), parsed_lines_of(later)
+    for k in range(1, 10):
+        sample = pl.concat([early.extend_constant(early[0], k).head(k), late.extend_constant(late[0], 10).head(10 - k)])
+        assert sniff_format(sample) == sniffed_by_trying_every_format(sample), k
+
+
+def test_sniffing_a_combined_log_with_bad_lines_leaves_the_formats_after_combined_untried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    combined = '1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"'
+    sample = pl.Series([combined] * 9 + ["\\x16\\x03\\x01 not a request"])
+    assert sniffed_by_trying_every_format(sample) == ("combined", 9)
+    tried: list[str] = []
+    count = Parser.parses
+
+    def counting(parser: Parser, lines: pl.Series, first_line: int = 1) -> np.ndarray:
+        tried.append(parser.fmt.name)
+        return count(parser, lines, first_line)
+
+    monkeypatch.setattr(Parser, "parses", counting)
+    assert sniff_format(sample) == ("combined", 9)
+    assert "combined" in tried and "common" not in tried
 
 
 def parse_lines(fmt: str, lines: list[str]) -> pl.DataFrame:
@@ -445,7 +517,6 @@ def test_every_parser_accounts_for_arbitrary_bytes(data: bytes) -> None:
         )
 
 
-FIXTURE_LINES = sorted({line for path in FIXTURES.iterdir() for line in path.read_bytes().splitlines()[:5]})
 EDITS = [b'"', b"\\", b"[", b"]", b" ", b"\t", b"-", b"{", b"}", b":", b"\\x16", b"\xff", b"%", b"+0330", b'\\"']
 
 
@@ -476,7 +547,7 @@ def test_every_parser_accounts_for_damaged_real_lines(lines: list[bytes]) -> Non
         result = Parser(fmt).parse(batch, 1)
         assert result.parsed.height + result.rejects.height == batch.len(), name
         assert result.rejects["reason"].is_not_null().all(), name
-        assert Parser(fmt).count(batch) == result.parsed.height, name
+        assert counted_lines(name, batch) == sorted(result.parsed["line_no"].to_list()), name
 
 
 JSON_PRESETS = [fmt for fmt in PRESETS.values() if fmt.kind == "json"]
