@@ -18,6 +18,7 @@ import hashlib
 import os
 import secrets
 import stat
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -73,6 +74,9 @@ SMALL_FILE = 16 * 1024 * 1024
 PACK_FILES = 64
 PACK_FILE_BYTES = 1 << 20
 PACK_BYTES = 4 << 20
+# The next pack starts while this one is parsed and detected only when this one holds at most this many
+# bytes of lines (decompressed; a pack holds its files' lines, then their rows, until they are written).
+PACK_AHEAD_BYTES = 32 << 20
 # Uploads committed together at most (``_Group``), and the bytes of rows they may hold back for one insert
 # per table at their commit.
 GROUP_FILES = 32
@@ -248,6 +252,9 @@ def _uploads(
             if early is not None:
                 start_more()
             started = ahead.popleft()
+            if early is not None and started.pack is not None:  # the next pack read while this one is made
+                started.pack.wait_read()
+                start_more()
             if not started.known_small():  # the uploads before a large one are reported before it starts
                 yield from group.commit()
             group.begin()
@@ -294,14 +301,15 @@ def _pack_names(pending: deque[str], options: IngestOptions) -> list[str]:
 
 
 def _room(ahead: deque[_Started]) -> bool:
-    """Whether another file may start: fewer than FILES_AHEAD are under way, or those still to be read,
-    parsed and detected are the files of one pack, made already (the next pack is made while they are
-    written)."""
+    """Whether another file may start: fewer than FILES_AHEAD are under way, or those under way are the
+    files of one pack (``start_more`` starts more only once they are all read), made already or holding
+    at most PACK_AHEAD_BYTES of lines: the next pack is read and sniffed while this one is parsed and
+    detected, and made while this one is written."""
     if len(ahead) < FILES_AHEAD:
         return True
     packs = {started.pack for started in ahead if started.batches is not None}
     pack = packs.pop() if len(packs) == 1 else None
-    return pack is not None and pack.ready()
+    return pack is not None and (pack.ready() or pack.content_bytes() <= PACK_AHEAD_BYTES)
 
 
 class _Group:
@@ -872,11 +880,20 @@ class _Pack:
         self._made: list[_Done | Exception | _Alone | None] | None = None
         self._failed: BaseException | None = None
         self._open = len(files)
+        self._read = threading.Event()  # set once every file is read (or the reading stopped)
         self._work = Prefetch(self._outcomes(), depth=1)
 
     def ready(self) -> bool:
         """Whether every file of the pack is read, parsed and detected."""
         return self._made is not None or self._work.ready()
+
+    def wait_read(self) -> None:
+        """Until every file of the pack is read (its sniffing, parse and detection may still run)."""
+        self._read.wait()
+
+    def content_bytes(self) -> int:
+        """The bytes of lines of the pack's files read so far (decompressed)."""
+        return sum(source.content_read for source, _ in self.files)
 
     def outcome(self, index: int) -> _Done | Exception | _Alone | None:
         """File ``index``'s one batch through (None for an empty file), or the error that stopped it."""
@@ -904,16 +921,19 @@ class _Pack:
         made: list[_Done | Exception | _Alone | None] = [None] * len(self.files)
         held: list[tuple[int, list[Batch]]] = []
         size = 0
-        for index, (source, run) in enumerate(self.files):
-            read = _read_batches(source, run)
-            if isinstance(read, list):  # else empty, an error, or to be read again alone
-                held.append((index, read))
-                size += source.content_bytes
-                if size >= BLOCK_SIZE:
-                    self._make(held, made)
-                    held, size = [], 0
-            else:
-                made[index] = read
+        try:
+            for index, (source, run) in enumerate(self.files):
+                read = _read_batches(source, run)
+                if isinstance(read, list):  # else empty, an error, or to be read again alone
+                    held.append((index, read))
+                    size += source.content_bytes
+                    if size >= BLOCK_SIZE:
+                        self._make(held, made)
+                        held, size = [], 0
+                else:
+                    made[index] = read
+        finally:
+            self._read.set()
         self._make(held, made)
         yield made
 
