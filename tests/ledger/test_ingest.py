@@ -526,20 +526,23 @@ def test_small_files_read_together_give_the_ledger_of_one_file_at_a_time(
     ledgers[False].close()
 
 
-@pytest.mark.parametrize("ahead", [True, False])
+@pytest.mark.parametrize("case", ["sniffed", "too large", "format given"])
 def test_the_next_pack_is_read_while_the_last_one_is_parsed(
-    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
 ) -> None:
-    """The next pack of small files is read and sniffed while the last one is parsed and detected (each
-    pack in a thread of its own), unless the last one holds more than PACK_AHEAD_BYTES of lines: then it
-    waits until that one is made. The first pack's parse here waits for the second's reading to start:
-    without that overlap it would wait out its timeout."""
+    """With formats sniffed, the next pack of small files is read and sniffed while the last one is parsed
+    and detected (each pack in a thread of its own), unless the last one holds more than PACK_AHEAD_BYTES
+    of lines; with a format given, the next pack waits until the last one is made. The first pack's parse
+    here waits for the second's reading to start: for a minute where it should start (it starts at once),
+    for two seconds where it should not."""
     names = [str(path) for path in day_files(tmp_path, 8)]
     monkeypatch.setattr(ingest_module, "PACK_FILES", 4)  # two packs of four: three left once one is taken
-    if not ahead:
+    ahead = case == "sniffed"
+    if case == "too large":
         monkeypatch.setattr(ingest_module, "PACK_AHEAD_BYTES", 0)
     events: list[str] = []
     second_read = threading.Event()
+    overlapped: list[bool] = []
     read, made_together = ingest_module._read_batches, ingest_module._made_together
 
     def reading(source, run):  # type: ignore[no-untyped-def]
@@ -549,16 +552,18 @@ def test_the_next_pack_is_read_while_the_last_one_is_parsed(
         return read(source, run)
 
     def making(held, made):  # type: ignore[no-untyped-def]
-        if ahead and "made" not in events:
-            assert second_read.wait(timeout=60)
+        if "made" not in events:
+            overlapped.append(second_read.wait(timeout=60 if ahead else 2))
         events.append("made")
         return made_together(held, made)
 
     monkeypatch.setattr(ingest_module, "_read_batches", reading)
     monkeypatch.setattr(ingest_module, "_made_together", making)
-    results = ingest_paths(ledger_with(ledger, "dala"), names, outlet="dala")
+    fmt = "combined" if case == "format given" else "auto"
+    results = ingest_paths(ledger_with(ledger, "dala"), names, outlet="dala", fmt=fmt)
     assert [r.ai_fetches for r in results] == [1] * 8
     first_made = events.index("made")
+    assert overlapped == [ahead]
     assert ("read access-05.log.gz" in events[:first_made]) == ahead
     assert events.count("made") == 2 and len(events) == 10
 
