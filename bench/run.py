@@ -12,7 +12,9 @@
    use), and `royalty ingest` into a new DuckDB ledger, plain and gzip (parse + detect + verify + write);
    then GoAccess and `royalty ingest` on the CloudFront log and on the load balancer's log; then on a
    directory of 300 small gzip files (the log's first 600,000 lines: `zcat` of them all, GoAccess reading
-   that from a pipe, and `royalty ingest DIR`, where each file is an upload of its own).
+   that from a pipe, and `royalty ingest DIR`, where each file is an upload of its own, with
+   `--format combined` and without a format, as a regulator receiving logs runs it: each file's format
+   sniffed).
 3. Writes the figures to docs/benchmarks.md (the measured table between the BEGIN/END markers).
 
 Timings are wall-clock seconds on whatever machine runs this. `cat`, `zcat` and `royalty ingest` run
@@ -312,6 +314,8 @@ def run(lines: int, out: Path, repeat: int = REPEAT) -> tuple[list[Measure], dic
             input="many",
         ),
         ingest("royalty ingest (the directory)", many, out, repeat=repeat, input="many"),
+        # what a regulator receiving logs runs: no --format, each file's format sniffed on its first lines
+        ingest("royalty ingest (the directory, formats sniffed)", many, out, fmt="auto", repeat=repeat, input="many"),
     ]
     return measures, inputs, version
 
