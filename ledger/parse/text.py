@@ -98,11 +98,9 @@ class TextParser:
         only those that match are captured and their time read. None when the splitter does not read the
         time (the caller types every line's fields). Format sniffing tries each layout on the first lines
         of files mostly of another one (measured: vhost_combined on 60,000 combined lines, 29 -> 19 ms)."""
-        if self.program is None:
+        if self.program is None or self.program.time_field < 0:
             return None
-        split, taken = native.split(frame, self.program, fields=())
-        if "ts" not in split.columns:
-            return None
+        _, taken = native.split(frame, self.program, fields=())
         ok = taken.to_numpy().copy()
         rows = np.flatnonzero(~ok)
         if len(rows):
