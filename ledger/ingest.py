@@ -790,22 +790,66 @@ class _Totals:
         return done
 
     def sum_up(self) -> _Totals:
-        tag = pl.lit(self.upload_id).alias("upload_id")
-        if self.traffic:
-            self.daily = _daily(self.traffic).with_columns(tag).to_arrow()
-        if self.windows:
-            window = _window(self.windows)
-            self.window = window.with_columns(tag).to_arrow()
-            self.first_ts, self.last_ts = window["first_ts"].min(), window["last_ts"].max()  # type: ignore[assignment]
-            self.outlets = ",".join(sorted(window["outlet"].to_list())) or None
-            micros = window.select("outlet", pl.col("first_ts").dt.epoch("us"), pl.col("last_ts").dt.epoch("us"))
-            self.spans = list(micros.iter_rows())
-        if self.ai_times is not None:
-            parts = pl.concat(self.ai_times).partition_by("outlet") if self.ai_times else []
-            self.times = {part["outlet"][0]: np.sort(part["ts"].to_numpy()) for part in parts}
-            self.ai_times = None
-        self.traffic, self.windows = [], []
+        _sum_up([self])
         return self
+
+
+def _sum_up(uploads: list[_Totals]) -> None:
+    """``_Totals.sum_up`` of several uploads at once (the files of a pack): each polars call costs about
+    0.1 ms whatever its rows, and summing up one small file took a dozen (300 files: 0.4 s of the pack's
+    thread). The uploads' frames are tagged with their position (``_k``), counted together, and the
+    result cut back into each upload's rows."""
+    ids = pl.Series("upload_id", [totals.upload_id for totals in uploads], dtype=pl.String)
+
+    def tagged(frames: list[tuple[int, pl.DataFrame]]) -> pl.DataFrame:
+        return pl.concat([put(frame, constant("_k", k, frame.height, pl.Int32)) for k, frame in frames])
+
+    def cut(frame: pl.DataFrame) -> Iterator[tuple[int, int, int]]:
+        """(upload, first row, end row) of each upload's rows in ``frame``, sorted by ``_k``."""
+        keys = frame["_k"].to_numpy()
+        present = np.unique(keys)
+        yield from zip(
+            present.tolist(),
+            np.searchsorted(keys, present).tolist(),
+            np.searchsorted(keys, present, side="right").tolist(),
+            strict=True,
+        )
+
+    traffic = [(k, frame) for k, totals in enumerate(uploads) for frame in totals.traffic]
+    if traffic:
+        daily = tagged(traffic).group_by("_k", "outlet", "day", "class").agg(pl.col("requests").sum()).sort("_k")
+        table = put(daily, ids.gather(daily["_k"])).to_arrow()
+        for k, start, end in cut(daily):
+            uploads[k].daily = table.slice(start, end - start).drop_columns(["_k"])
+    windows = [(k, frame) for k, totals in enumerate(uploads) for frame in totals.windows]
+    if windows:
+        window = (
+            tagged(windows)
+            .group_by("_k", "outlet")
+            .agg(pl.col("first_ts").min(), pl.col("last_ts").max(), pl.col("lines").sum().cast(pl.Int64))
+            .sort("_k", "outlet")
+        )
+        table = put(window, ids.gather(window["_k"])).to_arrow()
+        spans = window.select("outlet", pl.col("first_ts").dt.epoch("us"), pl.col("last_ts").dt.epoch("us")).rows()
+        ends = window.group_by("_k").agg(pl.col("first_ts").min(), pl.col("last_ts").max()).sort("_k")
+        first_ts, last_ts = ends["first_ts"].to_list(), ends["last_ts"].to_list()
+        for at, (k, start, end) in enumerate(cut(window)):
+            totals = uploads[k]
+            totals.window = table.slice(start, end - start).drop_columns(["_k"])
+            totals.first_ts, totals.last_ts = first_ts[at], last_ts[at]
+            totals.spans = spans[start:end]
+            totals.outlets = ",".join(sorted(outlet for outlet, _, _ in totals.spans)) or None
+    kept = [totals for totals in uploads if totals.ai_times is not None]
+    times = [(k, frame) for k, totals in enumerate(uploads) if totals.ai_times for frame in totals.ai_times]
+    for totals in kept:
+        totals.times = {}
+    if times:
+        for (k, outlet), part in tagged(times).partition_by("_k", "outlet", as_dict=True).items():
+            uploads[k].times[outlet] = np.sort(part["ts"].to_numpy())
+    for totals in uploads:
+        if totals.ai_times is not None:
+            totals.ai_times = None
+        totals.traffic, totals.windows = [], []
 
 
 def _processed(source: Source, run: _Run) -> Iterator[_Done]:
@@ -1050,6 +1094,7 @@ def _made_together(held: list[tuple[int, _Read]], made: list[_Done | Exception |
         run = reads[0].run
         assert run.fmt is not None
         dones = _process_files(run, Parser(run.fmt), Batch(1, lines), members)
+        summed: list[_Totals] = []
         for (index, read), done in zip(group, dones, strict=True):
             try:
                 _checked(done, read.source, read.first, read.run, read.matched)
@@ -1058,8 +1103,10 @@ def _made_together(held: list[tuple[int, _Read]], made: list[_Done | Exception |
                 continue
             totals = _Totals(read.run.upload_id)
             totals.add(done)
-            read.run.totals = totals.sum_up()
+            read.run.totals = totals
+            summed.append(totals)
             made[index] = done
+        _sum_up(summed)  # the group's uploads at once
 
 
 def _process(run: _Run, parser: Parser, batch: Batch, head: int = 0) -> _Done:

@@ -518,9 +518,13 @@ def test_small_files_read_together_give_the_ledger_of_one_file_at_a_time(
                 patched.setattr(ingest_module, "PACK_FILES", 1)
             done = ingest_paths(target, names, outlet=outlet, log_format=log_format, overlap="keep")
         assert (max(held) > 1) == packed  # files shared batches, or each had its own
-        results[packed] = [(r.source, r.format, r.lines, r.parsed, r.rejected, r.ai_fetches, r.referrals) for r in done]
+        results[packed] = [
+            (r.source, r.format, r.outlet, r.lines, r.parsed, r.rejected, r.ai_fetches, r.referrals, r.first_ts)
+            for r in done
+        ]
         ledgers[packed] = target
     assert results[True] == results[False]
+    assert {result[2] for result in results[True]} == {outlet or "dala,kursiv"}  # each file's outlets
     assert ledger_rows(ledgers[True]) == ledger_rows(ledgers[False])
     assert counts(ledger)["rejects"] > 0 and counts(ledger)["fetches"] > 0
     ledgers[False].close()

@@ -157,6 +157,25 @@ def test_a_rotated_log_later_in_the_same_run_is_refused_too(ledger: Ledger, tmp_
     assert counts(ledger)[0] == 1  # the first file stays ingested
 
 
+def test_a_rotated_log_of_several_outlets_is_refused_for_the_one_it_repeats(ledger: Ledger, tmp_path: Path) -> None:
+    """Each line's outlet from its host, the small files read together: the second file repeats the first
+    one's lines of its second outlet only (kursiv), and its other outlet's window is new."""
+    add_outlet(ledger, "dala", "dala.kz")
+    add_outlet(ledger, "kursiv", "kursiv.kz")
+
+    def hosted(host: str, rows: list[str]) -> list[str]:
+        return [f"{host} {row}" for row in rows]
+
+    older = hosted("dala.kz", lines(range(0, 12))) + hosted("kursiv.kz", lines(range(0, 12), day="05/Oct/2026"))
+    rotated = hosted("dala.kz", lines(range(0, 6), day="10/Oct/2026")) + hosted(
+        "kursiv.kz", lines(range(10, 16), day="05/Oct/2026")
+    )
+    names = [write(tmp_path / "access.log.1", older), write(tmp_path / "access.log", rotated)]
+    with pytest.raises(OverlapError, match=r"for outlet 'kursiv' .* 4 of its 4 AI fetches there"):
+        ingest_paths(ledger, names)
+    assert counts(ledger)[0] == 1  # the first file stays ingested
+
+
 @pytest.fixture
 def checked(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """The overlap checks an ingest runs the queries of (``windows_meet`` of each)."""
