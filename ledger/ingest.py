@@ -839,17 +839,15 @@ def _sum_up(uploads: list[_Totals]) -> None:
             totals.first_ts, totals.last_ts = first_ts[at], last_ts[at]
             totals.spans = spans[start:end]
             totals.outlets = ",".join(sorted(outlet for outlet, _, _ in totals.spans)) or None
-    kept = [totals for totals in uploads if totals.ai_times is not None]
+    for totals in uploads:  # the AI fetches' times, for those that kept them (not too many)
+        if totals.ai_times is not None:
+            totals.times = {}
     times = [(k, frame) for k, totals in enumerate(uploads) if totals.ai_times for frame in totals.ai_times]
-    for totals in kept:
-        totals.times = {}
     if times:
         for (k, outlet), part in tagged(times).partition_by("_k", "outlet", as_dict=True).items():
             uploads[k].times[outlet] = np.sort(part["ts"].to_numpy())
     for totals in uploads:
-        if totals.ai_times is not None:
-            totals.ai_times = None
-        totals.traffic, totals.windows = [], []
+        totals.ai_times, totals.traffic, totals.windows = None, [], []
 
 
 def _processed(source: Source, run: _Run) -> Iterator[_Done]:
