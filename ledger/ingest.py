@@ -60,6 +60,10 @@ WORKERS = 2  # batches parsed and detected at once
 # Lines detected at once. A 32 MiB block holds about 140,000 lines, of which typically a quarter need
 # detection; a block of bot traffic only is detected in slices, to bound the memory of its intermediates.
 DETECT_ROWS = 50_000
+# The bytes of rows a file's batches may have handed to the writing thread and not be written yet
+# (``_Backlog``): past this, no further batch is parsed until the writer catches up. A batch of a typical
+# log makes about 16 MB of rows, one of bot fetches only 65 MB, and then the writer is the slow side.
+BACKLOG_BYTES = 96 << 20
 COMPACT_AFTER = 64  # per-batch traffic counts and windows are summed up when this many pile up
 # The times of an upload's AI fetches kept for the overlap check's first test (StoredWindows.may_overlap; 24
 # bytes each): an upload with more is checked by the ledger's queries alone.
@@ -164,6 +168,46 @@ class _Run:
     fetches: int = 0
     referrals: int = 0
     totals: _Totals | None = None  # summed up once every batch is through (``_processed``)
+    backlog: _Backlog = field(default_factory=lambda: _Backlog())
+
+
+class _Backlog:
+    """The rows of a file's batches handed to the writing thread (``handed``) and not written yet
+    (``written``, in the same order), in bytes. ``_processed`` has no further batch parsed while they are
+    more than ``limit`` (``wait_room``). When the writer is the slow side (a log of bot fetches only, where
+    every line is a row), finished batches no longer pile up ahead of it: four of them at 65 MB of rows
+    each, with their parse's memory. ``close`` ends every wait: the writer stopped."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = BACKLOG_BYTES if limit is None else limit
+        self.bytes = 0
+        self._sizes: deque[int] = deque()
+        self._closed = False
+        self._changed = threading.Condition()
+
+    def handed(self, done: _Done) -> _Done:
+        size = sum(rows.nbytes for rows in done.rows.values())
+        with self._changed:
+            self._sizes.append(size)
+            self.bytes += size
+        return done
+
+    def written(self) -> None:
+        """The oldest batch handed over is written (nothing for a batch that was not: a pack's)."""
+        with self._changed:
+            if self._sizes:
+                self.bytes -= self._sizes.popleft()
+                self._changed.notify_all()
+
+    def wait_room(self) -> None:
+        with self._changed:
+            while self.bytes > self.limit and not self._closed:
+                self._changed.wait()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
 
 
 def ingest_paths(
@@ -586,6 +630,8 @@ class _Started:
             return False
 
     def close(self) -> None:
+        if self.run is not None:
+            self.run.backlog.close()  # a batch waiting for room stops waiting: the writer is gone
         if self.batches is not None:
             self.batches.close()
 
@@ -871,12 +917,15 @@ def _processed(source: Source, run: _Run) -> Iterator[_Done]:
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="royalty-parse") as pool:
             waiting: deque[Future[_Done]] = deque()
             for batch in chain([first], reader):
+                run.backlog.wait_room()
                 waiting.append(pool.submit(_process, run, run.parser.fork(batch.lines), batch, head))
                 head = 0
                 if len(waiting) >= WORKERS:
-                    yield totals.add(_checked(waiting.popleft().result(), source, first, run, matched))
+                    yield run.backlog.handed(
+                        totals.add(_checked(waiting.popleft().result(), source, first, run, matched))
+                    )
             while waiting:
-                yield totals.add(_checked(waiting.popleft().result(), source, first, run, matched))
+                yield run.backlog.handed(totals.add(_checked(waiting.popleft().result(), source, first, run, matched)))
         run.totals = totals.sum_up()
     finally:
         reader.close()
@@ -1335,6 +1384,7 @@ def _write(writer: RowGroupWriter, run: _Run, done: _Done) -> None:
     run.fetches += done.rows["fetches"].num_rows
     run.ai_fetches += done.ai_fetches
     run.referrals += done.rows["referrals"].num_rows
+    run.backlog.written()
     if run.parsed + run.rejected != run.lines:  # pragma: no cover - an invariant, not a branch
         raise AssertionError(f"line accounting broke at line {done.first_line}")
 

@@ -572,6 +572,75 @@ def test_the_next_pack_is_read_while_the_last_one_is_parsed(
     assert events.count("made") == 2 and len(events) == 10
 
 
+@pytest.mark.parametrize("backlog", [1, 1 << 40])
+def test_batches_are_not_parsed_ahead_of_a_slow_writer_past_the_backlog(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backlog: int
+) -> None:
+    """A file's batches wait to be parsed while the rows handed to the writing thread and not written yet
+    are more than BACKLOG_BYTES: with a slow writer and every byte over it, a batch starts only once the
+    one two before it is written; without the bound, five may be parsed ahead. The ledger is the same."""
+    monkeypatch.setattr(ingest_module, "BACKLOG_BYTES", backlog)
+    monkeypatch.setattr(ledger_blocks, "FIRST_BLOCK", 4096)
+    monkeypatch.setattr(ledger_blocks, "BLOCK_SIZE", 4096)
+    when = "20/Oct/2026:12:{:02d}:{:02d} +0000"
+    rows = [
+        line(first_address("openai-gptbot"), GPTBOT, f"/news/{k}", when=when.format(k // 60, k % 60))
+        for k in range(600)
+    ]
+    path = write(tmp_path, "access.log", rows)
+    lock = threading.Lock()
+    started = [0]
+    ahead: list[int] = []
+    process, write_done = ingest_module._process, ingest_module._write
+
+    def processing(*args):  # type: ignore[no-untyped-def]
+        with lock:
+            started[0] += 1
+        return process(*args)
+
+    def writing(writer, run, done):  # type: ignore[no-untyped-def]
+        threading.Event().wait(0.02)  # a slow writer: the workers would run ahead of it
+        with lock:
+            ahead.append(started[0] - len(ahead))
+        return write_done(writer, run, done)
+
+    monkeypatch.setattr(ingest_module, "_process", processing)
+    monkeypatch.setattr(ingest_module, "_write", writing)
+    [result] = ingest_paths(ledger_with(ledger, "dala"), [str(path)], outlet="dala", fmt="combined")
+    assert result.lines == result.ai_fetches == 600 == counts(ledger)["fetches"]
+    assert len(ahead) > 20
+    if backlog == 1:
+        assert max(ahead) <= 2  # the batch being written and the one after it
+    else:
+        assert max(ahead) >= 4
+
+
+def test_a_writer_that_fails_ends_the_wait_for_room_and_every_thread(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch waiting for the writer to catch up (``_Backlog``) stops waiting when the writer fails: the
+    error is raised, nothing is left behind and no thread of the ingest is left running."""
+    monkeypatch.setattr(ingest_module, "BACKLOG_BYTES", 1)
+    monkeypatch.setattr(ledger_blocks, "FIRST_BLOCK", 4096)
+    monkeypatch.setattr(ledger_blocks, "BLOCK_SIZE", 4096)
+    rows = [line(first_address("openai-gptbot"), GPTBOT, f"/news/{k}") for k in range(300)]
+    path = write(tmp_path, "access.log", rows)
+    write_done = ingest_module._write
+    written = [0]
+
+    def failing(writer, run, done):  # type: ignore[no-untyped-def]
+        written[0] += 1
+        if written[0] == 3:
+            raise LedgerStoreError("the disk is full")
+        return write_done(writer, run, done)
+
+    monkeypatch.setattr(ingest_module, "_write", failing)
+    with pytest.raises(LedgerStoreError, match="disk is full"):
+        ingest_paths(ledger_with(ledger, "dala"), [str(path)], outlet="dala", fmt="combined")
+    assert counts(ledger) == dict.fromkeys(FACT_TABLES, 0)
+    assert not [t for t in threading.enumerate() if t.name.startswith("royalty-")]
+
+
 def test_a_packed_file_found_large_once_read_is_read_again_alone(
     ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
