@@ -6,15 +6,16 @@
    plain combined log (the vhost file's host column dropped), a gzip copy of it, the same requests as an AWS
    CloudFront standard log (tab-separated W3C, URL-encoded user agents and referers), and as nginx logs
    them behind a load balancer (combined_xff: an X-Forwarded-For chain on every line, browser builds
-   varying by client).
+   varying by client), and its crawlers' lines alone (nearly every line a fetch row: the most the
+   ledger writes, and the most memory).
 2. Times, each in a fresh process under /usr/bin/time: `cat` and `zcat` of the input (the disk and
    decompression floors), GoAccess 1.7 producing its JSON report (the tool an outlet would otherwise
    use), and `royalty ingest` into a new DuckDB ledger, plain and gzip (parse + detect + verify + write);
-   then GoAccess and `royalty ingest` on the CloudFront log and on the load balancer's log; then on a
-   directory of 300 small gzip files (the log's first 600,000 lines: `zcat` of them all, GoAccess reading
-   that from a pipe, and `royalty ingest DIR`, where each file is an upload of its own, with
-   `--format combined` and without a format, as a regulator receiving logs runs it: each file's format
-   sniffed).
+   then GoAccess and `royalty ingest` on the CloudFront log, the load balancer's log and the crawlers'
+   lines; then on a directory of 300 small gzip files (the log's first 600,000 lines: `zcat` of them
+   all, GoAccess reading that from a pipe, and `royalty ingest DIR`, where each file is an upload of its
+   own, with `--format combined` and without a format, as a regulator receiving logs runs it: each
+   file's format sniffed).
 3. Writes the figures to docs/benchmarks.md (the measured table between the BEGIN/END markers).
 
 Timings are wall-clock seconds on whatever machine runs this. `cat`, `zcat` and `royalty ingest` run
@@ -211,6 +212,19 @@ def to_load_balancer(plain: Path, out: Path) -> Path:
     return target
 
 
+def to_bots(plain: Path, out: Path) -> Path:
+    """The combined log's lines of crawlers alone (a user agent naming a bot, a crawler or a spider):
+    nearly every line is a fetch the ledger writes row by row, the worst case for memory and for the
+    writing thread (a log an outlet cut down to its bots before sending it)."""
+    target = out / "bench-bots.log"
+    if target.exists() and target.stat().st_mtime >= plain.stat().st_mtime:
+        return target
+    frame = pl.read_csv(plain, has_header=False, separator="\t", quote_char=None, new_columns=["line"])
+    crawlers = frame.filter(pl.col("line").str.contains(r'"[^"]*(?i:bot|crawl|spider)[^"]*"$'))
+    crawlers.write_csv(target, include_header=False, quote_style="never")
+    return target
+
+
 def to_many_files(plain: Path, out: Path, files: int = MANY_FILES, lines: int = MANY_LINES) -> Path:
     """The first ``files * lines`` lines of the combined log as ``files`` gzip files of ``lines`` each (a
     directory of rotated logs, as a regulator receives them from many outlets)."""
@@ -277,6 +291,7 @@ def run(lines: int, out: Path, repeat: int = REPEAT) -> tuple[list[Measure], dic
     plain, packed, count = prepare(out, lines)
     cloudfront = to_cloudfront(plain, out)
     balanced = to_load_balancer(plain, out)
+    bots = to_bots(plain, out)
     version = goaccess_version()
     many = to_many_files(plain, out, files=max(1, min(MANY_FILES, count // MANY_LINES)))
     files, report, split = sorted(many.glob("*.gz")), out / "goaccess-many.json", _many_input(many)
@@ -284,6 +299,7 @@ def run(lines: int, out: Path, repeat: int = REPEAT) -> tuple[list[Measure], dic
         "combined": Input("combined", plain, count, plain.stat().st_size),
         "cloudfront": _counted("cloudfront", cloudfront),
         "combined_xff": _counted("combined_xff", balanced),
+        "bots": _counted("combined, crawlers only", bots),
         "many": split,
     }
     for item in inputs.values():
@@ -307,6 +323,8 @@ def run(lines: int, out: Path, repeat: int = REPEAT) -> tuple[list[Measure], dic
             "--time-format=%T",
         ),
         ingest("royalty ingest (behind a load balancer)", balanced, out, fmt="combined_xff", repeat=repeat),
+        goaccess("GoAccess JSON report", bots, out / "goaccess-bots.json", "bots", "--log-format=COMBINED"),
+        ingest("royalty ingest (crawlers only)", bots, out, repeat=repeat, input="bots"),
         timed("zcat (every file)", ["zcat", *map(str, files)], input="many", repeat=repeat),
         timed(
             "GoAccess JSON report (zcat into it)",
@@ -333,7 +351,7 @@ def render(measures: list[Measure], inputs: dict[str, Input], version: str, repe
             f"{item.size / 1e6 / m.seconds:,.0f} | {m.peak_mb:,.0f} MB | {goaccess.seconds / m.seconds:.1f}x |"
         )
     combined, cloudfront, balanced = inputs["combined"], inputs["cloudfront"], inputs["combined_xff"]
-    many = inputs["many"]
+    many, bots = inputs["many"], inputs["bots"]
     return "\n".join(
         [
             f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {_cpu()}, {os.cpu_count()} cores, "
@@ -341,7 +359,9 @@ def render(measures: list[Measure], inputs: dict[str, Input], version: str, repe
             f"({combined.lines:,} lines, {combined.size / 1e6:,.0f} MB), the same requests as a CloudFront "
             f"log ({cloudfront.lines:,} lines, {cloudfront.size / 1e6:,.0f} MB) and as nginx logs them behind "
             f"a load balancer (`combined_xff`, an X-Forwarded-For chain on every line, a few thousand "
-            f"browser builds; {balanced.lines:,} lines, {balanced.size / 1e6:,.0f} MB), and its first "
+            f"browser builds; {balanced.lines:,} lines, {balanced.size / 1e6:,.0f} MB), its crawlers' lines "
+            f"alone (a user agent naming a bot, crawler or spider: nearly every line a fetch row; "
+            f"{bots.lines:,} lines, {bots.size / 1e6:,.0f} MB), and its first "
             f"{many.lines:,} lines as a directory of gzip files of {MANY_LINES:,} lines ({many.name}; "
             f"{many.size / 1e6:,.0f} MB decompressed; each file is its own upload). "
             + (
