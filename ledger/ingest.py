@@ -149,28 +149,6 @@ class IngestResult:
         return asdict(self)
 
 
-@dataclass
-class _Run:
-    """What one upload accumulates while its batches go through."""
-
-    upload_id: str
-    options: IngestOptions
-    detector: Detector
-    resolver: DomainResolver
-    covered: pl.DataFrame | None
-    triage: bool = True  # let the detector's triage count plain human and other-bot lines without detection
-    fmt: LogFormat | None = None
-    parser: Parser | None = None
-    lines: int = 0
-    parsed: int = 0
-    rejected: int = 0
-    ai_fetches: int = 0
-    fetches: int = 0
-    referrals: int = 0
-    totals: _Totals | None = None  # summed up once every batch is through (``_processed``)
-    backlog: _Backlog = field(default_factory=lambda: _Backlog())
-
-
 class _Backlog:
     """The rows of a file's batches handed to the writing thread (``handed``) and not written yet
     (``written``, in the same order), in bytes. ``_processed`` has no further batch parsed while they are
@@ -208,6 +186,28 @@ class _Backlog:
         with self._changed:
             self._closed = True
             self._changed.notify_all()
+
+
+@dataclass
+class _Run:
+    """What one upload accumulates while its batches go through."""
+
+    upload_id: str
+    options: IngestOptions
+    detector: Detector
+    resolver: DomainResolver
+    covered: pl.DataFrame | None
+    triage: bool = True  # let the detector's triage count plain human and other-bot lines without detection
+    fmt: LogFormat | None = None
+    parser: Parser | None = None
+    lines: int = 0
+    parsed: int = 0
+    rejected: int = 0
+    ai_fetches: int = 0
+    fetches: int = 0
+    referrals: int = 0
+    totals: _Totals | None = None  # summed up once every batch is through (``_processed``)
+    backlog: _Backlog = field(default_factory=_Backlog)
 
 
 def ingest_paths(
