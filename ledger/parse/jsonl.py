@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import polars as pl
@@ -13,6 +14,10 @@ CHUNK_LINES = 8192  # lines decoded at once
 REASON_JSON = "not a JSON object"
 REASON_RECORD = "a JSON record without a time or a request: not an access-log entry"
 REASON_SHAPE = "a JSON record with an object or a list where the format expects a single value: not this format's"
+REASON_NUMBER = "a JSON record with a number out of range (beyond 128-bit integers or 64-bit floats)"
+# The integers polars' JSON reader takes (a signed or an unsigned 128-bit one); beyond them, or a float
+# beyond 64 bits, it fails the whole batch's decoding.
+INT_RANGE = (-(1 << 127), (1 << 128) - 1)
 
 
 def _steps(path: str) -> list[str | int]:
@@ -76,37 +81,75 @@ class JsonParser:
         body = pl.col("line").str.replace(self.fmt.prefix, "") if self.fmt.prefix else pl.col("line")
         frame = frame.with_columns(body.str.strip_chars().alias("_body"))
         frame = frame.with_columns(pl.col("_body").str.starts_with("{").fill_null(False).alias("_object"))
-        decoded, misfits = self._decode(frame)
+        decoded, reasons = self._decode(frame)
         frame = frame.with_columns(decoded.alias("_obj"))
         fields = [pl.coalesce([_expr(s) for s in alts]).alias(name) for name, alts in self.paths.items()]
         raw = frame.with_columns(fields).with_columns(pl.col("_obj").is_not_null().alias("_object"))
         record = pl.col("time").is_not_null() & self._target().is_not_null()
         no_object = pl.lit(REASON_JSON)
-        if misfits is not None:
-            no_object = pl.when(pl.lit(misfits)).then(pl.lit(REASON_SHAPE)).otherwise(no_object)
+        if reasons is not None:
+            no_object = pl.coalesce(pl.lit(reasons), no_object)
         why = pl.when(~pl.col("_object")).then(no_object).when(~record).then(pl.lit(REASON_RECORD))
         return raw.with_columns(why.otherwise(None).alias("_why")).drop("_obj", "_body")
 
     def _decode(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series | None]:
         """The lines' objects, decoded as the format's fields need them (null: not one); and, when some
-        line is no JSON or has the wrong kind of value at one of the format's paths (then the slow path:
-        each line read with ``json``), which lines are objects of the wrong shape."""
+        line cannot be decoded so (then the slow path: each line read with ``json``), the reason of each
+        object that cannot (the wrong kind of value at one of the format's paths, a number out of range),
+        null for the others."""
         bodies = frame.select(pl.when(pl.col("_object")).then(pl.col("_body")).otherwise(None)).to_series()
         try:
             return bodies.str.json_decode(dtype=self.dtype), None
         except pl.exceptions.ComputeError:
-            objects = [_object(text) for text in bodies.to_list()]
-            fits = [value is not None and _fits(value, self.tree) for value in objects]
-            cleaned = bodies.zip_with(pl.Series(fits), pl.Series([None] * len(fits), dtype=pl.String))
-            misfits = pl.Series([value is not None and not fit for value, fit in zip(objects, fits, strict=True)])
-            return cleaned.str.json_decode(dtype=self.dtype), misfits
+            read = [_readable(text, self.tree) for text in bodies.to_list()]
+            fits = pl.Series([why is None and fit for fit, why in read], dtype=pl.Boolean)
+            reasons = pl.Series([why for _, why in read], dtype=pl.String)
+            cleaned = bodies.zip_with(fits, pl.Series([None] * len(read), dtype=pl.String))
+            return cleaned.str.json_decode(dtype=self.dtype), reasons
 
 
-def _object(text: str | None) -> dict[str, Any] | None:
+def _readable(text: str | None, tree: dict[str, Any]) -> tuple[bool, str | None]:
+    """Whether polars can decode ``text`` as the format needs (``tree``), and when it cannot, the reason
+    for a JSON object (None for anything else: no JSON object, which the caller says)."""
     if text is None:
-        return None
+        return False, None
+    try:
+        value = _object(text)
+    except _OutOfRange:
+        return False, REASON_NUMBER
+    if value is None:
+        return False, None
+    return (True, None) if _fits(value, tree) else (False, REASON_SHAPE)
+
+
+class _OutOfRange(ValueError):
+    """A number Python's JSON reader takes and polars' does not."""
+
+
+def _integer(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:  # more digits than Python converts (4,300)
+        raise _OutOfRange(text) from exc
+    if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        raise _OutOfRange(text)
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _OutOfRange(text)
+    return value
+
+
+def _object(text: str) -> dict[str, Any] | None:
+    """The JSON object ``text`` holds, as polars would read it (None: none); ``_OutOfRange`` for one with a
+    number polars does not take."""
     try:  # NaN and Infinity are no JSON (Python's reader takes them; polars' does not)
-        value = json.loads(text, parse_constant=_no_constant)
+        value = json.loads(text, parse_constant=_no_constant, parse_int=_integer, parse_float=_float)
+    except _OutOfRange:
+        raise
     except ValueError:
         return None
     return value if isinstance(value, dict) else None

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import ConfigError, FormatDetectionError
@@ -564,6 +564,7 @@ json_values = st.recursive(
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.dictionaries(st.sampled_from(JSON_KEYS), json_values, max_size=8), min_size=1, max_size=6))
+@example([{"@timestamp": -(2**127) - 1}])  # found by this test: a number polars' JSON reader does not take
 def test_json_parsers_take_objects_of_any_shape(records: list[dict[str, object]]) -> None:
     """JSON records with any kind of value on the presets' own paths (an object where a string is read, a
     list where an object goes on) are parsed or rejected with a reason, never an error."""
@@ -585,6 +586,27 @@ def test_a_json_record_of_the_wrong_shape_is_rejected_with_its_reason() -> None:
         (2, "a JSON record with an object or a list where the format expects a single value: not this format's"),
         (3, "not a JSON object"),
     ]
+
+
+def test_a_json_record_with_a_number_out_of_range_is_rejected_with_its_reason() -> None:
+    """Python reads any integer and overflows a float to infinity; polars' JSON reader takes 128-bit
+    integers (signed or not) and finite 64-bit floats, and fails the whole batch on anything else. Such a
+    record is rejected, with its reason, wherever the number is; the others of its batch are parsed."""
+    good = '{"time_iso8601":"2026-10-01T10:00:00+00:00","request":"GET / HTTP/1.1","status":"200","host":"a.kz"}'
+    lines = [
+        good,
+        good.replace('"status":"200"', f'"status":"200","bytes_sent":{-(2**127) - 1}'),
+        good.replace('"status":"200"', '"extra":1e400,"status":"200"'),
+        good.replace("}", f',"extra":{"9" * 5000}}}'),  # more digits than Python converts
+        good.replace('"a.kz"', str(2**128 - 1)),  # the largest integer polars takes, read as the host's text
+        good.replace('"a.kz"', str(-(2**127))),  # the smallest
+    ]
+    result = Parser(PRESETS["nginx_json"]).parse(pl.Series(lines), 1)
+    assert result.parsed["host"].to_list() == ["a.kz", str(2**128 - 1), str(-(2**127))]
+    assert result.rejects.select("line_no", "reason").rows() == [
+        (k, "a JSON record with a number out of range (beyond 128-bit integers or 64-bit floats)") for k in (2, 3, 4)
+    ]
+    assert Parser(PRESETS["nginx_json"]).count(pl.Series(lines)) == 3
 
 
 def test_gzip_directory_and_glob_inputs(site: Ledger, tmp_path: Path) -> None:
