@@ -15,6 +15,7 @@ REASON_JSON = "not a JSON object"
 REASON_RECORD = "a JSON record without a time or a request: not an access-log entry"
 REASON_SHAPE = "a JSON record with an object or a list where the format expects a single value: not this format's"
 REASON_NUMBER = "a JSON record with a number out of range (beyond 128-bit integers or 64-bit floats)"
+REASON_DEPTH = "a JSON record nested too deep to read (about a thousand levels)"
 # The integers polars' JSON reader takes (a signed or an unsigned 128-bit one); beyond them, or a float
 # beyond 64 bits, it fails the whole batch's decoding.
 INT_RANGE = (-(1 << 127), (1 << 128) - 1)
@@ -101,22 +102,28 @@ class JsonParser:
         try:
             return bodies.str.json_decode(dtype=self.dtype), None
         except pl.exceptions.ComputeError:
-            read = [_readable(text, self.tree) for text in bodies.to_list()]
+            read = [_readable(text, self.tree, self.dtype) for text in bodies.to_list()]
             fits = pl.Series([why is None and fit for fit, why in read], dtype=pl.Boolean)
             reasons = pl.Series([why for _, why in read], dtype=pl.String)
             cleaned = bodies.zip_with(fits, pl.Series([None] * len(read), dtype=pl.String))
             return cleaned.str.json_decode(dtype=self.dtype), reasons
 
 
-def _readable(text: str | None, tree: dict[str, Any]) -> tuple[bool, str | None]:
-    """Whether polars can decode ``text`` as the format needs (``tree``), and when it cannot, the reason
-    for a JSON object (None for anything else: no JSON object, which the caller says)."""
+def _readable(text: str | None, tree: dict[str, Any], dtype: pl.DataType) -> tuple[bool, str | None]:
+    """Whether polars can decode ``text`` as the format needs (``tree``, ``dtype``), and when it cannot,
+    the reason for a JSON object (None for anything else: no JSON object, which the caller says)."""
     if text is None:
         return False, None
     try:
         value = _object(text)
     except _OutOfRange:
         return False, REASON_NUMBER
+    except RecursionError:  # deeper than Python's reader goes (about 990 levels), polars' reading decides
+        try:  # (it goes to 1,022 levels): alone, it fails on a wrong shape as on too deep a record
+            pl.Series([text], dtype=pl.String).str.json_decode(dtype=dtype)
+        except pl.exceptions.ComputeError:
+            return False, REASON_DEPTH
+        return True, None
     if value is None:
         return False, None
     return (True, None) if _fits(value, tree) else (False, REASON_SHAPE)

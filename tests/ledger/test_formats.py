@@ -609,6 +609,27 @@ def test_a_json_record_with_a_number_out_of_range_is_rejected_with_its_reason() 
     assert Parser(PRESETS["nginx_json"]).count(pl.Series(lines)) == 3
 
 
+def test_a_json_record_nested_too_deep_is_rejected_with_its_reason_whatever_its_batch() -> None:
+    """Python's JSON reader stops at about 990 levels, polars' at 1,022. A record polars reads is parsed
+    also in a batch that takes the slow path (each line read by Python, for another line's sake); one
+    deeper than both is rejected with its reason, not an error."""
+    good = '{"time_iso8601":"2026-10-01T10:00:00+00:00","request":"GET / HTTP/1.1","status":"200","host":"a.kz"}'
+
+    def nested(depth: int) -> str:
+        return good.replace("}", f',"extra":{"[" * depth}1{"]" * depth}}}')
+
+    odd = good.replace('"host":"a.kz"', '"host":{"id":1}')  # a wrong shape: the batch takes the slow path
+    lines = pl.Series([good, nested(1010), nested(5000), odd])
+    result = Parser(PRESETS["nginx_json"]).parse(lines, 1)
+    assert result.parsed["line_no"].to_list() == [1, 2]
+    assert result.rejects.select("line_no", "reason").rows() == [
+        (3, "a JSON record nested too deep to read (about a thousand levels)"),
+        (4, "a JSON record with an object or a list where the format expects a single value: not this format's"),
+    ]
+    alone = Parser(PRESETS["nginx_json"]).parse(lines.head(2), 1)  # the fast path: the same
+    assert alone.parsed["line_no"].to_list() == [1, 2]
+
+
 def test_gzip_directory_and_glob_inputs(site: Ledger, tmp_path: Path) -> None:
     folder = tmp_path / "logs"
     (folder / "sub").mkdir(parents=True)
