@@ -208,6 +208,7 @@ static int parse_clf(const unsigned char *p, Py_ssize_t len, int64_t *out) {
     if (day > DAYS[month - 1] + (month == 2 && leap)) return 0;
     int64_t offset = (int64_t)(oh * 60 + om) * 60 * (p[21] == '-' ? -1 : 1);
     int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+    if (seconds > 253402300799) return 0; /* past 9999-12-31T23:59:59Z (a negative offset): no time a ledger holds */
     *out = seconds * 1000000;
     return 1;
 }

@@ -27,7 +27,9 @@ from ledger.parse.typed import (
     RAW_LIMIT,
     REASON_EMPTY,
     REASON_TIME,
+    REASON_TIME_RANGE,
     REJECT_SCHEMA,
+    held,
     parse_time,
     path_with_query,
     quiet_rows,
@@ -45,6 +47,7 @@ __all__ = [
     "RAW_LIMIT",
     "REASON_EMPTY",
     "REASON_TIME",
+    "REASON_TIME_RANGE",
     "REJECT_SCHEMA",
     "ParsedBatch",
     "Parser",
@@ -138,7 +141,7 @@ class Parser:
         raw, matched = self._raw.raw(frame)
         raw = with_missing(raw)
         time = pl.col("ts") if "ts" in raw.columns else parse_time(self.fmt)
-        return raw.select((matched.fill_null(False) & time.is_not_null()).alias("ok"))["ok"].to_numpy()
+        return raw.select((matched.fill_null(False) & held(time).fill_null(False)).alias("ok"))["ok"].to_numpy()
 
     def _quiet_first(self, frame: pl.DataFrame, program: native.Program, triage: Triage) -> ParsedBatch:
         """Text layouts the native splitter runs: a first pass reads only what the triage needs (the user
@@ -188,7 +191,8 @@ class Parser:
         # The reasons are strings: built for the bad lines only (a when/then computes every branch for all).
         # A blank line is one of them: no layout matches it with a time (its reason says it is empty).
         matched = matched.fill_null(False)
-        marks = raw.select(matched.alias("_matched"), (~matched | pl.col("ts").is_null()).alias("_bad"))
+        ts = pl.col("ts")
+        marks = raw.select(matched.alias("_matched"), (~matched | ~held(ts).fill_null(False)).alias("_bad"))
         raw = put(raw, *marks.get_columns())
         bad_rows = marks["_bad"]
         rejects = (

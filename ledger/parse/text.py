@@ -15,7 +15,7 @@ import polars as pl
 
 from ledger.formats.spec import LogFormat, SplitPlan
 from ledger.parse import native
-from ledger.parse.typed import parse_time, with_missing
+from ledger.parse.typed import held, parse_time, with_missing
 
 
 def _raw_frame(frame: pl.DataFrame, plan: SplitPlan) -> pl.DataFrame:
@@ -105,5 +105,7 @@ class TextParser:
         rows = np.flatnonzero(~ok)
         if len(rows):
             slow = with_missing(_by_regex(frame[rows], self.fmt, sparse=True))
-            ok[rows] = slow.select(pl.col("time").is_not_null() & parse_time(self.fmt).is_not_null())[:, 0].to_numpy()
+            ok[rows] = slow.select(pl.col("time").is_not_null() & held(parse_time(self.fmt)).fill_null(False))[
+                :, 0
+            ].to_numpy()
         return ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -16,6 +17,12 @@ from ledger.parse import native
 RAW_LIMIT = 2048
 REASON_EMPTY = "empty line"
 REASON_TIME = "unreadable timestamp"
+REASON_TIME_RANGE = "timestamp outside the years 1 to 9999 (UTC)"
+# The times a ledger holds: those of Python's datetime. A line's time outside them (year 0, or a late
+# December 9999 behind a negative offset) would fail its upload's window and every report that shows it:
+# the line is rejected with its reason.
+TS_MIN = datetime(1, 1, 1, tzinfo=UTC)
+TS_MAX = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 PARSED_SCHEMA: dict[str, Any] = {
     "line_no": pl.Int64,
     "ts": pl.Datetime("us", "UTC"),
@@ -86,15 +93,24 @@ def parse_time(fmt: LogFormat) -> pl.Expr:
     return parsed if "%z" in kind else parsed.dt.replace_time_zone("UTC")
 
 
+def held(ts: pl.Expr) -> pl.Expr:
+    """Whether a time is one a ledger holds (``TS_MIN`` to ``TS_MAX``); null for no time."""
+    return ts.is_between(pl.lit(TS_MIN), pl.lit(TS_MAX))
+
+
 def reasons(fmt: LogFormat, matched: pl.Expr) -> pl.Expr:
-    """Why a line is rejected (null when it is not): empty, no match, or a timestamp that does not read."""
+    """Why a line is rejected (null when it is not): empty, no match, or a timestamp that does not read
+    or is not one a ledger holds."""
+    time = pl.lit(" '") + pl.col("time").cast(pl.String).fill_null("") + pl.lit("'")
     return (
         pl.when(pl.col("line").str.strip_chars() == "")
         .then(pl.lit(REASON_EMPTY))
         .when(~matched)
         .then(pl.lit(f"does not match the {fmt.name} format"))
         .when(pl.col("ts").is_null())
-        .then(pl.lit(REASON_TIME) + pl.lit(" '") + pl.col("time").cast(pl.String).fill_null("") + pl.lit("'"))
+        .then(pl.lit(REASON_TIME) + time)
+        .when(~held(pl.col("ts")))
+        .then(pl.lit(REASON_TIME_RANGE) + time)
         .otherwise(None)
     )
 

@@ -911,6 +911,23 @@ def test_ingest_leaves_nothing_in_the_write_ahead_log_for_the_ledger_s_close(led
     assert ledger.rows("SELECT count(*) AS n FROM fetches")[0]["n"] > 0
 
 
+def test_a_line_dated_year_0_is_rejected_and_the_upload_goes_in(ledger: Ledger, tmp_path: Path) -> None:
+    """A time no ledger holds (year 0; Python's datetime starts at year 1) made the whole upload fail with
+    an internal error when its window was read back; now that line is a reject with its reason."""
+    gptbot = first_address("openai-gptbot")
+    rows = [
+        line(gptbot, GPTBOT, when="01/Oct/0000:10:00:00 +0000"),
+        line(gptbot, GPTBOT, "/news/2"),
+        line("203.0.113.9", CHROME),
+    ]
+    [result] = ingest_paths(ledger_with(ledger, "dala"), [str(write(tmp_path, "a.log", rows))], outlet="dala")
+    assert (result.lines, result.parsed, result.rejected, result.ai_fetches) == (3, 2, 1, 1)
+    assert ledger.rows("SELECT line_no, reason FROM rejects") == [
+        {"line_no": 1, "reason": "timestamp outside the years 1 to 9999 (UTC) '01/Oct/0000:10:00:00 +0000'"}
+    ]
+    assert str(result.first_ts) == "2026-10-15 12:00:00+00:00"
+
+
 def test_malformed_file_fails_clearly_and_writes_nothing(ledger: Ledger, tmp_path: Path) -> None:
     add_outlet(ledger, "dala", "dala.kz")
     path = tmp_path / "error.log"
