@@ -60,13 +60,32 @@ class InputError(LedgerError):
 class FormatDetectionError(InputError):
     """No known log format matches the start of a file."""
 
-    def __init__(self, path: Path | str, tried: Iterable[str], first_bad_line: int, sample: str) -> None:
+    def __init__(
+        self, path: Path | str, tried: Iterable[str], first_bad_line: int, sample: str, given: str | None = None
+    ) -> None:
+        """``given``: the option that named the one format tried (``--format`` or ``--log-format``), None
+        when the formats were sniffed; ``first_bad_line``: the first line of those tried that is not blank."""
         tried = list(tried)
-        super().__init__(
-            f"no known log format matches line {first_bad_line} ({sample[:120]!r}); tried {', '.join(tried)}. "
-            "Pass --format if the format is known, or check that this is an access log.",
-            path=path,
-        )
+        if given == "--log-format":
+            message = (
+                f"no line parses with the --log-format string from line {first_bad_line} on "
+                f"({sample[:120]!r}); tried {', '.join(tried)}. Check the string against the server's own "
+                "configuration (`royalty ingest --dry-run` shows how the first lines parse), or that this is an "
+                "access log."
+            )
+        elif given is not None:
+            message = (
+                f"no line parses as the '{tried[0]}' format from line {first_bad_line} on ({sample[:120]!r}); "
+                f"tried {', '.join(tried)}. Check that --format names this log's format (`royalty formats` lists "
+                "them with an example line each, `royalty ingest --dry-run` shows how the first lines parse, "
+                "--format auto sniffs it), or that this is an access log."
+            )
+        else:
+            message = (
+                f"no known log format matches line {first_bad_line} ({sample[:120]!r}); tried {', '.join(tried)}. "
+                "Pass --format if the format is known, or check that this is an access log."
+            )
+        super().__init__(message, path=path)
         self.tried = tried
         self.first_bad_line = first_bad_line
 

@@ -783,7 +783,9 @@ def _no_match(name: str, batch: Batch, options: IngestOptions) -> FormatDetectio
     first line that is not blank."""
     sample = batch.lines.head(SNIFF_LINES).to_list()
     first = next((i for i, line in enumerate(sample) if line.strip()), 0)
-    return FormatDetectionError(name, _candidates(options), batch.first_line + first, sample[first] if sample else "")
+    given = "--log-format" if options.log_format is not None else "--format" if options.fmt != "auto" else None
+    line = sample[first] if sample else ""
+    return FormatDetectionError(name, _candidates(options), batch.first_line + first, line, given)
 
 
 @dataclass(frozen=True)

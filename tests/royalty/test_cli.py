@@ -122,6 +122,11 @@ def test_compare_json_has_payouts_and_metrics(cli, loaded) -> None:  # type: ign
             "unknown scheme 'poll'; did you mean 'pool'?",
         ),
         (["ingest", "{garbage}", "--outlet", "websitec"], EXIT_INPUT, "no known log format matches line 1"),
+        (
+            ["ingest", "{garbage}", "--outlet", "websitec", "--format", "common"],
+            EXIT_INPUT,
+            "no line parses as the 'common' format from line 1 on",
+        ),
         (["ingest", IMC, "--outlet", "nope"], EXIT_NOT_FOUND, "unknown outlet 'nope'"),
         (["outlets", "add", "Bad Slug", "--name", "x", "--domain", "x.kz"], EXIT_CONFIG, "slug 'Bad Slug' must be"),
         (["outlets", "add", "x", "--name", "x", "--domain", "x.kz", "--rpm", "2,40"], EXIT_CONFIG, "--rpm must be a"),
