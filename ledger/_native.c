@@ -189,6 +189,10 @@ static inline int two(const unsigned char *p) {
     return (is_digit(p[0]) && is_digit(p[1])) ? (p[0] - '0') * 10 + (p[1] - '0') : -1;
 }
 
+/* Whether a time (seconds since the epoch, UTC) is one a ledger holds: 1970-01-01 to 9998-12-31
+ * (ledger/period.py). Outside them the line takes the typed path, which rejects it with its reason. */
+static inline int held(int64_t seconds) { return seconds >= 0 && seconds < 253370764800; }
+
 /* "10/Oct/2000:13:55:36 -0700" exactly, with a real date and an offset under a day; UTC microseconds. */
 static int parse_clf(const unsigned char *p, Py_ssize_t len, int64_t *out) {
     if (len != 26 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' || p[17] != ':' || p[20] != ' ')
@@ -208,7 +212,7 @@ static int parse_clf(const unsigned char *p, Py_ssize_t len, int64_t *out) {
     if (day > DAYS[month - 1] + (month == 2 && leap)) return 0;
     int64_t offset = (int64_t)(oh * 60 + om) * 60 * (p[21] == '-' ? -1 : 1);
     int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
-    if (seconds > 253402300799) return 0; /* past 9999-12-31T23:59:59Z (a negative offset): no time a ledger holds */
+    if (!held(seconds)) return 0;
     *out = seconds * 1000000;
     return 1;
 }

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 
 import polars as pl
 import pyarrow as pa
 
 from ledger.errors import ConfigError
 from ledger.outlets import require_outlet
-from ledger.period import Period
+from ledger.period import END, FIRST, Period
 from ledger.store.db import Ledger, named_query
 
 SOURCES = ("sitemap", "news_sitemap", "page")
@@ -122,7 +122,7 @@ def fetch_articles(
 
     Columns: upload_id, line_no, ts, outlet, url, article_url, words, published_at, lastmod, title.
     """
-    start, end = (period.start, period.end) if period else (_EPOCH, _FAR)
+    start, end = (period.start, period.end) if period else (FIRST, END)
     return ledger.arrow(
         named_query("articles_for_fetches"), {"start": start, "end": end, "outlet": outlet, "ai_only": ai_only}
     )
@@ -145,7 +145,3 @@ def known_pages(ledger: Ledger, outlet: str) -> set[str]:
     """URLs of the outlet whose page was fetched already (the crawler skips them unless told to refetch)."""
     rows = ledger.rows("SELECT DISTINCT url FROM articles WHERE outlet = ? AND source = 'page'", [outlet])
     return {r["url"] for r in rows}
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_FAR = datetime(9999, 1, 1, tzinfo=UTC)

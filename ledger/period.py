@@ -8,6 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from ledger.errors import ConfigError
 
+# The times a ledger holds: a log line outside them is rejected with its reason (no access log predates
+# 1970, and a month after December 9998 would end in a year Python's datetime does not hold), and every
+# period is within them, so all time (``ALL_TIME``) holds every fetch stored.
+FIRST = datetime(1970, 1, 1, tzinfo=UTC)
+END = datetime(9999, 1, 1, tzinfo=UTC)  # exclusive
+
 
 @dataclass(frozen=True)
 class Period:
@@ -21,6 +27,10 @@ class Period:
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise ConfigError(f"'{text}' is not a month; write it as YYYY-MM, e.g. 2026-10", key="--period")
         year, month = int(match.group(1)), int(match.group(2))
+        if not FIRST.year <= year < END.year:
+            raise ConfigError(
+                f"'{text}' is outside the months a ledger holds ({FIRST:%Y-%m} to {END.year - 1}-12)", key="--period"
+            )
         start = datetime(year, month, 1, tzinfo=UTC)
         end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
         return cls(f"{year:04d}-{month:02d}", start, end)
@@ -39,9 +49,13 @@ class Period:
 
 def _date(text: str, option: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise ConfigError(f"'{text}' is not a date; write it as YYYY-MM-DD", key=option) from None
+    if not FIRST.date() <= day < END.date():
+        last = END.date() - timedelta(days=1)
+        raise ConfigError(f"'{text}' is outside the days a ledger holds ({FIRST:%Y-%m-%d} to {last})", key=option)
+    return day
 
 
 def resolve_period(period: str | None, first: str | None, last: str | None) -> Period | None:
@@ -55,3 +69,6 @@ def resolve_period(period: str | None, first: str | None, last: str | None) -> P
             raise ConfigError("--from and --to go together", key="--from" if not first else "--to")
         return Period.days(first, last)
     return None
+
+
+ALL_TIME = Period("all", FIRST, END)

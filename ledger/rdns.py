@@ -17,13 +17,13 @@ import socket
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import pyarrow as pa
 
 from ledger.detect.registry import Registry, load_registry
-from ledger.period import Period
+from ledger.period import END, FIRST, Period
 from ledger.store.db import Ledger, named_query, now
 
 RDNS_VERDICTS = ("verified", "spoofed", "error")
@@ -197,7 +197,7 @@ def verify_rdns(
 
 def _bounds(period: Period | None) -> tuple[datetime, datetime]:
     if period is None:
-        return datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
+        return FIRST, END
     return period.start, period.end
 
 

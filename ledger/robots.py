@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -26,7 +26,7 @@ from protego import Protego
 from ledger.detect.registry import Registry, load_registry
 from ledger.errors import ConfigError
 from ledger.outlets import require_outlet
-from ledger.period import Period
+from ledger.period import END, FIRST, Period
 from ledger.store.db import Ledger, named_query, now
 
 OUTCOMES = ("rules", "unavailable", "unreachable")
@@ -340,5 +340,5 @@ def snapshots(ledger: Ledger, outlet: str | None = None) -> pa.Table:
 
 def _bounds(period: Period | None) -> tuple[datetime, datetime]:
     if period is None:
-        return datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
+        return FIRST, END
     return period.start, period.end

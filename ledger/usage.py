@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pyarrow as pa
 
 from ledger.errors import ConfigError
-from ledger.period import Period
+from ledger.period import ALL_TIME, Period
 from ledger.store.db import Ledger, named_query
 
 USAGE_FIELDS = ("outlet", "operator", "bot", "purpose", "verification", "attribution", "day", "month")
 REFERRAL_FIELDS = ("outlet", "operator", "product", "day", "month")
-_ALL_TIME = Period("all", datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
 
 
 def parse_fields(text: str, allowed: tuple[str, ...], option: str = "--by") -> list[str]:
@@ -43,7 +40,7 @@ def usage(
     include_undeclared: bool = False,
 ) -> pa.Table:
     """Fetches and distinct canonical URLs per group of ``by`` fields."""
-    period = period or _ALL_TIME
+    period = period or ALL_TIME
     sql = _grouped(
         named_query("usage_base"),
         by,
@@ -56,6 +53,6 @@ def usage(
 
 def referrals(ledger: Ledger, period: Period | None, by: list[str]) -> pa.Table:
     """Visits referred by AI products per group of ``by`` fields."""
-    period = period or _ALL_TIME
+    period = period or ALL_TIME
     sql = _grouped(named_query("referrals_base"), by, "count(*) AS referrals", "referrals DESC")
     return ledger.arrow(sql, {"start": period.start, "end": period.end})

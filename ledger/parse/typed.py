@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -13,16 +12,14 @@ import polars as pl
 from ledger.formats.spec import CANONICAL, LogFormat
 from ledger.frames import constant, put, rows_where
 from ledger.parse import native
+from ledger.period import END, FIRST
 
 RAW_LIMIT = 2048
 REASON_EMPTY = "empty line"
 REASON_TIME = "unreadable timestamp"
-REASON_TIME_RANGE = "timestamp outside the years 1 to 9999 (UTC)"
-# The times a ledger holds: those of Python's datetime. A line's time outside them (year 0, or a late
-# December 9999 behind a negative offset) would fail its upload's window and every report that shows it:
-# the line is rejected with its reason.
-TS_MIN = datetime(1, 1, 1, tzinfo=UTC)
-TS_MAX = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+# A line's time outside those a ledger holds (``ledger.period``: year 0 failed its upload's window, a
+# fetch before 1970 was left out of every report) is rejected with its reason.
+REASON_TIME_RANGE = f"timestamp outside the times a ledger holds ({FIRST:%Y-%m-%d} to {END.year - 1}-12-31, UTC)"
 PARSED_SCHEMA: dict[str, Any] = {
     "line_no": pl.Int64,
     "ts": pl.Datetime("us", "UTC"),
@@ -94,8 +91,8 @@ def parse_time(fmt: LogFormat) -> pl.Expr:
 
 
 def held(ts: pl.Expr) -> pl.Expr:
-    """Whether a time is one a ledger holds (``TS_MIN`` to ``TS_MAX``); null for no time."""
-    return ts.is_between(pl.lit(TS_MIN), pl.lit(TS_MAX))
+    """Whether a time is one a ledger holds (``FIRST`` to ``END``, exclusive); null for no time."""
+    return ts.is_between(pl.lit(FIRST), pl.lit(END), closed="left")
 
 
 def reasons(fmt: LogFormat, matched: pl.Expr) -> pl.Expr:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from ledger.errors import ConfigError
-from ledger.period import Period
+from ledger.period import END, FIRST, Period
 from ledger.schemes import load_schemes
 from royalty.commands.common import FromOpt, PeriodOpt, ToOpt, open_ledger, period_of
 from royalty.output import err
@@ -63,7 +63,16 @@ def _clock(text: str | None) -> datetime:
         ) from None
     if value.tzinfo is None:
         raise ConfigError(f"'{text}' has no time zone; end it with Z for UTC", key="--generated-at")
-    return value.astimezone(UTC)
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # year 1 ahead of UTC, or 9999 behind it
+        utc = None
+    if utc is None or not FIRST <= utc < END:
+        raise ConfigError(
+            f"'{text}' is outside the times a ledger holds ({FIRST:%Y-%m-%d} to {END.year - 1}-12-31, UTC)",
+            key="--generated-at",
+        )
+    return utc
 
 
 def _publish(ctx: typer.Context, kind: str, window: Period, clock: datetime, **options: Any) -> None:

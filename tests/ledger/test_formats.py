@@ -642,15 +642,15 @@ def test_a_json_record_nested_too_deep_is_rejected_with_its_reason_whatever_its_
     assert alone.parsed["line_no"].to_list() == [1, 2]
 
 
-TIME_RANGE = "timestamp outside the years 1 to 9999 (UTC)"
+TIME_RANGE = "timestamp outside the times a ledger holds (1970-01-01 to 9998-12-31, UTC)"
 
 
 @pytest.mark.parametrize("split", ["natively", "by polars"])
 def test_a_time_no_ledger_holds_is_rejected_with_its_reason(monkeypatch: pytest.MonkeyPatch, split: str) -> None:
-    """A line's time must be one Python's datetime holds (years 1 to 9999 UTC): year 0 or a late 31
-    December 9999 behind a negative offset made the upload fail with an internal error (its window could
-    not be read back). Such a line is rejected with its reason, counted as not parsing, whichever way it
-    is split; the first and last times a ledger holds are parsed."""
+    """A line's time must be one a ledger holds (1970 to 9998 UTC, ``ledger.period``): year 0 made the
+    upload fail with an internal error (its window could not be read back), and a fetch before 1970 or in
+    9999 was stored but left out of every report. Such a line is rejected with its reason, counted as not
+    parsing, whichever way it is split; the first and last times a ledger holds are parsed."""
     if split == "by polars":
         monkeypatch.setattr(native, "program_for", lambda fmt: None)
     agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0"
@@ -662,24 +662,32 @@ def test_a_time_no_ledger_holds_is_rejected_with_its_reason(monkeypatch: pytest.
         [
             clf("01/Oct/2026:10:00:00 +0000"),
             clf("01/Oct/0000:10:00:00 +0000"),
-            clf("31/Dec/9999:23:30:00 -0100"),  # 10000-01-01T00:30:00Z
-            clf("01/Jan/0001:00:00:00 +0000"),  # the first time a ledger holds
-            clf("31/Dec/9999:23:59:59 +0000"),  # the last
+            clf("31/Dec/9998:23:30:00 -0100"),  # 9999-01-01T00:30:00Z
+            clf("01/Jan/1970:00:00:00 +0000"),  # the first time a ledger holds
+            clf("31/Dec/9998:23:59:59 +0000"),  # the last
+            clf("01/Jan/1970:00:30:00 +0100"),  # 1969-12-31T23:30:00Z
+            clf("01/Jan/9999:00:00:00 +0000"),  # the end, not held
         ]
     )
     result = Parser(PRESETS["combined"]).parse(lines, 1)
     assert sorted(result.parsed["line_no"].to_list() + result.quiet["line_no"].to_list()) == [1, 4, 5]
     assert result.rejects.select("line_no", "reason").rows() == [
         (2, f"{TIME_RANGE} '01/Oct/0000:10:00:00 +0000'"),
-        (3, f"{TIME_RANGE} '31/Dec/9999:23:30:00 -0100'"),
+        (3, f"{TIME_RANGE} '31/Dec/9998:23:30:00 -0100'"),
+        (6, f"{TIME_RANGE} '01/Jan/1970:00:30:00 +0100'"),
+        (7, f"{TIME_RANGE} '01/Jan/9999:00:00:00 +0000'"),
     ]
     assert counted_lines("combined", lines) == [1, 4, 5]
     records = [
         {"EdgeStartTimestamp": when, "ClientRequestHost": "a.kz", "ClientRequestURI": "/a", "ClientIP": "1.2.3.4"}
-        for when in ("2026-10-01T10:00:00Z", "0000-06-01T00:00:00Z")
+        for when in ("2026-10-01T10:00:00Z", "0000-06-01T00:00:00Z", "1969-12-31T23:59:59Z", "9999-01-01T00:00:00Z")
     ]
     result = Parser(PRESETS["cloudflare"]).parse(pl.Series([json.dumps(r) for r in records]), 1)
-    assert result.rejects.select("line_no", "reason").rows() == [(2, f"{TIME_RANGE} '0000-06-01T00:00:00Z'")]
+    assert result.rejects.select("line_no", "reason").rows() == [
+        (2, f"{TIME_RANGE} '0000-06-01T00:00:00Z'"),
+        (3, f"{TIME_RANGE} '1969-12-31T23:59:59Z'"),
+        (4, f"{TIME_RANGE} '9999-01-01T00:00:00Z'"),
+    ]
 
 
 def test_gzip_directory_and_glob_inputs(site: Ledger, tmp_path: Path) -> None:

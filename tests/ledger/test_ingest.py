@@ -923,9 +923,28 @@ def test_a_line_dated_year_0_is_rejected_and_the_upload_goes_in(ledger: Ledger, 
     [result] = ingest_paths(ledger_with(ledger, "dala"), [str(write(tmp_path, "a.log", rows))], outlet="dala")
     assert (result.lines, result.parsed, result.rejected, result.ai_fetches) == (3, 2, 1, 1)
     assert ledger.rows("SELECT line_no, reason FROM rejects") == [
-        {"line_no": 1, "reason": "timestamp outside the years 1 to 9999 (UTC) '01/Oct/0000:10:00:00 +0000'"}
+        {
+            "line_no": 1,
+            "reason": "timestamp outside the times a ledger holds (1970-01-01 to 9998-12-31, UTC) "
+            "'01/Oct/0000:10:00:00 +0000'",
+        }
     ]
     assert str(result.first_ts) == "2026-10-15 12:00:00+00:00"
+
+
+def test_every_fetch_a_ledger_holds_is_in_all_time_usage(ledger: Ledger, tmp_path: Path) -> None:
+    """All time is the times a ledger holds: a fetch at its first or last second is counted. (Fetches of
+    years 1 to 1969 and of 9999 were stored, and left out of every report without a period.)"""
+    gptbot = first_address("openai-gptbot")
+    rows = [
+        line(gptbot, GPTBOT, "/news/1", when="01/Jan/1970:00:00:00 +0000"),
+        line(gptbot, GPTBOT, "/news/2", when="31/Dec/9998:23:59:59 +0000"),
+        line(gptbot, GPTBOT, "/news/3", when="31/Dec/1969:23:59:59 +0000"),
+    ]
+    [result] = ingest_paths(ledger_with(ledger, "dala"), [str(write(tmp_path, "a.log", rows))], outlet="dala")
+    assert (result.lines, result.ai_fetches, result.rejected) == (3, 2, 1)
+    days = usage(ledger, None, ["day"]).to_pylist()
+    assert sorted((str(r["day"]), r["fetches"]) for r in days) == [("1970-01-01", 1), ("9998-12-31", 1)]
 
 
 def test_malformed_file_fails_clearly_and_writes_nothing(ledger: Ledger, tmp_path: Path) -> None:

@@ -130,6 +130,14 @@ def test_cli_prints_the_page_without_an_output(cli, report_db: Path) -> None:  #
         (["report", "regulator"], EXIT_CONFIG, "a report needs a period"),
         (["report", "outlet", "nope", "--period", "2026-10"], EXIT_NOT_FOUND, "unknown outlet 'nope'"),
         (["report", "regulator", "--period", "2026-10", "--generated-at", "soon"], EXIT_CONFIG, "--generated-at"),
+        *(  # an OverflowError when made UTC, or a time no ledger holds: a clear error, not an internal one
+            (
+                ["report", "regulator", "--period", "2026-10", "--generated-at", when],
+                EXIT_CONFIG,
+                f"--generated-at: '{when}' is outside the times a ledger holds (1970-01-01 to 9998-12-31, UTC)",
+            )
+            for when in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00", "1969-12-31T23:59:59Z")
+        ),
         (["report", "regulator", "--period", "2026-10", "--lang", "de"], 2, "de"),
     ],
 )

@@ -128,6 +128,8 @@ def test_compare_json_has_payouts_and_metrics(cli, loaded) -> None:  # type: ign
             "no line parses as the 'common' format from line 1 on",
         ),
         (["ingest", IMC, "--outlet", "nope"], EXIT_NOT_FOUND, "unknown outlet 'nope'"),
+        (["usage", "--period", "9999-12"], EXIT_CONFIG, "'9999-12' is outside the months a ledger holds"),
+        (["referrals", "--from", "9998-12-31", "--to", "9999-12-31"], EXIT_CONFIG, "'9999-12-31' is outside the"),
         (["outlets", "add", "Bad Slug", "--name", "x", "--domain", "x.kz"], EXIT_CONFIG, "slug 'Bad Slug' must be"),
         (["outlets", "add", "x", "--name", "x", "--domain", "x.kz", "--rpm", "2,40"], EXIT_CONFIG, "--rpm must be a"),
         (["outlets", "add", "x", "--name", "x", "--domain", "x.kz", "--fte", "-1"], EXIT_CONFIG, "fte must be zero"),
