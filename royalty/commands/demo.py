@@ -16,7 +16,9 @@ DEMO_METRICS = ("scheme", "family", "total", "currency", "gini", "hhi", "top5_sh
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Folder for the logs, ledger and exports.")] = Path("demo"),
     lines: Annotated[int, typer.Option("--lines", min=1000, help="Sample log lines to generate.")] = DEMO_LINES,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the generator: same seed, same data.")] = DEMO_SEED,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the generator: same seed, same data.")
+    ] = DEMO_SEED,
 ) -> None:
     """Generate a month of logs for several outlets, ingest them, settle two schemes and compare them.
 

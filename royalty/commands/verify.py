@@ -19,7 +19,9 @@ def verify(
     period: PeriodOpt = None,
     first: FromOpt = None,
     last: ToOpt = None,
-    max_age: Annotated[int, typer.Option("--max-age", min=0, help="Days a cached DNS answer stays valid.")] = 7,
+    max_age: Annotated[
+        int, typer.Option("--max-age", min=0, max=36500, help="Days a cached DNS answer stays valid (up to 100 years).")
+    ] = 7,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:

@@ -133,6 +133,9 @@ def test_compare_json_has_payouts_and_metrics(cli, loaded) -> None:  # type: ign
         (["outlets", "add", "Bad Slug", "--name", "x", "--domain", "x.kz"], EXIT_CONFIG, "slug 'Bad Slug' must be"),
         (["outlets", "add", "x", "--name", "x", "--domain", "x.kz", "--rpm", "2,40"], EXIT_CONFIG, "--rpm must be a"),
         (["outlets", "add", "x", "--name", "x", "--domain", "x.kz", "--fte", "-1"], EXIT_CONFIG, "fte must be zero"),
+        # numbers beyond what the step takes: an internal OverflowError or ValueError before these bounds
+        (["verify", "--rdns", "--max-age", "99999999"], 2, "'--max-age': 99999999 is not in the range 0<=x<=36500"),
+        (["demo", "--seed", "-1", "--dir", "{garbage}.demo"], 2, "'--seed': -1 is not in the range x>=0"),
     ],
 )
 def test_errors_are_one_line_with_an_exit_code(cli, loaded, tmp_path: Path, args, code, message) -> None:  # type: ignore[no-untyped-def]
