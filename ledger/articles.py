@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from ledger.errors import ConfigError
 from ledger.outlets import require_outlet
-from ledger.period import END, FIRST, Period
+from ledger.period import ALL_TIME, Period
 from ledger.store.db import Ledger, named_query
 
 SOURCES = ("sitemap", "news_sitemap", "page")
@@ -122,7 +122,8 @@ def fetch_articles(
 
     Columns: upload_id, line_no, ts, outlet, url, article_url, words, published_at, lastmod, title.
     """
-    start, end = (period.start, period.end) if period else (FIRST, END)
+    period = period or ALL_TIME
+    start, end = period.start, period.end
     return ledger.arrow(
         named_query("articles_for_fetches"), {"start": start, "end": end, "outlet": outlet, "ai_only": ai_only}
     )

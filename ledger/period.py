@@ -13,6 +13,7 @@ from ledger.errors import ConfigError
 # period is within them, so all time (``ALL_TIME``) holds every fetch stored.
 FIRST = datetime(1970, 1, 1, tzinfo=UTC)
 END = datetime(9999, 1, 1, tzinfo=UTC)  # exclusive
+HELD = f"{FIRST:%Y-%m-%d} to {(END - timedelta(days=1)):%Y-%m-%d}"  # the range in words, in messages
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,7 @@ def _date(text: str, option: str) -> date:
     except ValueError:
         raise ConfigError(f"'{text}' is not a date; write it as YYYY-MM-DD", key=option) from None
     if not FIRST.date() <= day < END.date():
-        last = END.date() - timedelta(days=1)
-        raise ConfigError(f"'{text}' is outside the days a ledger holds ({FIRST:%Y-%m-%d} to {last})", key=option)
+        raise ConfigError(f"'{text}' is outside the days a ledger holds ({HELD})", key=option)
     return day
 
 

@@ -23,7 +23,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from ledger.detect.registry import Registry, load_registry
-from ledger.period import END, FIRST, Period
+from ledger.period import ALL_TIME, Period
 from ledger.store.db import Ledger, named_query, now
 
 RDNS_VERDICTS = ("verified", "spoofed", "error")
@@ -177,8 +177,8 @@ def verify_rdns(
     """
     at = at or now()
     bots = rdns_bots(registry or load_registry())
-    start, end = _bounds(period)
-    params = {"start": start, "end": end, "bots": list(bots)}
+    period = period or ALL_TIME
+    params = {"start": period.start, "end": period.end, "bots": list(bots)}
     candidates = ledger.rows(named_query("rdns_candidates"), params)
     addresses = sorted({r["client_ip"] for r in candidates})
     answers = _cached(ledger, addresses, at - max_age)
@@ -193,12 +193,6 @@ def verify_rdns(
     _store_verdicts(ledger, rows)
     summary = ledger.arrow(named_query("rdns_summary"), params)
     return RdnsRun(len(rows), len(addresses), len(missing), summary)
-
-
-def _bounds(period: Period | None) -> tuple[datetime, datetime]:
-    if period is None:
-        return FIRST, END
-    return period.start, period.end
 
 
 def _cached(ledger: Ledger, addresses: list[str], fresh_after: datetime) -> dict[str, DnsAnswer]:

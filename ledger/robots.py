@@ -26,7 +26,7 @@ from protego import Protego
 from ledger.detect.registry import Registry, load_registry
 from ledger.errors import ConfigError
 from ledger.outlets import require_outlet
-from ledger.period import END, FIRST, Period
+from ledger.period import ALL_TIME, Period
 from ledger.store.db import Ledger, named_query, now
 
 OUTCOMES = ("rules", "unavailable", "unreachable")
@@ -321,14 +321,14 @@ def violations(ledger: Ledger, period: Period | None, *, refresh: bool = True) -
     """
     if refresh:
         compute_verdicts(ledger)
-    start, end = _bounds(period)
-    return ledger.arrow(named_query("robots_violations"), {"start": start, "end": end})
+    period = period or ALL_TIME
+    return ledger.arrow(named_query("robots_violations"), {"start": period.start, "end": period.end})
 
 
 def verdict_counts(ledger: Ledger, period: Period | None) -> pa.Table:
     """Latest verdicts per outlet and verdict: how much of the period could be judged at all."""
-    start, end = _bounds(period)
-    return ledger.arrow(named_query("robots_verdict_counts"), {"start": start, "end": end})
+    period = period or ALL_TIME
+    return ledger.arrow(named_query("robots_verdict_counts"), {"start": period.start, "end": period.end})
 
 
 def snapshots(ledger: Ledger, outlet: str | None = None) -> pa.Table:
@@ -336,9 +336,3 @@ def snapshots(ledger: Ledger, outlet: str | None = None) -> pa.Table:
     if outlet is not None:
         require_outlet(ledger, outlet)
     return ledger.arrow(named_query("robots_snapshots_show"), {"outlet": outlet})
-
-
-def _bounds(period: Period | None) -> tuple[datetime, datetime]:
-    if period is None:
-        return FIRST, END
-    return period.start, period.end

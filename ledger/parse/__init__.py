@@ -191,8 +191,7 @@ class Parser:
         # The reasons are strings: built for the bad lines only (a when/then computes every branch for all).
         # A blank line is one of them: no layout matches it with a time (its reason says it is empty).
         matched = matched.fill_null(False)
-        ts = pl.col("ts")
-        marks = raw.select(matched.alias("_matched"), (~matched | ~held(ts).fill_null(False)).alias("_bad"))
+        marks = raw.select(matched.alias("_matched"), (~matched | ~held(pl.col("ts")).fill_null(False)).alias("_bad"))
         raw = put(raw, *marks.get_columns())
         bad_rows = marks["_bad"]
         rejects = (

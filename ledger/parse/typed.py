@@ -12,14 +12,14 @@ import polars as pl
 from ledger.formats.spec import CANONICAL, LogFormat
 from ledger.frames import constant, put, rows_where
 from ledger.parse import native
-from ledger.period import END, FIRST
+from ledger.period import END, FIRST, HELD
 
 RAW_LIMIT = 2048
 REASON_EMPTY = "empty line"
 REASON_TIME = "unreadable timestamp"
 # A line's time outside those a ledger holds (``ledger.period``: year 0 failed its upload's window, a
 # fetch before 1970 was left out of every report) is rejected with its reason.
-REASON_TIME_RANGE = f"timestamp outside the times a ledger holds ({FIRST:%Y-%m-%d} to {END.year - 1}-12-31, UTC)"
+REASON_TIME_RANGE = f"timestamp outside the times a ledger holds ({HELD}, UTC)"
 PARSED_SCHEMA: dict[str, Any] = {
     "line_no": pl.Int64,
     "ts": pl.Datetime("us", "UTC"),

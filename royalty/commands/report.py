@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from ledger.errors import ConfigError
-from ledger.period import END, FIRST, Period
+from ledger.period import END, FIRST, HELD, Period
 from ledger.schemes import load_schemes
 from royalty.commands.common import FromOpt, PeriodOpt, ToOpt, open_ledger, period_of
 from royalty.output import err
@@ -69,7 +69,7 @@ def _clock(text: str | None) -> datetime:
         utc = None
     if utc is None or not FIRST <= utc < END:
         raise ConfigError(
-            f"'{text}' is outside the times a ledger holds ({FIRST:%Y-%m-%d} to {END.year - 1}-12-31, UTC)",
+            f"'{text}' is outside the times a ledger holds ({HELD}, UTC)",
             key="--generated-at",
         )
     return utc
