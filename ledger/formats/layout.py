@@ -107,8 +107,110 @@ _NGINX_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_
 Item = str | Directive  # a literal, or a directive
 
 
+# Apache's %{format}t: strftime(3) codes, each read with its regex and the strptime code polars reads
+# it with; or one of the tokens Apache adds (mod_log_config), each alone in its %{...}t.
+_STRFTIME: dict[str, tuple[str, str]] = {
+    "Y": (r"\d{4}", "%Y"),
+    "y": (r"\d{2}", "%y"),
+    "m": (r"\d{1,2}", "%m"),
+    "d": (r"\d{1,2}", "%d"),
+    "e": (r" ?\d{1,2}", "%e"),
+    "j": (r"\d{3}", "%j"),
+    "H": (r"\d{1,2}", "%H"),
+    "I": (r"\d{1,2}", "%I"),
+    "p": (r"[AaPp][Mm]", "%p"),
+    "M": (r"\d{1,2}", "%M"),
+    "S": (r"\d{1,2}", "%S"),
+    "z": (r"[+-]\d{2}:?\d{2}", "%z"),
+    "b": (r"[A-Za-z]{3}", "%b"),
+    "h": (r"[A-Za-z]{3}", "%b"),
+    "B": (r"[A-Za-z]+", "%B"),
+    "a": (r"[A-Za-z]{3}", "%a"),
+    "A": (r"[A-Za-z]+", "%A"),
+    "T": (r"\d{1,2}:\d{2}:\d{2}", "%H:%M:%S"),
+    "F": (r"\d{4}-\d{1,2}-\d{1,2}", "%Y-%m-%d"),
+    "D": (r"\d{1,2}/\d{1,2}/\d{2}", "%m/%d/%y"),
+    "s": (r"\d+", "%s"),
+    "%": ("%", "%%"),
+}
+_TIME_TOKENS = {"msec_frac": (r"\d{3}", "%3f"), "usec_frac": (r"\d{6}", "%6f")}  # a fraction of a second
+_EPOCH_TOKENS = ("sec", "msec", "usec")  # the whole time as a number since the epoch
+_CODE = re.compile(r"%(.)|[^%]+|%$")
+
+
+@dataclass(frozen=True)
+class _TimePart:
+    """One ``%{argument}t`` of an Apache format string, before the parts of a time are put together."""
+
+    argument: str
+
+    @property
+    def token(self) -> str:
+        return self.argument.removeprefix("begin:").removeprefix("end:")
+
+
+def _strftime(text: str, format_string: str) -> tuple[str, str]:
+    """The regex and the strptime format of a stretch of a strftime format (or of the text between two
+    ``%{...}t``, which has no codes)."""
+    regex, strptime = "", ""
+    for match in _CODE.finditer(text):
+        code = match.group(1)
+        if code is None and match.group(0) == "%":
+            raise ConfigError(f"'%{{{text}}}t' ends with a lone %", key=format_string)
+        if code is None:
+            regex += _literal(match.group(0))
+            strptime += match.group(0)
+        elif code in _STRFTIME:
+            regex += _STRFTIME[code][0]
+            strptime += _STRFTIME[code][1]
+        else:
+            raise ConfigError(
+                f"'%{code}' in '%{{{text}}}t' is not a strftime code the parser reads",
+                key=format_string,
+                allowed=[f"%{c}" for c in _STRFTIME] + [*_TIME_TOKENS, *_EPOCH_TOKENS],
+            )
+    return regex, strptime
+
+
+def _times(items: list[Item | _TimePart], format_string: str) -> list[Item]:
+    """The ``%{format}t`` parts made one time directive: a time may be written in parts, as in Apache's
+    own ``%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t``, with text but no other directive between them."""
+    at = [n for n, item in enumerate(items) if isinstance(item, _TimePart)]
+    if not at:
+        return [item for item in items if not isinstance(item, _TimePart)]
+    if any(isinstance(item, Directive) and item.field == "time" for item in items):
+        raise ConfigError("the time is written twice: use either %t or %{format}t", key=format_string)
+    span = items[at[0] : at[-1] + 1]
+    if any(isinstance(item, Directive) for item in span):
+        raise ConfigError(
+            "a time written in several %{format}t parts can only have text between them", key=format_string
+        )
+    parts = [item for item in span if isinstance(item, _TimePart)]
+    if any(part.token in _EPOCH_TOKENS for part in parts):
+        if len(parts) > 1:
+            raise ConfigError(
+                "%{sec}t, %{msec}t and %{usec}t cannot be combined with other time formats (as in Apache)",
+                key=format_string,
+            )
+        time = Directive("time", r"\d+", "epoch")
+    else:
+        regex, strptime = "", ""
+        for item in span:
+            if isinstance(item, _TimePart) and item.token in _TIME_TOKENS:
+                regex, strptime = regex + _TIME_TOKENS[item.token][0], strptime + _TIME_TOKENS[item.token][1]
+            else:
+                text = item.token if isinstance(item, _TimePart) else str(item).replace("%", "%%")
+                more = _strftime(text, format_string)
+                regex, strptime = regex + more[0], strptime + more[1]
+        if not re.search(r"%[YyFDs]", strptime):
+            raise ConfigError("the %{format}t time has no year (%Y, %y, %F, %D) nor %s", key=format_string)
+        time = Directive("time", regex, strptime)
+    kept = [item for item in items[: at[0]] if not isinstance(item, _TimePart)]
+    return [*kept, time, *(item for item in items[at[-1] + 1 :] if not isinstance(item, _TimePart))]
+
+
 def apache_items(format_string: str) -> list[Item]:
-    items: list[Item] = []
+    items: list[Item | _TimePart] = []
     position = 0
     for match in _APACHE_RE.finditer(format_string):
         items.append(format_string[position : match.start()])
@@ -118,7 +220,7 @@ def apache_items(format_string: str) -> list[Item]:
         elif argument is not None and code == "i":
             items.append(Directive(_APACHE_HEADERS.get(argument.lower()), QUOTED_BODY))
         elif argument is not None and code == "t":
-            raise ConfigError(f"custom time format '%{{{argument}}}t' is not supported; use %t", key=format_string)
+            items.append(_TimePart(argument))
         elif argument is not None:
             items.append(Directive(None, QUOTED_BODY))
         elif code in _APACHE:
@@ -132,7 +234,7 @@ def apache_items(format_string: str) -> list[Item]:
             )
         position = match.end()
     items.append(format_string[position:])
-    return [i for i in items if i != ""]
+    return _times([i for i in items if i != ""], format_string)
 
 
 def nginx_items(format_string: str) -> list[Item]:

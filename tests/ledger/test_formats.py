@@ -472,6 +472,102 @@ def test_custom_format_strings(format_string: str, line: str, expected: dict[str
         assert row[key] == value, key
 
 
+REQUEST = '"GET /a HTTP/1.1" 200 5'
+
+
+@pytest.mark.parametrize(
+    ("format_string", "line", "utc"),
+    [
+        # Apache's own example (mod_log_config): a time in parts, with milliseconds and the offset apart
+        (
+            '%h [%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t] "%r" %>s %b',
+            f"203.0.113.9 [15/Oct/2026 12:00:00.123 +0500] {REQUEST}",
+            datetime(2026, 10, 15, 7, 0, 0, 123000, tzinfo=UTC),
+        ),
+        (
+            '%h [%{%Y-%m-%d %H:%M:%S}t.%{usec_frac}t%{%z}t] "%r" %>s %b',
+            f"203.0.113.9 [2026-10-15 12:00:00.000042-0130] {REQUEST}",
+            datetime(2026, 10, 15, 13, 30, 0, 42, tzinfo=UTC),
+        ),
+        (
+            '%h %{begin:%a, %d %b %Y %H:%M:%S %z}t "%r" %>s %b',
+            f"203.0.113.9 Thu, 15 Oct 2026 12:00:00 +0000 {REQUEST}",
+            datetime(2026, 10, 15, 12, tzinfo=UTC),
+        ),
+        ('%h %{sec}t "%r" %>s %b', f"203.0.113.9 1792065600 {REQUEST}", datetime(2026, 10, 15, 12, tzinfo=UTC)),
+        (
+            '%h %{end:msec}t "%r" %>s %b',
+            f"203.0.113.9 1792065600250 {REQUEST}",
+            datetime(2026, 10, 15, 12, 0, 0, 250000, tzinfo=UTC),
+        ),
+        (
+            '%h %{usec}t "%r" %>s %b',
+            f"203.0.113.9 1792065600000007 {REQUEST}",
+            datetime(2026, 10, 15, 12, 0, 0, 7, tzinfo=UTC),
+        ),
+        # no %z: Apache wrote the server's local time, read as UTC (docs/formats.md)
+        (
+            '%h %{%F %T}t "%r" %>s %b',
+            f"203.0.113.9 2026-10-15 12:00:00 {REQUEST}",
+            datetime(2026, 10, 15, 12, tzinfo=UTC),
+        ),
+        (
+            '%h [%{%e/%m/%y %I:%M:%S %p}t] "%r" %>s %b',
+            f"203.0.113.9 [ 5/10/26 01:00:00 PM] {REQUEST}",
+            datetime(2026, 10, 5, 13, tzinfo=UTC),
+        ),
+    ],
+)
+def test_apache_time_formats_are_read(format_string: str, line: str, utc: datetime) -> None:
+    """%{format}t (strftime codes, or sec/msec/usec; msec_frac/usec_frac beside another part; begin: or
+    end:) used to be refused; a LogFormat copied from the server's configuration now reads its times."""
+    parsed = parse_batch(
+        pl.Series([line, line.replace("203.0.113.9 ", "203.0.113.9 x")]), 1, custom_layout(format_string)
+    )
+    assert parsed.parsed["ts"].to_list() == [utc]
+    assert parsed.parsed["path"].to_list() == ["/a"]
+    assert parsed.rejects["line_no"].to_list() == [2]  # a time that is not in its format: a reject, not a crash
+
+
+@pytest.mark.parametrize(
+    ("format_string", "message"),
+    [
+        ('%h %{%Q}t "%r"', r"'%Q' in '%\{%Q\}t' is not a strftime code the parser reads \(allowed: %Y, "),
+        ('%h %{sec}t %{%z}t "%r"', "%{sec}t, %{msec}t and %{usec}t cannot be combined with other time formats"),
+        ('%h %t %{%z}t "%r"', "the time is written twice: use either %t or %{format}t"),
+        ('%h %{%H:%M:%S}t "%r"', "has no year"),
+        ('%h %{%Y}t %u %{%m}t "%r"', "a time written in several %{format}t parts can only have text between them"),
+        ('%h %{%Y %}t "%r"', "ends with a lone %"),
+    ],
+)
+def test_apache_time_formats_the_parser_cannot_read_are_refused_with_the_reason(
+    format_string: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message) if "allowed" not in message else message) as raised:
+        custom_layout(format_string)
+    assert str(raised.value).startswith(f"{format_string}: ")  # the key: the format string given
+
+
+def test_an_apache_time_format_ingests_from_the_command_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """End to end: `royalty ingest --log-format` with Apache's millisecond LogFormat, as configured."""
+    log = tmp_path / "access.log"
+    agent = "Mozilla/5.0 (compatible; GPTBot/1.2; +https://openai.com/gptbot)"
+    log.write_text(
+        f'203.0.113.9 [31/Oct/2026 23:30:00.500 -0100] "GET /news/1 HTTP/1.1" 200 5 "-" "{agent}"\n'
+        f'203.0.113.9 [31/Oct/2026 23:30:01.500 -0100 "GET /news/2 HTTP/1.1" 200 5 "-" "{agent}"\n'
+    )
+    assert cli("outlets", "add", "dala", "--name", "Dala", "--domain", "dala.kz").code == 0
+    layout = r"%h [%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t] \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\""
+    done = cli("ingest", str(log), "--outlet", "dala", "--log-format", layout, "--json")
+    assert done.code == 0, done.err
+    [result] = [json.loads(row) for row in done.out.splitlines()]
+    assert (result["lines"], result["parsed"], result["rejected"]) == (2, 1, 1)
+    with Ledger(tmp_path / "cli.duckdb") as ledger:  # 23:30 at -01:00 is the next day in UTC
+        assert ledger.rows("SELECT ts, path FROM fetches") == [
+            {"ts": datetime(2026, 11, 1, 0, 30, 0, 500000, tzinfo=UTC), "path": "/news/1"}
+        ]
+
+
 @pytest.mark.parametrize(
     ("as_configured", "plain"),
     [
