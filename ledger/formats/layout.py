@@ -74,7 +74,6 @@ _APACHE_HEADERS = {
     "user-agent": "user_agent",
     "host": "host",
     "x-forwarded-for": "forwarded_for",
-    "content-type": "content_type",
 }
 _NGINX: dict[str, Directive] = {
     "remote_addr": Directive("client", CLIENT),
@@ -219,6 +218,8 @@ def apache_items(format_string: str) -> list[Item]:
             items.append("%")
         elif argument is not None and code == "i":
             items.append(Directive(_APACHE_HEADERS.get(argument.lower()), QUOTED_BODY))
+        elif argument is not None and code == "o":  # a response header: the content type is the one kept
+            items.append(Directive("content_type" if argument.lower() == "content-type" else None, QUOTED_BODY))
         elif argument is not None and code == "t":
             items.append(_TimePart(argument))
         elif argument is not None:

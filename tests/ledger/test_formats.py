@@ -463,6 +463,12 @@ def test_w3c_batches_parsed_apart_give_what_one_pass_gives(seed: int) -> None:
             '203.0.113.9 - - [01/Oct/2026:10:00:00 +0000] "GET /c?x=1 HTTP/1.1" 200 5 "-" "x" news.kz',
             {"method": "GET", "path": "/c?x=1", "host": "news.kz"},
         ),
+        (  # the content type is the response's (%{...}o), not the request's (%{...}i)
+            '%h %t "%r" %>s %b "%{Content-Type}i" "%{Content-Type}o" "%{User-Agent}i"',
+            '203.0.113.9 [01/Oct/2026:10:00:00 +0000] "GET /d HTTP/1.1" 200 5 "application/json" '
+            '"text/html; charset=utf-8" "x"',
+            {"content_type": "text/html; charset=utf-8", "user_agent": "x"},
+        ),
     ],
 )
 def test_custom_format_strings(format_string: str, line: str, expected: dict[str, object]) -> None:
