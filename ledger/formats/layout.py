@@ -74,6 +74,7 @@ _APACHE_HEADERS = {
     "user-agent": "user_agent",
     "host": "host",
     "x-forwarded-for": "forwarded_for",
+    "x-real-ip": "forwarded_for",  # a proxy's one-address forwarded field
 }
 _NGINX: dict[str, Directive] = {
     "remote_addr": Directive("client", CLIENT),
@@ -98,6 +99,8 @@ _NGINX: dict[str, Directive] = {
     "http_host": Directive("host", HOST),
     "server_name": Directive("host", HOST),
     "http_x_forwarded_for": Directive("forwarded_for", r"\S+(?:,\s*\S+)*"),
+    "proxy_add_x_forwarded_for": Directive("forwarded_for", r"\S+(?:,\s*\S+)*"),  # the chain, $remote_addr last
+    "http_x_real_ip": Directive("forwarded_for", TOKEN),
     "sent_http_content_type": Directive("content_type", TOKEN),
 }
 _APACHE_RE = re.compile(r"%(?:\{([^}]*)\})?([<>]?[a-zA-Z%])")

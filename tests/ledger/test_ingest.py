@@ -947,6 +947,37 @@ def test_every_fetch_a_ledger_holds_is_in_all_time_usage(ledger: Ledger, tmp_pat
     assert sorted((str(r["day"]), r["fetches"]) for r in days) == [("1970-01-01", 1), ("9998-12-31", 1)]
 
 
+@pytest.mark.parametrize(
+    ("log_format", "field"),
+    [
+        ('$remote_addr - [$time_local] "$request" $status $body_bytes_sent "$http_user_agent" "$http_x_real_ip"', "{}"),
+        (
+            '$remote_addr - [$time_local] "$request" $status $body_bytes_sent "$http_user_agent" '
+            '"$proxy_add_x_forwarded_for"',
+            "{}, 10.0.0.5",  # nginx adds the proxy's own peer at the end
+        ),
+        ('%h - %t "%r" %>s %b "%{User-Agent}i" "%{X-Real-IP}i"', "{}"),
+    ],
+)
+def test_the_client_behind_a_proxy_is_read_from_x_real_ip_or_nginx_s_forwarded_chain(
+    ledger: Ledger, tmp_path: Path, log_format: str, field: str
+) -> None:
+    """A proxy on a private address writes the client into X-Real-IP (or nginx's
+    $proxy_add_x_forwarded_for): verification takes it from there, as from X-Forwarded-For. Both were
+    matched and ignored, leaving GPTBot behind a proxy `unknown`."""
+    gptbot = first_address("openai-gptbot")
+    when = "[15/Oct/2026:12:00:00 +0000]"
+    rows = [
+        f'10.0.0.5 - {when} "GET /news/1 HTTP/1.1" 200 5 "{GPTBOT}" "{field.format(gptbot)}"',
+        f'10.0.0.5 - {when} "GET /news/2 HTTP/1.1" 200 5 "{GPTBOT}" "{field.format("-")}"',
+    ]
+    path = write(tmp_path, "a.log", rows)
+    [result] = ingest_paths(ledger_with(ledger, "dala"), [str(path)], outlet="dala", log_format=log_format)
+    assert (result.parsed, result.rejected) == (2, 0)
+    verdicts = ledger.rows("SELECT line_no, verification FROM fetches ORDER BY line_no")
+    assert [(r["line_no"], r["verification"]) for r in verdicts] == [(1, "verified"), (2, "unknown")]
+
+
 def test_malformed_file_fails_clearly_and_writes_nothing(ledger: Ledger, tmp_path: Path) -> None:
     add_outlet(ledger, "dala", "dala.kz")
     path = tmp_path / "error.log"
