@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from ledger.errors import ConfigError
@@ -45,13 +46,22 @@ def emit(table: pa.Table, fmt: OutputFormat, output: Path | None = None, title: 
         err.print(f"wrote {table.num_rows} rows to {output}")
         return
     if fmt is OutputFormat.table:
-        Console(highlight=False).print(_rich_table(table, title))
+        console = Console(highlight=False)
+        view = _rich_table(table, title)
+        unbounded = console.options.update(width=1_000_000)  # the table's own sizes, not clamped to the terminal
+        if table.num_rows and Measurement.get(console, unbounded, view).minimum > console.width:
+            view = _rich_records(table, title)  # as psql's \x auto: a row a block when words would be cut
+        console.print(view)
     elif fmt is OutputFormat.json:
         sys.stdout.write(to_json(table))
     elif fmt is OutputFormat.csv:
         sys.stdout.write(to_csv(table))
     else:
         raise ConfigError("parquet is binary; write it to a file with -o FILE.parquet", key="--format")
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _rich_table(table: pa.Table, title: str | None) -> Table:
@@ -64,9 +74,22 @@ def _rich_table(table: pa.Table, title: str | None) -> Table:
     for name in table.column_names:
         view.add_column(name, justify="right" if name in numeric else "left")
     for row in to_records(table):
-        view.add_row(*("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row.values()))
+        view.add_row(*(_cell(v) for v in row.values()))
     if table.num_rows == 0:
         view.caption = "no rows for this selection"
+    return view
+
+
+def _rich_records(table: pa.Table, title: str | None) -> Table:
+    """The rows one under the other, each a block of its fields' names and values, ruled apart."""
+    view = Table(title=title, title_justify="left", show_header=False)
+    view.add_column(style="bold", no_wrap=True)
+    view.add_column(overflow="fold")
+    for n, row in enumerate(to_records(table)):
+        if n:
+            view.add_section()
+        for name, value in row.items():
+            view.add_row(name, _cell(value))
     return view
 
 
