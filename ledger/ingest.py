@@ -778,14 +778,21 @@ def _candidates(options: IngestOptions) -> tuple[str, ...]:
     return SNIFF_ORDER if options.fmt == "auto" else (options.fmt,)
 
 
-def _no_match(name: str, batch: Batch, options: IngestOptions) -> FormatDetectionError:
+def _no_match(name: str, batch: Batch, options: IngestOptions) -> InputError:
     """No line of the first SNIFF_LINES of ``batch`` (a source's first) parses: the formats tried, and the
-    first line that is not blank."""
+    first line that is not blank; or, when they are all blank, that."""
     sample = batch.lines.head(SNIFF_LINES).to_list()
-    first = next((i for i, line in enumerate(sample) if line.strip()), 0)
+    first = next((i for i, line in enumerate(sample) if line.strip()), None)
+    if first is None and len(sample) < SNIFF_LINES:
+        return InputError(f"its {len(sample):,} lines are all blank; nothing to ingest", path=name)
+    if first is None:
+        return InputError(
+            f"its first {SNIFF_LINES:,} lines are all blank, so its format cannot be told from them; "
+            "remove the blank lines at its start and upload it again",
+            path=name,
+        )
     given = "--log-format" if options.log_format is not None else "--format" if options.fmt != "auto" else None
-    line = sample[first] if sample else ""
-    return FormatDetectionError(name, _candidates(options), batch.first_line + first, line, given)
+    return FormatDetectionError(name, _candidates(options), batch.first_line + first, sample[first], given)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ledger.errors import ConfigError, FormatDetectionError
+from ledger.errors import ConfigError, FormatDetectionError, InputError
 from ledger.formats import PRESETS, compile_layout, custom_layout
 from ledger.ingest import ingest_paths
 from ledger.parse import Parser, native, parse_batch, sniff_format, sniff_formats
@@ -128,6 +128,30 @@ def test_a_format_given_fails_when_none_of_the_first_lines_parse(
     else:
         [result] = ingest_paths(site, [str(path)], outlet="site", **options)  # type: ignore[arg-type]
         assert (result.lines, result.parsed, result.rejected) == (bad + then, then, bad)
+
+
+@pytest.mark.parametrize("options", [{}, {"fmt": "combined"}])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("\n \n\t\n", "blank.log: its 3 lines are all blank; nothing to ingest"),
+        (
+            "\n" * 1500 + CLF_LINE + "\n",
+            "blank.log: its first 1,000 lines are all blank, so its format cannot be told from them; remove the "
+            "blank lines at its start",
+        ),
+    ],
+)
+def test_a_file_of_blank_lines_says_so(
+    site: Ledger, tmp_path: Path, options: dict[str, str], text: str, message: str
+) -> None:
+    """It said "no known log format matches line 1 ('')" with the fourteen formats tried."""
+    path = tmp_path / "blank.log"
+    path.write_text(text)
+    with pytest.raises(InputError) as raised:
+        ingest_paths(site, [str(path)], outlet="site", **options)  # type: ignore[arg-type]
+    assert message in str(raised.value) and "tried" not in str(raised.value)
+    assert site.rows("SELECT count(*) AS n FROM uploads")[0]["n"] == 0
 
 
 @pytest.mark.parametrize(
