@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from itertools import chain, pairwise
 from typing import Any
@@ -50,7 +50,7 @@ from ledger.overlap import (
     find_overlap,
     inside_covered,
 )
-from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, Parser, sniff_format, sniff_formats
+from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, Parser, check_timezone, sniff_format, sniff_formats
 from ledger.robots import compute_verdicts, has_snapshots
 from ledger.sources import Batch, Prefetch, Source
 from ledger.store.db import Ledger, RowGroupWriter, now
@@ -112,10 +112,13 @@ class IngestOptions:
     fmt: str = "auto"  # a preset name, or auto
     log_format: str | None = None  # an Apache or nginx format string (overrides fmt)
     overlap: str = "fail"  # fail | keep | drop
+    timezone: str | None = None  # the zone of times written without an offset (an IANA name or +05:00)
 
     def validate(self, ledger: Ledger) -> None:
         if self.outlet is not None:
             require_outlet(ledger, self.outlet)
+        if self.timezone is not None:
+            check_timezone(self.timezone)
         if self.log_format is None and self.fmt != "auto":
             get_format(self.fmt)
         if self.overlap not in OVERLAP_CHOICES:
@@ -218,6 +221,7 @@ def ingest_paths(
     fmt: str = "auto",
     log_format: str | None = None,
     overlap: str = "fail",
+    timezone: str | None = None,
     progress: Progress | None = None,
     each: Callable[[IngestResult], None] | None = None,
     triage: bool = True,
@@ -231,7 +235,7 @@ def ingest_paths(
     ``triage`` (the default), lines the detector calls plain human or undeclared bot traffic are counted
     without typing or detection; without it every line takes the full path. Both give the same ledger.
     """
-    options = IngestOptions(outlet, fmt, log_format, overlap)
+    options = IngestOptions(outlet, fmt, log_format, overlap, timezone)
     options.validate(ledger)
     detector = Detector(ip_lists=latest_ip_lists(ledger))  # a refreshed registry version, else the packaged one
     results = []
@@ -764,6 +768,14 @@ def _format_of(
     else:
         best, matched = sniffed or sniff_format(batch.lines.head(SNIFF_LINES), _candidates(options))
         chosen = get_format(best) if best else get_format(_candidates(options)[0])
+    if options.timezone is not None:
+        if chosen.zoned:
+            raise ConfigError(
+                f"{name}: the times of the '{chosen.name}' format carry their own offset; --timezone is for "
+                "times written without one (haproxy, or a --log-format time without %z)",
+                key="--timezone",
+            )
+        chosen = replace(chosen, timezone=options.timezone)
     if matched != 0 and options.outlet is None and not chosen.has_host:
         raise ConfigError(
             f"{name}: format '{chosen.name}' carries no host, so the outlet cannot be read from the lines; "

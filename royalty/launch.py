@@ -16,7 +16,7 @@ from collections.abc import Sequence
 # The options that take a value, of the root command and of `royalty ingest`, and the flags of `ingest`
 # that do not stop an early reading (tests/test_cli.py checks them against the command line's own).
 ROOT_VALUES = frozenset({"--db"})
-INGEST_VALUES = frozenset({"--outlet", "--format", "--log-format", "--overlap", "--lines"})
+INGEST_VALUES = frozenset({"--outlet", "--format", "--log-format", "--overlap", "--timezone", "--lines"})
 INGEST_FLAGS = frozenset({"--json"})
 
 

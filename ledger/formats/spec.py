@@ -69,6 +69,7 @@ class LogFormat:
     example: str = ""
     format_string: str = ""
     time_kind: str = CLF  # iso8601 | epoch | epoch_auto | auto, or a strptime format
+    timezone: str | None = None  # the zone of times written without an offset (--timezone); else UTC
     fields: tuple[str, ...] = ()
     # text
     regex: str = ""
@@ -85,3 +86,11 @@ class LogFormat:
     @property
     def has_host(self) -> bool:
         return "host" in self.fields
+
+    @property
+    def zoned(self) -> bool:
+        """Whether its times carry their zone (an offset, a Z, or the epoch); else they are read in
+        ``timezone``. W3C times are UTC by the standard (IIS writes #GMT-Offset when they are not)."""
+        return (
+            self.kind == "w3c" or self.time_kind in ("iso8601", "epoch", "epoch_auto", "auto") or "%z" in self.time_kind
+        )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from ledger.errors import ConfigError
 from ledger.formats.spec import CANONICAL, LogFormat
 from ledger.frames import constant, put, rows_where
 from ledger.parse import native
@@ -87,7 +90,33 @@ def parse_time(fmt: LogFormat) -> pl.Expr:
         clf = text.str.to_datetime("%d/%b/%Y:%H:%M:%S %z", strict=False, time_unit="us")
         return pl.when(numeric).then(epoch(text)).otherwise(pl.coalesce(iso8601(text), clf))
     parsed = raw.str.to_datetime(kind, strict=False, time_unit="us")
-    return parsed if "%z" in kind else parsed.dt.replace_time_zone("UTC")
+    if "%z" in kind or fmt.timezone is None:
+        return parsed if "%z" in kind else parsed.dt.replace_time_zone("UTC")
+    offset = _FIXED_OFFSET.fullmatch(fmt.timezone)
+    if offset is not None:  # arithmetic: polars' zone names hold only some of the fixed offsets
+        minutes = (int(offset.group(2)) * 60 + int(offset.group(3))) * (-1 if offset.group(1) == "-" else 1)
+        return parsed.dt.replace_time_zone("UTC") - pl.duration(minutes=minutes)
+    # A time the clocks skipped (a DST gap) cannot have been written: null, an unreadable timestamp; one
+    # written twice (a DST fold) is taken as the first.
+    local = parsed.dt.replace_time_zone(fmt.timezone, ambiguous="earliest", non_existent="null")
+    return local.dt.convert_time_zone("UTC")
+
+
+_FIXED_OFFSET = re.compile(r"([+-])(0\d|1[0-4]):([0-5]\d)")
+
+
+def check_timezone(name: str) -> str:
+    """``--timezone``: an IANA zone (``Asia/Almaty``) or a fixed offset (``+05:00``), as polars, which
+    reads the times in it, knows them; else a ConfigError."""
+    if _FIXED_OFFSET.fullmatch(name) is None:
+        try:
+            pl.Series([datetime(2026, 1, 1)]).dt.replace_time_zone(name)
+        except pl.exceptions.PolarsError:
+            raise ConfigError(
+                f"'{name}' is not a time zone; give an IANA name such as Asia/Almaty, or an offset such as +05:00",
+                key="--timezone",
+            ) from None
+    return name
 
 
 def held(ts: pl.Expr) -> pl.Expr:

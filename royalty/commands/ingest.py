@@ -61,6 +61,14 @@ def ingest(
         OverlapChoice,
         typer.Option("--overlap", help="If the file repeats an earlier upload: fail, keep all, or drop covered lines."),
     ] = OverlapChoice.fail,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="The zone of times logged without an offset (haproxy, an Apache %{...}t without %z): "
+            "an IANA name such as Asia/Almaty, or +05:00. Else they are read as UTC.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show how the first lines parse and what is detected; write nothing.")
     ] = False,
@@ -75,7 +83,7 @@ def ingest(
     Example: royalty ingest access.log.gz --outlet tengrinews --json
     """
     if dry_run:
-        _dry_run(ctx, paths, IngestOptions(outlet, fmt.value, log_format, overlap.value), lines, as_json)
+        _dry_run(ctx, paths, IngestOptions(outlet, fmt.value, log_format, overlap.value, timezone), lines, as_json)
         return
     with open_ledger(ctx) as ledger, _progress(paths) as tick:
         ingest_paths(
@@ -85,6 +93,7 @@ def ingest(
             fmt=fmt.value,
             log_format=log_format,
             overlap=overlap.value,
+            timezone=timezone,
             progress=tick,
             each=_reporter(as_json),
         )

@@ -6,7 +6,7 @@ import gzip
 import ipaddress
 import re
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -976,6 +976,67 @@ def test_the_client_behind_a_proxy_is_read_from_x_real_ip_or_nginx_s_forwarded_c
     assert (result.parsed, result.rejected) == (2, 0)
     verdicts = ledger.rows("SELECT line_no, verification FROM fetches ORDER BY line_no")
     assert [(r["line_no"], r["verification"]) for r in verdicts] == [(1, "verified"), (2, "unknown")]
+
+
+HAPROXY = '{ip}:14853 [{when}] https-in~ web/node1 170/0/0/3/173 200 739 - - --NN 0/0/0/0/0 0/0 "GET {path} HTTP/1.1"'
+
+
+@pytest.mark.parametrize(
+    ("timezone", "utc"),
+    [
+        (None, datetime(2026, 10, 1, 10, 0, 0, 127000, tzinfo=UTC)),  # no zone given: read as UTC
+        ("Asia/Almaty", datetime(2026, 10, 1, 5, 0, 0, 127000, tzinfo=UTC)),
+        ("+05:00", datetime(2026, 10, 1, 5, 0, 0, 127000, tzinfo=UTC)),
+        ("-03:30", datetime(2026, 10, 1, 13, 30, 0, 127000, tzinfo=UTC)),
+    ],
+)
+def test_times_logged_without_an_offset_are_read_in_the_timezone_given(
+    ledger: Ledger, tmp_path: Path, timezone: str | None, utc: datetime
+) -> None:
+    """HAProxy logs the server's local time with no offset: an outlet in Almaty (UTC+5) had every fetch
+    five hours late, its days and months cut in the wrong place. --timezone names the zone."""
+    rows = [HAPROXY.format(ip="203.0.113.9", when="01/Oct/2026:10:00:00.127", path="/news/1")]
+    path = write(tmp_path, "haproxy.log", rows)
+    ingest_paths(ledger_with(ledger, "dala"), [str(path)], outlet="dala", fmt="haproxy", timezone=timezone)
+    [counted] = ledger.rows("SELECT first_ts FROM uploads")
+    assert counted["first_ts"] == utc
+
+
+def test_a_local_time_the_clocks_skipped_is_a_reject_and_a_repeated_one_is_the_first(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """Berlin's clocks went from 02:00 to 03:00 on 29 March 2026 and from 03:00 back to 02:00 on 25 October."""
+    rows = [
+        HAPROXY.format(ip="203.0.113.9", when="29/Mar/2026:02:30:00.000", path="/gap"),
+        HAPROXY.format(ip="203.0.113.9", when="25/Oct/2026:02:30:00.000", path="/fold"),
+    ]
+    path = write(tmp_path, "haproxy.log", rows)
+    [result] = ingest_paths(
+        ledger_with(ledger, "dala"), [str(path)], outlet="dala", fmt="haproxy", timezone="Europe/Berlin"
+    )
+    assert (result.lines, result.parsed, result.rejected) == (2, 1, 1)
+    assert ledger.rows("SELECT line_no, reason FROM rejects") == [
+        {"line_no": 1, "reason": "unreadable timestamp '29/Mar/2026:02:30:00.000'"}
+    ]
+    assert result.first_ts == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST, the first of the two
+
+
+@pytest.mark.parametrize(
+    ("fmt", "timezone", "message"),
+    [
+        ("haproxy", "Mars/Olympus", "--timezone: 'Mars/Olympus' is not a time zone; give an IANA name"),
+        ("haproxy", "+5", "--timezone: '+5' is not a time zone"),
+        ("combined", "Asia/Almaty", "a.log: the times of the 'combined' format carry their own offset; --timezone"),
+    ],
+)
+def test_a_timezone_that_is_none_or_that_a_format_does_not_need_is_refused(
+    ledger: Ledger, tmp_path: Path, fmt: str, timezone: str, message: str
+) -> None:
+    path = write(tmp_path, "a.log", [line("203.0.113.9", CHROME)])
+    with pytest.raises(ConfigError) as raised:
+        ingest_paths(ledger_with(ledger, "dala"), [str(path)], outlet="dala", fmt=fmt, timezone=timezone)
+    assert message in str(raised.value) and str(raised.value).startswith("--timezone: ")
+    assert counts(ledger) == dict.fromkeys(FACT_TABLES, 0)
 
 
 def test_malformed_file_fails_clearly_and_writes_nothing(ledger: Ledger, tmp_path: Path) -> None:

@@ -174,3 +174,21 @@ def test_the_console_script_starts_reading_before_it_imports_the_heavy_libraries
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_timezone_reads_haproxy_s_local_times_from_the_command_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`--timezone Asia/Almaty`: HAProxy's 10:00 local is 05:00 UTC, in the dry run and in the ledger."""
+    log = tmp_path / "haproxy.log"
+    log.write_text(
+        "203.0.113.9:14853 [01/Oct/2026:10:00:00.127] https-in~ web/node1 170/0/0/3/173 200 739 - - --NN "
+        '0/0/0/0/0 0/0 "GET /news/1 HTTP/1.1"\n'
+    )
+    assert cli("outlets", "add", "dala", "--name", "Dala", "--domain", "dala.kz").code == 0
+    args = ["ingest", str(log), "--outlet", "dala", "--format", "haproxy", "--timezone", "Asia/Almaty"]
+    shown = cli(*args, "--dry-run", "--json")
+    assert shown.code == 0, shown.err
+    assert json.loads(shown.out)[0]["ts"] == "2026-10-01T05:00:00.127000Z"
+    done = cli(*args)
+    assert done.code == 0, done.err
+    with Ledger(tmp_path / "cli.duckdb") as ledger:
+        assert str(ledger.rows("SELECT first_ts FROM uploads")[0]["first_ts"]) == "2026-10-01 05:00:00.127000+00:00"
