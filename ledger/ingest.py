@@ -102,6 +102,7 @@ UPLOAD_SCHEMA = pa.schema(
         ("registry_version", pa.string()),
         ("ingested_at", pa.timestamp("us", tz="UTC")),
         ("overlap", pa.string()),
+        ("timezone", pa.string()),
     ]
 )
 
@@ -307,7 +308,15 @@ def _uploads(
                 yield from group.commit()
             group.begin()
             try:
-                result = started.result(ledger, progress, stored, group, drained=early, record_registry=not recorded)
+                result = started.result(
+                    ledger,
+                    progress,
+                    stored,
+                    group,
+                    drained=early,
+                    record_registry=not recorded,
+                    timezone=options.timezone,
+                )
             except BaseException:
                 yield from group.fail()  # the uploads before it in the group are committed and reported
                 raise
@@ -588,16 +597,18 @@ class _Started:
         drained: Callable[[], None] | None,
         *,
         record_registry: bool = True,
+        timezone: str | None = None,
     ) -> IngestResult:
         """The file's upload written (``drained`` is called once its batches are all through, before its
         last rows are committed), or the duplicate it is. ``stored``: what the uploads in the ledger hold;
-        ``record_registry``: the detector's versions are not in the ledger yet (``_finish``)."""
+        ``record_registry``: the detector's versions are not in the ledger yet (``_finish``); ``timezone``:
+        the run's --timezone, which a duplicate must have been read in too."""
         if self.error is not None:
             raise self.error
         assert self.source is not None
         try:
             if self.duplicate is not None:
-                return _duplicate_of(ledger, self.source, self.duplicate)
+                return _duplicate_of(ledger, self.source, self.duplicate, timezone)
             assert self.run is not None and self.batches is not None
             return _written(
                 ledger,
@@ -612,7 +623,7 @@ class _Started:
                 small=self.known_small(),
             )
         except _Duplicate as duplicate:  # the same content found at the end
-            return _duplicate_of(ledger, self.source, duplicate.upload_id)
+            return _duplicate_of(ledger, self.source, duplicate.upload_id, timezone)
         finally:
             self.close()
 
@@ -640,9 +651,18 @@ class _Started:
             self.batches.close()
 
 
-def _duplicate_of(ledger: Ledger, source: Source, upload_id: str) -> IngestResult:
-    """The result for ``source``, which is the earlier upload ``upload_id`` again."""
+def _duplicate_of(ledger: Ledger, source: Source, upload_id: str, timezone: str | None) -> IngestResult:
+    """The result for ``source``, which is the earlier upload ``upload_id`` again; a ConfigError when
+    ``timezone`` (--timezone) is not the zone that upload's times were read in."""
     row = ledger.rows("SELECT * FROM uploads WHERE upload_id = ?", [upload_id])[0]
+    if row["timezone"] != timezone:
+        then = f"in {row['timezone']}" if row["timezone"] else "as UTC"
+        given = f"in {timezone}" if timezone else "as UTC"
+        raise ConfigError(
+            f"{source.name}: the same content is upload {upload_id}, whose times were read {then}; read {given} "
+            "they would differ, and content is ingested once (the ledger keeps that upload as it is)",
+            key="--timezone",
+        )
     return IngestResult(
         upload_id=row["upload_id"],
         source=source.name,
@@ -1501,6 +1521,7 @@ def _finish(
         "registry_version": detector.version,
         "ingested_at": now(),
         "overlap": None if run.options.overlap == "fail" else run.options.overlap,
+        "timezone": run.fmt.timezone,
     }
     group.hold("uploads", pa.Table.from_pylist([row], schema=UPLOAD_SCHEMA))
     if run.options.overlap == "fail" and (

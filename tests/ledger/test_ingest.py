@@ -1002,6 +1002,32 @@ def test_times_logged_without_an_offset_are_read_in_the_timezone_given(
     assert counted["first_ts"] == utc
 
 
+def test_the_zone_an_upload_was_read_in_is_kept_and_a_reupload_in_another_is_refused(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """uploads.timezone keeps the assumption behind the stored UTC times. The same content again is a
+    no-op in the same zone, and refused in another: it would read differently, and is ingested once."""
+    rows = [HAPROXY.format(ip="203.0.113.9", when="01/Oct/2026:10:00:00.127", path="/news/1")]
+    path = write(tmp_path, "haproxy.log", rows)
+    copy = write(tmp_path, "copy.log", rows)  # the same bytes under another name: found before reading
+    ledger_with(ledger, "dala")
+    [first] = ingest_paths(ledger, [str(path)], outlet="dala", fmt="haproxy", timezone="Asia/Almaty")
+    assert ledger.rows("SELECT timezone FROM uploads") == [{"timezone": "Asia/Almaty"}]
+    [again] = ingest_paths(ledger, [str(copy)], outlet="dala", fmt="haproxy", timezone="Asia/Almaty")
+    assert again.duplicate_upload and again.upload_id == first.upload_id
+    packed = tmp_path / "haproxy.log.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))  # the same content, found once read
+    for name, timezone in ((copy, None), (copy, "+05:00"), (packed, "Europe/Berlin")):
+        with pytest.raises(ConfigError) as raised:
+            ingest_paths(ledger, [str(name)], outlet="dala", fmt="haproxy", timezone=timezone)
+        read = f"in {timezone}" if timezone else "as UTC"
+        said = f"the same content is upload {first.upload_id}, whose times were read in Asia/Almaty; read {read}"
+        assert said in str(raised.value)
+    assert ledger.rows("SELECT count(*) AS n FROM uploads") == [{"n": 1}]
+    ingest_paths(ledger, [str(write(tmp_path, "b.log", [line("203.0.113.9", CHROME)]))], outlet="dala")
+    assert ledger.rows("SELECT timezone FROM uploads WHERE source LIKE '%b.log'") == [{"timezone": None}]
+
+
 def test_a_local_time_the_clocks_skipped_is_a_reject_and_a_repeated_one_is_the_first(
     ledger: Ledger, tmp_path: Path
 ) -> None:
