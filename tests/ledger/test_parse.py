@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ledger.detect.classify import Detector
@@ -372,6 +372,7 @@ def test_normal_hosts_is_normal_host_and_leaves_its_input_alone(hosts: list[str 
         max_size=30,
     )
 )
+@example(rows=[("0-1-1", "00:00:01", "+00:00")])  # year 0: both read it; Python's datetime cannot hold it
 def test_w3c_times_read_directly_are_what_the_iso8601_reading_gives(
     rows: list[tuple[str | None, str | None, str]],
 ) -> None:
@@ -385,7 +386,7 @@ def test_w3c_times_read_directly_are_what_the_iso8601_reading_gives(
     stamped = with_stamps(frame, pl.col("offset"))
     text = pl.col("date").str.strip_chars() + pl.lit("T") + pl.col("time").str.strip_chars() + pl.col("offset")
     expected = frame.select(text.alias("text"), iso8601(text).alias("ts"))
-    assert stamped["ts"].to_list() == expected["ts"].to_list()
+    assert stamped["ts"].dt.epoch("us").to_list() == expected["ts"].dt.epoch("us").to_list()  # as instants
     unread = expected.filter(pl.col("ts").is_null())["text"].to_list()
     assert stamped.filter(pl.col("ts").is_null())["time"].to_list() == unread
     assert stamped.filter(pl.col("ts").is_not_null())["time"].null_count() == len(rows) - len(unread)
