@@ -76,6 +76,9 @@ def epoch(value: pl.Expr) -> pl.Expr:
     return micros.round(0).cast(pl.Int64, strict=False).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
+_FIXED_OFFSET = re.compile(r"([+-])(0\d|1[0-4]):([0-5]\d)")  # --timezone +05:00
+
+
 def parse_time(fmt: LogFormat) -> pl.Expr:
     """The ``ts`` column from the raw ``time`` (and ``date``) fields, by the format's time kind."""
     raw = pl.col("time")
@@ -90,8 +93,10 @@ def parse_time(fmt: LogFormat) -> pl.Expr:
         clf = text.str.to_datetime("%d/%b/%Y:%H:%M:%S %z", strict=False, time_unit="us")
         return pl.when(numeric).then(epoch(text)).otherwise(pl.coalesce(iso8601(text), clf))
     parsed = raw.str.to_datetime(kind, strict=False, time_unit="us")
-    if "%z" in kind or fmt.timezone is None:
-        return parsed if "%z" in kind else parsed.dt.replace_time_zone("UTC")
+    if "%z" in kind:
+        return parsed
+    if fmt.timezone is None:
+        return parsed.dt.replace_time_zone("UTC")
     offset = _FIXED_OFFSET.fullmatch(fmt.timezone)
     if offset is not None:  # arithmetic: polars' zone names hold only some of the fixed offsets
         minutes = (int(offset.group(2)) * 60 + int(offset.group(3))) * (-1 if offset.group(1) == "-" else 1)
@@ -100,9 +105,6 @@ def parse_time(fmt: LogFormat) -> pl.Expr:
     # written twice (a DST fold) is taken as the first.
     local = parsed.dt.replace_time_zone(fmt.timezone, ambiguous="earliest", non_existent="null")
     return local.dt.convert_time_zone("UTC")
-
-
-_FIXED_OFFSET = re.compile(r"([+-])(0\d|1[0-4]):([0-5]\d)")
 
 
 def check_timezone(name: str) -> str:
