@@ -13,6 +13,7 @@ from __future__ import annotations
 import bz2
 import contextlib
 import hashlib
+import importlib
 import lzma
 import os
 import sys
@@ -23,6 +24,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
+from types import ModuleType
 from typing import IO, BinaryIO, cast
 
 from ledger.errors import InputError
@@ -191,7 +193,7 @@ class ContentBlocks:
                 "re-export or re-compress the log and upload it again",
                 path=self.name,
             ) from exc
-        except Exception as exc:  # ISA-L and zstandard raise error types of their own
+        except Exception as exc:  # ISA-L and zstd raise error types of their own
             if type(exc).__name__ in ("IsalError", "ZstdError"):
                 raise InputError(
                     f"corrupt {self.compression} data near byte {self.raw_bytes} of the file ({exc}); "
@@ -280,9 +282,14 @@ def _open_codec(name: str, raw: BinaryIO) -> IO[bytes]:
         return bz2.BZ2File(raw, "rb")
     if name == "xz":
         return lzma.LZMAFile(raw, "rb")
-    import zstandard
+    # as gzip's, bz2's and lzma's readers do, this one fails on a frame cut short: zstandard's stream reader
+    # ended there silently, and a truncated .zst was ingested as a shorter log
+    return cast(IO[bytes], zstd_module().ZstdFile(raw, "rb"))
 
-    return cast(IO[bytes], zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=False))
+
+def zstd_module() -> ModuleType:
+    """The standard library's zstd (PEP 784), or its backport before Python 3.14."""
+    return importlib.import_module("compression.zstd" if sys.version_info >= (3, 14) else "backports.zstd")
 
 
 FileKey = tuple[int, int, int, int]  # device, inode, size and modification time of an open file

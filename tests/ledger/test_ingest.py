@@ -680,7 +680,7 @@ def test_a_packed_file_found_large_once_read_is_read_again_alone(
 
 
 @pytest.mark.parametrize("fmt", ["auto", "combined"])
-@pytest.mark.parametrize("bad", ["truncated.log.gz", "junk.log"])
+@pytest.mark.parametrize("bad", ["truncated.log.gz", "truncated.log.zst", "junk.log"])
 def test_a_bad_file_read_with_others_fails_alone_in_its_turn(
     ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str, fmt: str
 ) -> None:
@@ -691,10 +691,12 @@ def test_a_bad_file_read_with_others_fails_alone_in_its_turn(
     if bad == "junk.log":
         (tmp_path / bad).write_text("not a log line\nnor this\n")
     else:
-        (tmp_path / bad).write_bytes(gzip.compress(later.read_bytes() * 50)[:-30])
+        compress = ledger_blocks.zstd_module().compress if bad.endswith(".zst") else gzip.compress
+        (tmp_path / bad).write_bytes(compress(gzip.decompress(later.read_bytes()) * 50)[:-30])
     held = batch_files(monkeypatch)
     seen: list[str] = []
-    with pytest.raises((InputError, FormatDetectionError), match=re.escape(bad)):
+    error = re.escape(bad) + ("" if bad == "junk.log" else ": corrupt or truncated")
+    with pytest.raises((InputError, FormatDetectionError), match=error):
         ingest_paths(
             ledger_with(ledger, "dala"),
             [str(good), str(tmp_path / bad), str(later)],

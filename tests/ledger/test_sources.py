@@ -15,7 +15,6 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
-import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +22,8 @@ import ledger.blocks
 import ledger.sources
 from ledger.errors import InputError
 from ledger.sources import Source, arrow_series, split_lines
+
+zstd = ledger.blocks.zstd_module()
 
 TEXT = b"first line\nsecond line\r\n\nfourth, no newline at the end"
 LINES = ["first line", "second line", "", "fourth, no newline at the end"]
@@ -46,7 +47,8 @@ def read_all(path: Path, block_size: int = 1 << 20) -> tuple[Source, list[str], 
         ("two-members.log", lambda b: gzip.compress(b[:20]) + gzip.compress(b[20:]), "gzip"),
         ("archive.gz", bz2.compress, "bzip2"),
         ("no-suffix", lzma.compress, "xz"),
-        ("misnamed.bz2", lambda b: zstandard.ZstdCompressor().compress(b), "zstd"),
+        ("misnamed.bz2", zstd.compress, "zstd"),
+        ("two-frames.zst", lambda b: zstd.compress(b[:20]) + zstd.compress(b[20:]), "zstd"),
     ],
 )
 def test_compression_is_chosen_by_magic_bytes(tmp_path: Path, name: str, compress, expected: str) -> None:  # type: ignore[no-untyped-def]
@@ -101,10 +103,18 @@ def test_empty_file_has_no_lines(tmp_path: Path) -> None:
     assert lines == [] and source.lines == 0
 
 
-def test_truncated_gzip_fails_with_byte_offset(tmp_path: Path) -> None:
-    path = tmp_path / "cut.log.gz"
-    path.write_bytes(gzip.compress(TEXT * 5000)[:-40])
-    with pytest.raises(InputError, match=r"cut\.log\.gz: corrupt or truncated gzip data near byte \d+"):
+CODECS = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress, "zstd": zstd.compress}
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize("cut", [40, "half"])
+def test_a_truncated_archive_fails_with_byte_offset(tmp_path: Path, codec: str, cut: int | str) -> None:
+    """An archive cut short (at its end, or halfway through, as a copy that stopped) is an error, not a
+    shorter log: zstandard's stream reader ended a cut frame silently."""
+    packed = CODECS[codec](TEXT * 5000)
+    path = tmp_path / "cut.log"
+    path.write_bytes(packed[: len(packed) // 2] if cut == "half" else packed[:-cut])
+    with pytest.raises(InputError, match=rf"cut\.log: corrupt or truncated {codec} data near byte \d+"):
         read_all(path)
 
 
@@ -151,7 +161,7 @@ def test_short_reads_fill_whole_blocks(monkeypatch: pytest.MonkeyPatch, codec: s
         stream: io.RawIOBase | io.BufferedReader = _Trickle(text, 7)
         data = text
     else:  # a compressed pipe: what the codec reads is buffered, what it gives may be short
-        data = gzip.compress(text) if codec == "gzip" else zstandard.ZstdCompressor().compress(text)
+        data = gzip.compress(text) if codec == "gzip" else zstd.compress(text)
         stream = io.BufferedReader(_Trickle(data, 7), buffer_size=16)
 
     class FakeStdin:
