@@ -14,18 +14,19 @@ import bz2
 import contextlib
 import hashlib
 import importlib
+import io
 import lzma
 import os
 import sys
 import threading
 import zlib
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
 from types import ModuleType
-from typing import IO, BinaryIO, cast
+from typing import IO, Any, BinaryIO, cast
 
 from ledger.errors import InputError
 
@@ -279,9 +280,9 @@ def _open_codec(name: str, raw: BinaryIO) -> IO[bytes]:
 
         return cast(IO[bytes], igzip_threaded.open(raw, "rb", threads=1))
     if name == "bzip2":
-        return bz2.BZ2File(raw, "rb")
+        return cast(IO[bytes], _Streams(raw, bz2.BZ2Decompressor, xz=False))
     if name == "xz":
-        return lzma.LZMAFile(raw, "rb")
+        return cast(IO[bytes], _Streams(raw, lambda: lzma.LZMADecompressor(lzma.FORMAT_XZ), xz=True))
     # as gzip's, bz2's and lzma's readers do, this one fails on a frame cut short: zstandard's stream reader
     # ended there silently, and a truncated .zst was ingested as a shorter log
     return cast(IO[bytes], zstd_module().ZstdFile(raw, "rb"))
@@ -290,6 +291,60 @@ def _open_codec(name: str, raw: BinaryIO) -> IO[bytes]:
 def zstd_module() -> ModuleType:
     """The standard library's zstd (PEP 784), or its backport before Python 3.14."""
     return importlib.import_module("compression.zstd" if sys.version_info >= (3, 14) else "backports.zstd")
+
+
+class _Streams(io.RawIOBase):
+    """A bzip2 or xz file of one or more streams, decompressed as the standard library's BZ2File and
+    LZMAFile do, but strict where they are lenient: bytes after a stream that do not start another stream
+    are an error, not the silent end of the file (a concatenated archive whose second stream was damaged
+    lost it and everything after it without a word). Null bytes after a stream are padding, as ``gzip``
+    and ``bzip2`` ignore them at the end of a file and the xz format allows them (``xz``: a multiple of
+    four); LZMAFile failed on an xz file's padding."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, raw: BinaryIO, new: Callable[[], Any], *, xz: bool) -> None:
+        self._raw, self._new, self._xz = raw, new, xz
+        self._decompressor = new()
+        self._input = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        while len(view):
+            if self._decompressor.eof:
+                rest = self._after_stream()
+                if not rest:
+                    return 0
+                self._decompressor, self._input = self._new(), rest
+            if self._decompressor.needs_input and not self._input:
+                self._input = self._raw.read(self.CHUNK)
+                if not self._input:
+                    raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+            out = self._decompressor.decompress(self._input, max_length=len(view))
+            self._input = b""  # what the decompressor did not use yet, it keeps
+            if out:
+                view[: len(out)] = out
+                return len(out)
+        return 0
+
+    def _after_stream(self) -> bytes:
+        """The bytes after the stream just ended, up to the next one's first (none: the end of the file)."""
+        rest, zeros = self._decompressor.unused_data, 0
+        while True:
+            if not rest:
+                rest = self._raw.read(self.CHUNK)
+                if not rest:
+                    break
+            kept = rest.lstrip(b"\0")
+            zeros, rest = zeros + len(rest) - len(kept), kept
+            if rest:
+                break
+        if zeros % 4 and self._xz:
+            raise lzma.LZMAError(f"{zeros} null bytes after a stream, not a multiple of four: not xz stream padding")
+        return rest
 
 
 FileKey = tuple[int, int, int, int]  # device, inode, size and modification time of an open file

@@ -47,6 +47,8 @@ def read_all(path: Path, block_size: int = 1 << 20) -> tuple[Source, list[str], 
         ("two-members.log", lambda b: gzip.compress(b[:20]) + gzip.compress(b[20:]), "gzip"),
         ("archive.gz", bz2.compress, "bzip2"),
         ("no-suffix", lzma.compress, "xz"),
+        ("two-streams.bz2", lambda b: bz2.compress(b[:20]) + bz2.compress(b[20:]), "bzip2"),
+        ("two-streams.xz", lambda b: lzma.compress(b[:20]) + lzma.compress(b[20:]), "xz"),
         ("misnamed.bz2", zstd.compress, "zstd"),
         ("two-frames.zst", lambda b: zstd.compress(b[:20]) + zstd.compress(b[20:]), "zstd"),
     ],
@@ -104,6 +106,45 @@ def test_empty_file_has_no_lines(tmp_path: Path) -> None:
 
 
 CODECS = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress, "zstd": zstd.compress}
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize(
+    "after",
+    [b"GARBAGE\n", b"\0" * 3 + b"BZh", b"\x1f\x8b\x08\0" * 8],
+    ids=["text", "nulls-then-junk", "another-codec"],
+)
+def test_bytes_after_the_last_stream_that_start_no_other_are_an_error(tmp_path: Path, codec: str, after: bytes) -> None:
+    """What follows a complete stream is another stream of the same codec or null padding: anything else is
+    a damaged archive (a concatenation whose next part is broken), not the end of the log. BZ2File and
+    LZMAFile took it for the end, and dropped it with whatever came after."""
+    path = tmp_path / "tail.log"
+    path.write_bytes(CODECS[codec](TEXT * 500) + after)
+    with pytest.raises(InputError, match=rf"tail\.log: corrupt (or truncated )?{codec} data near byte \d+"):
+        read_all(path)
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize("nulls", [4, 1024])
+def test_null_padding_after_the_last_stream_is_allowed(tmp_path: Path, codec: str, nulls: int) -> None:
+    """As gzip and bzip2 ignore null bytes at the end of a file and the xz format allows them between and
+    after streams (in fours), so does the reader; zstd's format has no padding, and its tool refuses it."""
+    path = tmp_path / "padded.log"
+    packed = CODECS[codec](TEXT + b"\n")
+    path.write_bytes(packed + b"\0" * nulls + (packed if codec == "xz" else b""))
+    if codec == "zstd":
+        with pytest.raises(InputError, match="corrupt zstd data"):
+            read_all(path)
+        return
+    _, lines, _ = read_all(path)
+    assert lines == LINES * (2 if codec == "xz" else 1)
+
+
+def test_xz_padding_is_a_multiple_of_four_null_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "padded.xz"
+    path.write_bytes(lzma.compress(TEXT) + b"\0" * 6)
+    with pytest.raises(InputError, match="6 null bytes after a stream, not a multiple of four"):
+        read_all(path)
 
 
 @pytest.mark.parametrize("codec", CODECS)
