@@ -45,6 +45,49 @@ _MAGIC = (
     (b"\x28\xb5\x2f\xfd", "zstd"),
 )
 
+STDIN_NAME = "<stdin>"  # the name of a log read from standard input (``-``)
+# Archives of several files, which are not logs: each of their files would be an upload of its own
+_ARCHIVES = (
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),  # an empty one
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!\x1a\x07", "rar"),
+)
+_UNPACK = {
+    "zip": "unzip {name} -d DIR",
+    "7z": "7z x {name} -oDIR",
+    "rar": "unrar x {name} DIR/",
+    "tar": "tar -xf {name} -C DIR",
+}
+
+
+def _archive_error(name: str, archive: str, compression: str = "none") -> InputError:
+    """A file that is an archive of files: a clear error (its bytes read as log lines were its headers' junk
+    glued to its files' first lines), with the command that unpacks it."""
+    packed = "" if compression == "none" else f", {compression}-compressed"
+    unpack = _UNPACK[archive].format(name=name if name != STDIN_NAME else "FILE")
+    if name == STDIN_NAME:
+        unpack = f"saved as FILE: {unpack}"
+    return InputError(
+        f"a {archive} archive{packed}, not a log: unpack it ({unpack}) and ingest DIR, where each of its files "
+        "is an upload of its own",
+        path=name,
+    )
+
+
+def _is_tar(block: memoryview) -> bool:
+    """Whether ``block`` starts with a POSIX or GNU tar header: its magic, and its checksum right (the sum of
+    its 512 bytes, the checksum's own eight counted as spaces), so a log line cannot be taken for one."""
+    header = bytes(block[:512])
+    if len(header) < 512 or header[257:262] != b"ustar":
+        return False
+    try:
+        stored = int(header[148:156].split(b"\0", 1)[0].strip() or b"-1", 8)
+    except ValueError:
+        return False
+    return stored == sum(header[:148]) + 8 * ord(" ") + sum(header[156:])
+
+
 Block = tuple[bytearray | bytes, int]  # a buffer and where its whole lines end: ``buffer[:end]``
 
 
@@ -108,6 +151,9 @@ class ContentBlocks:
         # that read the blocks.
         try:
             head = raw.peek(8)[:8] if hasattr(raw, "peek") else b""
+            for magic, archive in _ARCHIVES:
+                if head.startswith(magic):
+                    raise _archive_error(name, archive)
             self._stream, self.compression = _decompressing(self._hashing, head)
         except BaseException:
             self._close_streams()
@@ -158,6 +204,8 @@ class ContentBlocks:
                 got = self._fill(stream, view[len(carry) :])
                 if not got:
                     break
+                if not self.content_bytes and _is_tar(view[:got]):
+                    raise _archive_error(self.name, "tar", self.compression)
                 if self.compression != "none":  # plain input: the content digest is the raw one
                     content.update(view[len(carry) : len(carry) + got])
                 self.content_bytes += got
@@ -438,7 +486,7 @@ def start_early(path: str, limit: int = EARLY_BYTES) -> None:
         if _early is not None:
             return
         file = Path(path)
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, InputError):  # an archive, say
             if file.is_file():
                 _early = EarlyRead(file, limit)
 

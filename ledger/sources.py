@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from ledger.blocks import ContentBlocks, take_early
+from ledger.blocks import STDIN_NAME, ContentBlocks, take_early
 from ledger.errors import InputError
 
 try:
@@ -66,7 +66,7 @@ class Source:
     @classmethod
     def open(cls, name: str) -> Source:
         if name == "-":
-            return cls(name="<stdin>", path=None)
+            return cls(name=STDIN_NAME, path=None)
         path = Path(name)
         if not path.exists():
             raise InputError("no such file; check the path", path=path)

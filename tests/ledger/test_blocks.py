@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+import tarfile
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,3 +139,31 @@ def test_only_regular_files_are_read_early(tmp_path: Path) -> None:
     start_early(str(tmp_path))  # a directory
     start_early(str(tmp_path / "missing.log"))
     assert ledger.blocks._early is None
+
+
+@pytest.mark.parametrize("archive", ["zip", "tar.gz"])
+def test_an_archive_read_early_fails_in_its_turn_as_it_would_have(tmp_path: Path, archive: str) -> None:
+    """The console script reads its file before the command line runs: an archive refused there (a zip,
+    by its first bytes) is not read early, and one found in its first block (a tar) fails when the ingest
+    takes it over; either way with the message a fresh read gives, not a traceback."""
+    path = tmp_path / f"logs.{archive}"
+    packed = io.BytesIO()
+    if archive == "zip":
+        with zipfile.ZipFile(packed, "w") as zipped:
+            zipped.writestr("access.log", TEXT)
+    else:
+        with tarfile.open(fileobj=packed, mode="w:gz") as tar:
+            member = tarfile.TarInfo("access.log")
+            member.size = len(TEXT)
+            tar.addfile(member, io.BytesIO(TEXT))
+    path.write_bytes(packed.getvalue())
+    with pytest.raises(InputError) as fresh:
+        read(path)
+    before = set(threading.enumerate())
+    start_early(str(path), limit=100_000)
+    if archive == "zip":
+        assert ledger.blocks._early is None
+    with pytest.raises(InputError) as early:
+        read(path)
+    assert str(early.value) == str(fresh.value) and f"a {archive.split('.')[0]} archive" in str(early.value)
+    assert not others(before)

@@ -7,8 +7,11 @@ import gzip
 import hashlib
 import io
 import lzma
+import re
 import subprocess
 import sys
+import tarfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +160,70 @@ def test_a_truncated_archive_fails_with_byte_offset(tmp_path: Path, codec: str, 
     path.write_bytes(packed[: len(packed) // 2] if cut == "half" else packed[:-cut])
     with pytest.raises(InputError, match=rf"cut\.log: corrupt or truncated {codec} data near byte \d+"):
         read_all(path)
+
+
+def _tar(compress=lambda b: b):  # type: ignore[no-untyped-def]
+    def make(text: bytes) -> bytes:
+        packed = io.BytesIO()
+        with tarfile.open(fileobj=packed, mode="w") as tar:
+            for name in ("access.log", "access.log.1"):
+                member = tarfile.TarInfo(name)
+                member.size = len(text)
+                tar.addfile(member, io.BytesIO(text))
+        return compress(packed.getvalue())
+
+    return make
+
+
+def _zip(text: bytes) -> bytes:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("access.log", text)
+    return packed.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (_zip, "a zip archive, not a log: unpack it (unzip {path} -d DIR)"),
+        (lambda text: b"PK\x05\x06" + b"\0" * 18, "a zip archive"),
+        (lambda text: b"7z\xbc\xaf\x27\x1c" + text, "a 7z archive, not a log: unpack it (7z x {path} -oDIR)"),
+        (lambda text: b"Rar!\x1a\x07\x01\x00" + text, "a rar archive"),
+        (_tar(), "a tar archive, not a log: unpack it (tar -xf {path} -C DIR)"),
+        (_tar(gzip.compress), "a tar archive, gzip-compressed, not a log"),
+        (_tar(lzma.compress), "a tar archive, xz-compressed, not a log"),
+        (_tar(zstd.compress), "a tar archive, zstd-compressed, not a log"),
+    ],
+    ids=["zip", "empty-zip", "7z", "rar", "tar", "tar.gz", "tar.xz", "tar.zst"],
+)
+def test_an_archive_of_files_is_refused_with_the_command_that_unpacks_it(tmp_path: Path, make, said: str) -> None:  # type: ignore[no-untyped-def]
+    """An archive is not a log: read as one, its headers were glued to its files' first lines (rejected,
+    with the requests they held) and its files made one upload. Each file of it is an upload of its own."""
+    path = tmp_path / "logs"
+    path.write_bytes(make(TEXT))
+    with pytest.raises(InputError, match=re.escape(f"{path}: " + said.format(path=path))):
+        read_all(path)
+
+
+def test_a_log_whose_first_line_has_a_tar_magic_where_a_header_has_it_is_a_log(tmp_path: Path) -> None:
+    """A tar header is told by its checksum too, not by its magic alone (here an octal number where a header
+    has its checksum, but not the sum of the bytes)."""
+    line = b"x" * 148 + b"01234567" + b"x" * (257 - 156) + b"ustar" + b"y" * 300
+    path = tmp_path / "odd.log"
+    path.write_bytes(line + b"\n" + TEXT)
+    _, lines, _ = read_all(path)
+    assert lines == [line.decode(), *LINES]
+
+
+def test_an_archive_on_stdin_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    class FakeStdin:
+        buffer = io.BufferedReader(io.BytesIO(_tar(gzip.compress)(TEXT)))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin)
+    said = "<stdin>: a tar archive, gzip-compressed, not a log: unpack it (saved as FILE: tar -xf FILE -C DIR)"
+    with pytest.raises(InputError, match=re.escape(said)):
+        for _ in Source.open("-").batches():
+            pass
 
 
 def test_missing_file_and_directory_are_clear_errors(tmp_path: Path) -> None:
