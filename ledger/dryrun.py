@@ -9,7 +9,7 @@ import polars as pl
 import pyarrow as pa
 
 from ledger.detect.classify import Detector
-from ledger.errors import InputError
+from ledger.errors import EmptyInputError
 from ledger.ingest import IngestOptions, choose_format
 from ledger.outlets import DomainResolver
 from ledger.parse import Parser
@@ -49,7 +49,7 @@ def dry_run(ledger: Ledger, name: str, options: IngestOptions, *, lines: int = 2
     source = Source.open(name)
     first = next(islice(source.batches(), 1), None)
     if first is None:
-        raise InputError("the file is empty; nothing to ingest", path=name)
+        raise EmptyInputError(name)
     fmt = choose_format(source.name, first, options)
     result = Parser(fmt).parse(first.lines.head(lines), first.first_line)
     resolver = DomainResolver.from_ledger(ledger)

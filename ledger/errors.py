@@ -57,6 +57,13 @@ class InputError(LedgerError):
         self.line = line
 
 
+class EmptyInputError(InputError):
+    """A file with no content at all: nothing to ingest."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__("the file is empty; nothing to ingest", path=path)
+
+
 class FormatDetectionError(InputError):
     """No known log format matches the start of a file."""
 

@@ -35,10 +35,10 @@ import pyarrow.compute as pc
 
 from ledger.blocks import BLOCK_SIZE
 from ledger.detect.classify import Detected, Detector
-from ledger.errors import ConfigError, FormatDetectionError, InputError, LedgerStoreError
+from ledger.errors import ConfigError, EmptyInputError, FormatDetectionError, InputError, LedgerStoreError
 from ledger.formats import SNIFF_ORDER, LogFormat, custom_layout, get_format
 from ledger.frames import constant, put, rows_where
-from ledger.inputs import expand_inputs
+from ledger.inputs import Inputs, inputs_of
 from ledger.iplist_refresh import latest_ip_lists
 from ledger.outlets import DomainResolver, require_outlet
 from ledger.overlap import (
@@ -133,10 +133,10 @@ class IngestOptions:
 
 @dataclass(frozen=True)
 class IngestResult:
-    upload_id: str
+    upload_id: str | None  # None for a file skipped (``skipped``)
     source: str
     outlet: str | None
-    format: str
+    format: str | None  # None for a file skipped
     lines: int
     parsed: int
     rejected: int
@@ -148,6 +148,7 @@ class IngestResult:
     first_ts: datetime | None = None
     last_ts: datetime | None = None
     overlap: str | None = None
+    skipped: str | None = None  # why a file found in a directory or by a glob was skipped (it is empty)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -241,14 +242,14 @@ def ingest_paths(
     detector = Detector(ip_lists=latest_ip_lists(ledger))  # a refreshed registry version, else the packaged one
     results = []
     with ledger.limits(memory=INGEST_DUCKDB_MEMORY, threads=INGEST_DUCKDB_THREADS):
-        for result in _uploads(ledger, expand_inputs(names), options, detector, progress=progress, triage=triage):
+        for result in _uploads(ledger, inputs_of(names), options, detector, progress=progress, triage=triage):
             results.append(result)
             if each is not None:
                 each(result)
         # The rows committed short of a row group are in DuckDB's write-ahead log until a checkpoint: here,
         # under the limits, not when the ledger is closed without them (a file of 2 KB rejected lines: 1.8 GB)
         ledger.execute("CHECKPOINT")
-    written = [r.upload_id for r in results if not r.duplicate_upload]
+    written = [r.upload_id for r in results if not r.duplicate_upload and r.upload_id is not None]
     if written and has_snapshots(ledger):  # the new AI fetches judged by the robots.txt in force
         compute_verdicts(ledger, registry=detector.registry, uploads=written)
     return results
@@ -256,7 +257,7 @@ def ingest_paths(
 
 def _uploads(
     ledger: Ledger,
-    names: Iterable[str],
+    inputs: Inputs,
     options: IngestOptions,
     detector: Detector,
     *,
@@ -271,7 +272,7 @@ def _uploads(
     are checked against the windows of the uploads before it, the last one's included."""
     resolver = DomainResolver.from_ledger(ledger)  # outlets do not change while ingesting
     stored = _Stored.read(ledger, options)
-    pending = deque(names)
+    pending = deque(inputs.names)
     ahead: deque[_Started] = deque()
 
     def start_next() -> bool:
@@ -279,7 +280,7 @@ def _uploads(
         if not pending:
             return False
         packed = _pack_names(pending, options)
-        setting = _Setting(options, detector, resolver, triage, stored, group)
+        setting = _Setting(options, detector, resolver, triage, stored, group, inputs.found)
         if packed:
             ahead.extend(_Started.packed(ledger, packed, setting))
         else:
@@ -321,8 +322,9 @@ def _uploads(
                 yield from group.fail()  # the uploads before it in the group are committed and reported
                 raise
             group.results.append(result)
-            recorded = recorded or not result.duplicate_upload
-            if not result.duplicate_upload and started.source is not None:
+            written = not result.duplicate_upload and result.skipped is None
+            recorded = recorded or written
+            if written and started.source is not None:
                 stored.add(started.source, started.run.totals if started.run is not None else None)
             # --overlap drop: the next file is checked against this one's windows, read from the ledger
             if early is None or not started.read_small() or group.full():
@@ -472,7 +474,7 @@ class _Group:
         with suppress(LedgerStoreError):  # DuckDB already ended it (a failed commit)
             self.ledger.execute("ROLLBACK")
         self.ledger.recover()
-        ids = sorted({result.upload_id for result in self.results})
+        ids = sorted({result.upload_id for result in self.results if result.upload_id is not None})
         if not ids:
             return set()
         found = self.ledger.rows("SELECT upload_id FROM uploads WHERE upload_id IN ?", [ids])
@@ -527,6 +529,7 @@ class _Setting:
     triage: bool
     stored: _Stored
     group: _Group
+    found: frozenset[str]  # the files a directory or a glob gave (``inputs_of``): skipped when empty
 
 
 @dataclass
@@ -540,6 +543,7 @@ class _Started:
     batches: Prefetch[_Done] | _PackMember | None = None
     duplicate: str | None = None
     error: Exception | None = None
+    found: bool = False  # found in a directory or by a glob, not named: skipped when empty
 
     @classmethod
     def of(cls, ledger: Ledger, name: str, setting: _Setting) -> _Started:
@@ -580,7 +584,7 @@ class _Started:
                 covered=covered_windows(ledger) if options.overlap == "drop" else None,
                 triage=setting.triage,
             )
-            return cls(source, run)
+            return cls(source, run, found=name in setting.found)
         except Exception as exc:  # noqa: BLE001 - raised by ``result``, in this file's turn
             return cls(error=exc)
 
@@ -605,6 +609,24 @@ class _Started:
         the run's --timezone, which a duplicate must have been read in too."""
         if self.error is not None:
             raise self.error
+        assert self.source is not None
+        try:
+            return self._result(ledger, progress, stored, group, drained, record_registry, timezone)
+        except EmptyInputError:
+            if not self.found:
+                raise
+            return _skipped(self.source, self.run, "the file is empty, nothing to ingest")
+
+    def _result(
+        self,
+        ledger: Ledger,
+        progress: Progress | None,
+        stored: _Stored,
+        group: _Group,
+        drained: Callable[[], None] | None,
+        record_registry: bool,
+        timezone: str | None,
+    ) -> IngestResult:
         assert self.source is not None
         try:
             if self.duplicate is not None:
@@ -649,6 +671,23 @@ class _Started:
             self.run.backlog.close()  # a batch waiting for room stops waiting: the writer is gone
         if self.batches is not None:
             self.batches.close()
+
+
+def _skipped(source: Source, run: _Run | None, reason: str) -> IngestResult:
+    """The result for a file found in a directory or by a glob that had nothing to ingest."""
+    return IngestResult(
+        upload_id=None,
+        source=source.name,
+        outlet=run.options.outlet if run is not None else None,
+        format=None,
+        lines=0,
+        parsed=0,
+        rejected=0,
+        ai_fetches=0,
+        duplicate_upload=False,
+        compression=source.compression,
+        skipped=reason,
+    )
 
 
 def _duplicate_of(ledger: Ledger, source: Source, upload_id: str, timezone: str | None) -> IngestResult:
@@ -714,7 +753,7 @@ def _written(
         for table, rows in writer.take().items():
             group.hold(table, rows)
         if run.fmt is None:
-            raise InputError("the file is empty; nothing to ingest", path=source.name)
+            raise EmptyInputError(source.name)
         if source.content_bytes in stored.content_sizes:
             group.insert_held("uploads")  # the upload rows of the group's files
             sql = "SELECT upload_id FROM uploads WHERE content_sha256 = ?"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.errors import InputError
@@ -11,10 +12,25 @@ from ledger.errors import InputError
 _GLOB_CHARS = set("*?[")
 
 
+@dataclass(frozen=True)
+class Inputs:
+    names: list[str]  # every file to read, in order, each once
+    found: frozenset[str]  # those found in a directory or by a glob, not named one by one
+
+
 def expand_inputs(names: Iterable[str]) -> list[str]:
     """Files as given, directories as their files (recursively, sorted, hidden ones skipped), globs as
     their sorted matches, ``-`` as stdin. A name that matches nothing is an error, never a silent skip."""
+    return inputs_of(names).names
+
+
+def inputs_of(names: Iterable[str]) -> Inputs:
+    """``expand_inputs``, with the files a directory or a glob gave: an empty one of those is skipped with a
+    note (a log directory's current file is often empty right after its rotation), where an empty file
+    named on its own is an error."""
     found: list[str] = []
+    expanded: set[str] = set()
+    named: set[str] = set()
     for name in names:
         if name == "-":
             found.append(name)
@@ -29,11 +45,15 @@ def expand_inputs(names: Iterable[str]) -> list[str]:
             if not files:
                 raise InputError("the directory holds no files", path=path)
             found += files
+            expanded.update(files)
         elif not path.exists() and _GLOB_CHARS & set(name):
             matches = sorted(m for m in glob.glob(name, recursive=True) if Path(m).is_file())
             if not matches:
                 raise InputError("no file matches this pattern", path=name)
             found += matches
+            expanded.update(matches)
         else:
             found.append(name)
-    return list(dict.fromkeys(found))  # a file named twice is read once
+            named.add(name)
+    # a file named twice is read once; named on its own too, it is not skipped when empty
+    return Inputs(list(dict.fromkeys(found)), frozenset(expanded - named))

@@ -23,14 +23,26 @@ from rich.progress import (
 )
 
 from ledger.dryrun import dry_run
+from ledger.errors import EmptyInputError
 from ledger.formats import FORMAT_CHOICES
 from ledger.ingest import IngestOptions, IngestResult, ingest_paths
-from ledger.inputs import expand_inputs
+from ledger.inputs import expand_inputs, inputs_of
 from reports.export import to_records
 from royalty.commands.common import open_ledger
 from royalty.output import OutputFormat, emit, err
 
-JSON_KEYS = ("upload_id", "source", "outlet", "format", "lines", "parsed", "rejected", "ai_fetches", "duplicate_upload")
+JSON_KEYS = (
+    "upload_id",
+    "source",
+    "outlet",
+    "format",
+    "lines",
+    "parsed",
+    "rejected",
+    "ai_fetches",
+    "duplicate_upload",
+    "skipped",
+)
 
 
 FormatChoice = StrEnum("FormatChoice", {name: name for name in FORMAT_CHOICES})  # type: ignore[misc]
@@ -101,8 +113,15 @@ def ingest(
 
 def _dry_run(ctx: typer.Context, paths: list[str], options: IngestOptions, lines: int, as_json: bool) -> None:
     with open_ledger(ctx) as ledger:
-        for name in expand_inputs(paths):
-            result = dry_run(ledger, name, options, lines=lines)
+        inputs = inputs_of(paths)
+        for name in inputs.names:
+            try:
+                result = dry_run(ledger, name, options, lines=lines)
+            except EmptyInputError:
+                if name not in inputs.found:
+                    raise
+                err.print(f"{name}: skipped: the file is empty, nothing to ingest")
+                continue
             err.print(f"{result.source}: format {result.format} (nothing written)")
             emit(result.lines, OutputFormat.json if as_json else OutputFormat.table, title=result.source)
 
@@ -114,6 +133,8 @@ def _reporter(as_json: bool) -> Callable[[IngestResult], None]:
             record = to_records(pa.Table.from_pylist([{k: data[k] for k in JSON_KEYS}]))[0]
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
             sys.stdout.flush()
+        elif result.skipped is not None:
+            err.print(f"{result.source}: skipped: {result.skipped}")
         elif result.duplicate_upload:
             err.print(f"{result.source}: already ingested as upload {result.upload_id}; nothing changed")
         else:

@@ -19,7 +19,14 @@ import ledger.ingest as ingest_module
 import ledger.store.db as ledger_store
 from ledger.detect.classify import Detector, _canonical_url, _url_host, canonical_urls
 from ledger.detect.iplists import load_ip_lists
-from ledger.errors import ConfigError, FormatDetectionError, InputError, LedgerStoreError, NotFoundError
+from ledger.errors import (
+    ConfigError,
+    EmptyInputError,
+    FormatDetectionError,
+    InputError,
+    LedgerStoreError,
+    NotFoundError,
+)
 from ledger.ingest import ingest_paths
 from ledger.parse import native
 from ledger.period import Period
@@ -1298,3 +1305,38 @@ def test_quiet_lines_counted_per_day_as_a_group_by_counts_them(
     counted = ingest_module._daily_counts(quiet, outlet)
     assert counted.schema == expected.schema
     assert counted.sort("day", "class").to_dicts() == expected.sort("day", "class").to_dicts()
+
+
+@pytest.mark.parametrize("how", ["directory", "glob"])
+def test_an_empty_file_found_in_a_directory_or_by_a_glob_is_skipped_with_a_note(
+    ledger: Ledger, tmp_path: Path, how: str
+) -> None:
+    """A log directory's current file is often empty right after its rotation: it stopped the whole run
+    (sorted first, nothing of the directory went in). Now it is reported as skipped, and the rest goes
+    in; an empty gzip file too (logrotate's ``ifempty``)."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    first, second = day_files(logs, 2)
+    (logs / "access.log").write_bytes(b"")
+    (logs / "access.log.3.gz").write_bytes(gzip.compress(b""))
+    names = [str(logs)] if how == "directory" else [str(logs / "access*")]
+    results = ingest_paths(ledger_with(ledger, "dala"), names, outlet="dala")
+    skipped = {Path(r.source).name: r.skipped for r in results if r.skipped is not None}
+    assert skipped == dict.fromkeys(["access.log", "access.log.3.gz"], "the file is empty, nothing to ingest")
+    assert all(r.upload_id is None and r.lines == 0 for r in results if r.skipped)
+    written = sorted(Path(r.source).name for r in results if r.skipped is None)
+    assert written == [first.name, second.name] and counts(ledger)["uploads"] == 2
+
+
+def test_an_empty_file_named_on_its_own_is_an_error(ledger: Ledger, tmp_path: Path) -> None:
+    """Named on its own, even with the directory it is in, an empty file is an error: what was asked for
+    cannot be done."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    empty = logs / "access.log"
+    empty.write_bytes(b"")
+    add_outlet(ledger, "dala", "dala.kz")
+    for names in ([str(empty)], [str(empty), str(logs)], [str(logs), str(empty)]):
+        with pytest.raises(EmptyInputError, match=re.escape(f"{empty}: the file is empty; nothing to ingest")):
+            ingest_paths(ledger, names, outlet="dala")
+    assert counts(ledger)["uploads"] == 0

@@ -192,3 +192,25 @@ def test_timezone_reads_haproxy_s_local_times_from_the_command_line(cli, tmp_pat
     assert done.code == 0, done.err
     with Ledger(tmp_path / "cli.duckdb") as ledger:
         assert str(ledger.rows("SELECT first_ts FROM uploads")[0]["first_ts"]) == "2026-10-01 05:00:00.127000+00:00"
+
+
+def test_an_empty_file_in_a_directory_is_reported_skipped(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """In each of the command's outputs (text, JSON, --dry-run) the empty file is named, with why it was
+    skipped; the exit code is 0. Named on its own, it is an input error."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "access.log").write_bytes(b"")
+    (logs / "access.log.1").write_bytes(Path(IMC).read_bytes()[:20_000].rsplit(b"\n", 1)[0] + b"\n")
+    cli("outlets", "add", "websitec", "--name", "Website C", "--domain", "websitec.com")
+    dry = cli("ingest", str(logs), "--outlet", "websitec", "--dry-run")
+    assert dry.code == 0 and f"{logs / 'access.log'}: skipped: the file is empty, nothing to ingest" in dry.err
+    result = cli("ingest", str(logs), "--outlet", "websitec", "--json")
+    assert result.code == 0, result.err
+    empty, written = (json.loads(line) for line in result.out.splitlines())
+    assert (empty["source"], empty["upload_id"], empty["lines"]) == (str(logs / "access.log"), None, 0)
+    assert empty["skipped"] == "the file is empty, nothing to ingest"
+    assert written["skipped"] is None and written["parsed"] > 0 and not written["duplicate_upload"]
+    again = cli("ingest", str(logs), "--outlet", "websitec")
+    assert again.code == 0 and f"{logs / 'access.log'}: skipped: the file is empty, nothing to ingest" in again.err
+    alone = cli("ingest", str(logs / "access.log"), "--outlet", "websitec")
+    assert alone.code == EXIT_INPUT and "the file is empty; nothing to ingest" in alone.err
