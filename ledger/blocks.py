@@ -11,6 +11,7 @@ treats the same content (even recompressed or renamed) as the same upload.
 from __future__ import annotations
 
 import bz2
+import codecs
 import contextlib
 import hashlib
 import importlib
@@ -75,6 +76,35 @@ def _archive_error(name: str, archive: str, compression: str = "none") -> InputE
     )
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class _Utf16(io.RawIOBase):
+    """UTF-16 text (as Windows PowerShell writes a file: a byte-order mark first) as UTF-8, which the
+    parsers read; two bytes that are no character (an odd last byte, a lone surrogate) become ``\\xHH``
+    escapes, as bytes that are not UTF-8 do in UTF-8 logs. ``head``: the first bytes, already read."""
+
+    def __init__(self, stream: IO[bytes], head: bytes) -> None:
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder("utf-16")(errors="backslashreplace")  # the mark tells the order
+        self._out = memoryview(self._decoder.decode(head).encode())
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        while not self._out and not self._ended:
+            data = self._stream.read(1 << 20)
+            self._ended = not data
+            self._out = memoryview(self._decoder.decode(data, final=self._ended).encode())
+        n = min(len(view), len(self._out))
+        view[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
 def _is_tar(block: memoryview) -> bool:
     """Whether ``block`` starts with a POSIX or GNU tar header: its magic, and its checksum right (the sum of
     its 512 bytes, the checksum's own eight counted as spaces), so a log line cannot be taken for one."""
@@ -136,6 +166,7 @@ class ContentBlocks:
     def __init__(self, name: str, raw: BinaryIO, *, close_raw: bool, block_size: int | None = None) -> None:
         self.name = name
         self.compression = "none"
+        self.utf16 = False  # the content is UTF-16 text (by its byte-order mark), read as UTF-8 (``_Utf16``)
         self.raw_sha256 = ""
         self.content_sha256 = ""
         self.content_bytes = 0
@@ -163,6 +194,13 @@ class ContentBlocks:
     @property
     def raw_bytes(self) -> int:
         return self._hashing.size
+
+    @property
+    def label(self) -> str:
+        """How the bytes as uploaded became the text read: the codec, and UTF-16 when it was that."""
+        if not self.utf16:
+            return self.compression
+        return "utf-16" if self.compression == "none" else f"{self.compression}+utf-16"
 
     def __iter__(self) -> Iterator[Block]:
         return self._blocks
@@ -206,7 +244,13 @@ class ContentBlocks:
                     break
                 if not self.content_bytes and _is_tar(view[:got]):
                     raise _archive_error(self.name, "tar", self.compression)
-                if self.compression != "none":  # plain input: the content digest is the raw one
+                if not self.content_bytes and not self.utf16 and bytes(view[:2]) in _UTF16_BOMS:
+                    # read again through the recoding, from these first bytes on
+                    stream, self.utf16 = cast(IO[bytes], _Utf16(stream, bytes(view[:got]))), True
+                    got = self._fill(stream, view[len(carry) :])
+                    if not got:
+                        break
+                if self.compression != "none" or self.utf16:  # plain input: the content digest is the raw one
                     content.update(view[len(carry) : len(carry) + got])
                 self.content_bytes += got
                 filled = len(carry) + got
@@ -220,7 +264,7 @@ class ContentBlocks:
         finally:
             self._close_streams()
         self.raw_sha256 = hashing.digest.hexdigest()
-        self.content_sha256 = content.hexdigest() if self.compression != "none" else self.raw_sha256
+        self.content_sha256 = content.hexdigest() if self.compression != "none" or self.utf16 else self.raw_sha256
         self.read_all = True
 
     def _fill(self, stream: IO[bytes], view: memoryview) -> int:

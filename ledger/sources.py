@@ -114,6 +114,7 @@ class Source:
         finally:  # stopped early (an error, Ctrl-C, a consumer that stopped): the file is closed
             (early or content).close()
         self.lines = line_no - 1
+        self.compression = content.label  # with UTF-16 text, found in the first block
         self.raw_sha256, self.content_sha256 = content.raw_sha256, content.content_sha256
         self.raw_bytes, self.content_bytes = content.raw_bytes, content.content_bytes
         self.read_all = True

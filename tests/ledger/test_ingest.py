@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import ipaddress
 import re
 import threading
@@ -1340,3 +1341,19 @@ def test_an_empty_file_named_on_its_own_is_an_error(ledger: Ledger, tmp_path: Pa
         with pytest.raises(EmptyInputError, match=re.escape(f"{empty}: the file is empty; nothing to ingest")):
             ingest_paths(ledger, names, outlet="dala")
     assert counts(ledger)["uploads"] == 0
+
+
+def test_the_same_log_in_utf16_is_the_same_content(ledger: Ledger, tmp_path: Path) -> None:
+    """A log saved again as UTF-16 (Windows PowerShell's files) is read as the same text: the same content,
+    so the same upload, whose compression says how its bytes were read."""
+    [day] = day_files(tmp_path, 1)
+    text = gzip.decompress(day.read_bytes())
+    windows = tmp_path / "access-windows.log"
+    windows.write_bytes(b"\xff\xfe" + text.decode().encode("utf-16-le"))
+    [first] = ingest_paths(ledger_with(ledger, "dala"), [str(windows)], outlet="dala")
+    assert (first.compression, first.lines, first.parsed, first.ai_fetches) == ("utf-16", 3, 3, 1)
+    [again] = ingest_paths(ledger, [str(day)], outlet="dala")
+    assert again.duplicate_upload and again.upload_id == first.upload_id
+    [row] = ledger.rows("SELECT compression, content_bytes, content_sha256 FROM uploads")
+    assert (row["compression"], row["content_bytes"]) == ("utf-16", len(text))
+    assert row["content_sha256"] == hashlib.sha256(text).hexdigest()

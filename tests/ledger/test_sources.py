@@ -226,6 +226,33 @@ def test_an_archive_on_stdin_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> 
             pass
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("codec", ["none", "gzip"])
+def test_utf16_text_is_read_as_utf8(tmp_path: Path, encoding: str, codec: str) -> None:
+    """Windows PowerShell writes files as UTF-16 with a byte-order mark: such a log was refused ("no known
+    log format matches line 1 ('\\xff\\xfe9\\x002...')"). It is read as the same text in UTF-8, whose
+    digest is the content's: the same log in UTF-8 is the same content."""
+    text = ("\n".join(f"line {k} ü ✓ " + "x" * (k % 97) for k in range(20_000)) + "\n").encode()
+    mark = b"\xff\xfe" if encoding.endswith("le") else b"\xfe\xff"
+    data = mark + text.decode().encode(encoding)
+    path = tmp_path / "windows.log"
+    path.write_bytes(gzip.compress(data) if codec == "gzip" else data)
+    source, lines, _ = read_all(path, block_size=50_000)  # the first block and the others
+    assert lines == text.decode().splitlines()
+    assert source.compression == ("utf-16" if codec == "none" else "gzip+utf-16")
+    assert source.content_sha256 == hashlib.sha256(text).hexdigest()
+    assert source.raw_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert source.content_bytes == len(text)
+
+
+def test_utf16_bytes_that_are_no_character_are_escaped(tmp_path: Path) -> None:
+    """A lone surrogate and an odd last byte become escapes of their bytes, as bytes that are not UTF-8 do."""
+    path = tmp_path / "odd.log"
+    path.write_bytes(b"\xff\xfe" + "a b\n".encode("utf-16-le") + b"\x00\xd8" + "c\n".encode("utf-16-le") + b"d")
+    _, lines, _ = read_all(path)
+    assert lines == ["a b", "\\x00\\xd8c", "\\x64"]
+
+
 def test_missing_file_and_directory_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file; check the path"):
         Source.open(str(tmp_path / "nope.log"))
