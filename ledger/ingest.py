@@ -604,29 +604,12 @@ class _Started:
         timezone: str | None = None,
     ) -> IngestResult:
         """The file's upload written (``drained`` is called once its batches are all through, before its
-        last rows are committed), or the duplicate it is. ``stored``: what the uploads in the ledger hold;
+        last rows are committed), or the duplicate it is, or its skipping (an empty file that a directory or
+        a glob gave: ``found``). ``stored``: what the uploads in the ledger hold;
         ``record_registry``: the detector's versions are not in the ledger yet (``_finish``); ``timezone``:
         the run's --timezone, which a duplicate must have been read in too."""
         if self.error is not None:
             raise self.error
-        assert self.source is not None
-        try:
-            return self._result(ledger, progress, stored, group, drained, record_registry, timezone)
-        except EmptyInputError:
-            if not self.found:
-                raise
-            return _skipped(self.source, self.run, "the file is empty, nothing to ingest")
-
-    def _result(
-        self,
-        ledger: Ledger,
-        progress: Progress | None,
-        stored: _Stored,
-        group: _Group,
-        drained: Callable[[], None] | None,
-        record_registry: bool,
-        timezone: str | None,
-    ) -> IngestResult:
         assert self.source is not None
         try:
             if self.duplicate is not None:
@@ -646,6 +629,10 @@ class _Started:
             )
         except _Duplicate as duplicate:  # the same content found at the end
             return _duplicate_of(ledger, self.source, duplicate.upload_id, timezone)
+        except EmptyInputError:
+            if not self.found:
+                raise
+            return _skipped(self.source, self.run, "the file is empty, nothing to ingest")
         finally:
             self.close()
 
