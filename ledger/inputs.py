@@ -37,17 +37,14 @@ def inputs_of(names: Iterable[str]) -> Inputs:
             continue
         path = Path(name)
         if path.is_dir():
-            files = sorted(
-                str(p)
-                for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            files = _files_in(path)
             if not files:
                 raise InputError("the directory holds no files", path=path)
             found += files
             expanded.update(files)
         elif not path.exists() and _GLOB_CHARS & set(name):
-            matches = sorted(m for m in glob.glob(name, recursive=True) if Path(m).is_file())
+            # a directory it matches, as one named: its files (a glob of month folders skipped them)
+            matches = [file for match in sorted(glob.glob(name, recursive=True)) for file in _matched(Path(match))]
             if not matches:
                 raise InputError("no file matches this pattern", path=name)
             found += matches
@@ -57,3 +54,19 @@ def inputs_of(names: Iterable[str]) -> Inputs:
             named.add(name)
     # a file named twice is read once; named on its own too, it is not skipped when empty
     return Inputs(list(dict.fromkeys(found)), frozenset(expanded - named))
+
+
+def _files_in(directory: Path) -> list[str]:
+    """A directory's files, recursively, sorted, hidden ones (and those in hidden folders) left out."""
+    return sorted(
+        str(p)
+        for p in directory.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(directory).parts)
+    )
+
+
+def _matched(match: Path) -> list[str]:
+    """What a glob's match gives: a file, or a directory's files."""
+    if match.is_dir():
+        return _files_in(match)
+    return [str(match)] if match.is_file() else []
