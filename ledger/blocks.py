@@ -121,6 +121,74 @@ def _is_tar(block: memoryview) -> bool:
 Block = tuple[bytearray | bytes, int]  # a buffer and where its whole lines end: ``buffer[:end]``
 
 
+_ZEROS = bytes(4 << 20)
+
+
+@dataclass
+class Holes:
+    """Runs of null bytes in a log's text, and what was done with them (``mend``).
+
+    No access log writes a null byte (nginx and Apache escape binary as ``\\xHH``, JSON as ``\\u0000``): a run
+    of them is a hole in the file. A crash leaves one where the blocks the file had grown into were never
+    written (its last lines before the crash, newlines included), and a ``copytruncate`` rotation at the
+    start of the file (the server writes on at its old offset, and the bytes before it read as nulls,
+    however many gigabytes they are). What follows the hole on its line is the first line written after
+    it, so the line is read from there; the text before the hole on that line (the start of a line the
+    hole cut off) is dropped and counted in ``cuts``. A hole that ends its line, or the file, leaves the
+    text before it (a line of only nulls is then an empty line, rejected as such). The runs are taken out
+    as the blocks are read, so a hole of any size costs no memory; the digests are of the bytes as they
+    came."""
+
+    runs: int = 0
+    bytes: int = 0
+    cuts: int = 0
+    _open: bool = False  # the last read ended inside a run: where it ends decides what stays before it
+
+    def mend(self, buffer: bytearray, start: int, filled: int) -> int:
+        """Take the runs out of ``buffer[start:filled]`` (``buffer[:start]``, the line begun before it, has
+        none), in place; the new end of the text."""
+        at = start if self._open else buffer.find(b"\0", start, filled)
+        while at >= 0:
+            if at == filled:  # a run was taken out at the end of the previous read, and nothing came after it
+                return filled
+            if buffer[at] == 0:
+                if not self._open:
+                    self.runs += 1
+                end = self._run_end(buffer, at, filled)
+                self.bytes += end - at
+                filled = _cut(buffer, at, end, filled)
+            self._open = at == filled
+            if self._open:
+                return filled
+            line = buffer.rfind(b"\n", 0, at) + 1
+            if buffer[at] != 0x0A and line < at:  # text after the hole: a line written after it
+                self.cuts += 1
+                filled = _cut(buffer, line, at, filled)
+                at = line
+            at = buffer.find(b"\0", at, filled)
+        return filled
+
+    @staticmethod
+    def _run_end(buffer: bytearray, at: int, filled: int) -> int:
+        """The position after the run of null bytes at ``at`` (or ``filled``): compared a chunk at a time,
+        growing (a crash's hole is a few kilobytes; a copytruncate's can be gigabytes)."""
+        size = 4096
+        while at < filled:
+            chunk = memoryview(buffer)[at : min(filled, at + size)].tobytes()
+            if chunk != _ZEROS[: len(chunk)]:
+                return at + len(chunk) - len(chunk.lstrip(b"\0"))
+            at += len(chunk)
+            size = min(size * 4, len(_ZEROS))
+        return filled
+
+
+def _cut(buffer: bytearray, start: int, end: int, filled: int) -> int:
+    """``buffer[start:end]`` taken out of ``buffer[:filled]`` in place (the buffer keeps its size, as its
+    views require); the new end."""
+    buffer[start : filled - (end - start)] = buffer[end:filled]
+    return filled - (end - start)
+
+
 @dataclass
 class _HashingReader:
     """Wraps the raw byte stream: counts and hashes what is read from it."""
@@ -171,6 +239,7 @@ class ContentBlocks:
         self.content_sha256 = ""
         self.content_bytes = 0
         self.read_all = False
+        self.holes = Holes()
         self._hashing = _HashingReader(raw)
         self._close_raw = close_raw
         self._closed = False
@@ -253,7 +322,7 @@ class ContentBlocks:
                 if self.compression != "none" or self.utf16:  # plain input: the content digest is the raw one
                     content.update(view[len(carry) : len(carry) + got])
                 self.content_bytes += got
-                filled = len(carry) + got
+                filled = self.holes.mend(buffer, len(carry), len(carry) + got)
                 cut = _after_last_newline(view, filled)
                 carry = view[cut:filled].tobytes()
                 view.release()

@@ -49,7 +49,7 @@ def dry_run(ledger: Ledger, name: str, options: IngestOptions, *, lines: int = 2
     source = Source.open(name)
     first = next(islice(source.batches(), 1), None)
     if first is None:
-        raise EmptyInputError(name)
+        raise EmptyInputError(name, source.holes.bytes)
     fmt = choose_format(source.name, first, options)
     result = Parser(fmt).parse(first.lines.head(lines), first.first_line)
     resolver = DomainResolver.from_ledger(ledger)

@@ -58,10 +58,16 @@ class InputError(LedgerError):
 
 
 class EmptyInputError(InputError):
-    """A file with no content at all: nothing to ingest."""
+    """A file with no content at all (``null_bytes``: none but a hole of that many null bytes, as a
+    copytruncate rotation leaves before the server's next line): nothing to ingest."""
 
-    def __init__(self, path: Path | str) -> None:
-        super().__init__("the file is empty; nothing to ingest", path=path)
+    def __init__(self, path: Path | str, null_bytes: int = 0) -> None:
+        self.what = (
+            f"the file holds only null bytes ({null_bytes:,}: a hole, as a crash or a copytruncate rotation leaves)"
+            if null_bytes
+            else "the file is empty"
+        )
+        super().__init__(f"{self.what}; nothing to ingest", path=path)
 
 
 class FormatDetectionError(InputError):

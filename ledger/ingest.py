@@ -103,6 +103,7 @@ UPLOAD_SCHEMA = pa.schema(
         ("ingested_at", pa.timestamp("us", tz="UTC")),
         ("overlap", pa.string()),
         ("timezone", pa.string()),
+        *((name, pa.int64()) for name in ("null_runs", "null_bytes", "null_cuts")),
     ]
 )
 
@@ -149,6 +150,11 @@ class IngestResult:
     last_ts: datetime | None = None
     overlap: str | None = None
     skipped: str | None = None  # why a file found in a directory or by a glob was skipped (it is empty)
+    # runs of null bytes (holes a crash or a copytruncate rotation leaves) taken out of the text, their
+    # bytes, and the texts before one on its line that it cut off (``ledger.blocks.Holes``)
+    null_runs: int = 0
+    null_bytes: int = 0
+    null_cuts: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -629,10 +635,10 @@ class _Started:
             )
         except _Duplicate as duplicate:  # the same content found at the end
             return _duplicate_of(ledger, self.source, duplicate.upload_id, timezone)
-        except EmptyInputError:
+        except EmptyInputError as empty:
             if not self.found:
                 raise
-            return _skipped(self.source, self.run, "the file is empty, nothing to ingest")
+            return _skipped(self.source, self.run, f"{empty.what}, nothing to ingest")
         finally:
             self.close()
 
@@ -740,7 +746,7 @@ def _written(
         for table, rows in writer.take().items():
             group.hold(table, rows)
         if run.fmt is None:
-            raise EmptyInputError(source.name)
+            raise EmptyInputError(source.name, source.holes.bytes)
         if source.content_bytes in stored.content_sizes:
             group.insert_held("uploads")  # the upload rows of the group's files
             sql = "SELECT upload_id FROM uploads WHERE content_sha256 = ?"
@@ -771,6 +777,9 @@ def _written(
         first_ts=run.totals.first_ts,
         last_ts=run.totals.last_ts,
         overlap=None if options.overlap == "fail" else options.overlap,
+        null_runs=source.holes.runs,
+        null_bytes=source.holes.bytes,
+        null_cuts=source.holes.cuts,
     )
 
 
@@ -1548,6 +1557,9 @@ def _finish(
         "ingested_at": now(),
         "overlap": None if run.options.overlap == "fail" else run.options.overlap,
         "timezone": run.fmt.timezone,
+        "null_runs": source.holes.runs,
+        "null_bytes": source.holes.bytes,
+        "null_cuts": source.holes.cuts,
     }
     group.hold("uploads", pa.Table.from_pylist([row], schema=UPLOAD_SCHEMA))
     if run.options.overlap == "fail" and (

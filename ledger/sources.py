@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from ledger.blocks import STDIN_NAME, ContentBlocks, take_early
+from ledger.blocks import STDIN_NAME, ContentBlocks, Holes, take_early
 from ledger.errors import InputError
 
 try:
@@ -51,6 +51,7 @@ class Source:
     content_bytes: int = 0
     lines: int = 0
     read_all: bool = False  # set (by the reading thread) once the source is read to its end
+    holes: Holes = field(default_factory=Holes)  # runs of null bytes taken out of its text (``Holes``)
     _content: ContentBlocks | None = field(default=None, repr=False)
 
     @property
@@ -117,6 +118,7 @@ class Source:
         self.compression = content.label  # with UTF-16 text, found in the first block
         self.raw_sha256, self.content_sha256 = content.raw_sha256, content.content_sha256
         self.raw_bytes, self.content_bytes = content.raw_bytes, content.content_bytes
+        self.holes = content.holes
         self.read_all = True
 
 

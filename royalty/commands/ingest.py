@@ -42,6 +42,9 @@ JSON_KEYS = (
     "ai_fetches",
     "duplicate_upload",
     "skipped",
+    "null_runs",
+    "null_bytes",
+    "null_cuts",
 )
 
 
@@ -117,10 +120,10 @@ def _dry_run(ctx: typer.Context, paths: list[str], options: IngestOptions, lines
         for name in inputs.names:
             try:
                 result = dry_run(ledger, name, options, lines=lines)
-            except EmptyInputError:
+            except EmptyInputError as empty:
                 if name not in inputs.found:
                     raise
-                err.print(f"{name}: skipped: the file is empty, nothing to ingest")
+                err.print(f"{name}: skipped: {empty.what}, nothing to ingest")
                 continue
             err.print(f"{result.source}: format {result.format} (nothing written)")
             emit(result.lines, OutputFormat.json if as_json else OutputFormat.table, title=result.source)
@@ -143,8 +146,21 @@ def _reporter(as_json: bool) -> Callable[[IngestResult], None]:
                 f"{result.lines:,} lines, {result.parsed:,} parsed, {result.rejected:,} rejected, "
                 f"{result.ai_fetches:,} AI fetches, {result.referrals:,} AI referrals"
             )
+            if result.null_runs:
+                err.print(f"{result.source}: {_null_runs(result)}")
 
     return report
+
+
+def _null_runs(result: IngestResult) -> str:
+    runs = "a run" if result.null_runs == 1 else f"{result.null_runs:,} runs"
+    cut = ""
+    if result.null_cuts:
+        cut = f"; on {result.null_cuts:,} line(s), the text before one was cut off by it and not read"
+    return (
+        f"{runs} of null bytes ({result.null_bytes:,} bytes) taken out (holes a crash or a copytruncate "
+        f"rotation leaves in a log): the lines were read from after them{cut}"
+    )
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import re
 import tarfile
 import threading
 import time
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ledger.blocks
 from ledger.blocks import start_early
@@ -167,3 +170,80 @@ def test_an_archive_read_early_fails_in_its_turn_as_it_would_have(tmp_path: Path
         read(path)
     assert str(early.value) == str(fresh.value) and f"a {archive.split('.')[0]} archive" in str(early.value)
     assert not others(before)
+
+
+def mended(data: bytes) -> tuple[bytes, tuple[int, int, int]]:
+    """What a log's text reads as, by the rule of ``Holes`` written line by line: a line is read from
+    after its last run of null bytes that text follows; the text before such a run is cut off."""
+    text, runs, cuts = [], 0, 0
+    lines = data.split(b"\n")
+    for number, line in enumerate(lines):
+        if number == len(lines) - 1 and not line.strip(b"\0"):
+            runs += line != b""  # a run at the very end of the file: no line
+            break
+        pieces = re.split(b"\0+", line)
+        runs += len(pieces) - 1
+        kept = pieces[0]
+        for piece in pieces[1:]:
+            if piece:
+                cuts += kept != b""
+                kept = piece
+        text.append(kept + b"\n")
+    return b"".join(text), (runs, data.count(0), cuts)
+
+
+def read_blocks(data: bytes, block_size: int | None) -> tuple[bytes, tuple[int, int, int]]:
+    raw = io.BufferedReader(io.BytesIO(data))
+    content = ledger.blocks.ContentBlocks("t", raw, close_raw=True, block_size=block_size)
+    text = b"".join(bytes(memoryview(buffer)[:end]) for buffer, end in content)
+    return text, (content.holes.runs, content.holes.bytes, content.holes.cuts)
+
+
+@pytest.mark.parametrize(
+    ("data", "text", "counts"),
+    [
+        (b"a\nb\n", b"a\nb\n", (0, 0, 0)),
+        (b"\0" * 9000 + b"x\ny\n", b"x\ny\n", (1, 9000, 0)),  # copytruncate: the server wrote on at its offset
+        (b"a\nhe" + b"\0" * 4096 + b"full\nz\n", b"a\nfull\nz\n", (1, 4096, 1)),  # a crash, then a restart
+        (b"a\n" + b"\0" * 30 + b"\nb\n", b"a\n\nb\n", (1, 30, 0)),  # a line of nulls: an empty line
+        (b"a\nhead" + b"\0" * 30 + b"\nb\n", b"a\nhead\nb\n", (1, 30, 0)),  # the hole ends the line
+        (b"a\nhead" + b"\0" * 40, b"a\nhead\n", (1, 40, 0)),  # the hole ends the file
+        (b"a\0\0b\0\0c\n", b"c\n", (2, 4, 2)),
+        (b"\0" * 10, b"", (1, 10, 0)),
+    ],
+)
+@pytest.mark.parametrize("block_size", [None, 1, 3, 7, 4096])
+def test_runs_of_null_bytes_are_taken_out_and_lines_read_from_after_them(
+    data: bytes, text: bytes, counts: tuple[int, int, int], block_size: int | None
+) -> None:
+    assert read_blocks(data, block_size) == (text, counts)
+    assert mended(data) == (text, counts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"a", b"bc", b"\n", b"\0", b"\0" * 5, b"\0" * 5000, b"xyz\n"]), max_size=30),
+    st.sampled_from([None, 1, 2, 5, 64]),
+)
+def test_runs_of_null_bytes_read_the_same_whatever_the_blocks(parts: list[bytes], block_size: int | None) -> None:
+    data = b"".join(parts)
+    assert read_blocks(data, block_size) == mended(data)
+
+
+def test_a_hole_of_gigabytes_is_read_past_in_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copytruncate's hole is as large as the log was: taken out as it is read, it never makes a line
+    in memory (a sparse file: no disk either)."""
+    line = b'1.2.3.4 - - [01/Oct/2026:00:00:01 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8"'
+    path = tmp_path / "access.log"
+    with path.open("wb") as handle:
+        handle.truncate(1 << 30)
+        handle.seek(1 << 30)
+        handle.write(line + b"\n")
+    sizes: list[int] = []
+    take = ledger.blocks.Blocks.take
+    monkeypatch.setattr(ledger.blocks.Blocks, "take", lambda self, size: sizes.append(size) or take(self, size))
+    source, lines, _ = read(path)
+    assert lines == [line.decode()]
+    assert (source.holes.runs, source.holes.bytes, source.holes.cuts) == (1, 1 << 30, 0)
+    assert source.content_bytes == (1 << 30) + len(line) + 1
+    assert len(sizes) > 1000 and max(sizes) <= ledger.blocks.BLOCK_SIZE  # read a block at a time, none larger

@@ -61,6 +61,9 @@ def test_ingest_json_prints_one_object_per_file(cli, tmp_path: Path) -> None:  #
         "ai_fetches",
         "duplicate_upload",
         "skipped",
+        "null_runs",
+        "null_bytes",
+        "null_cuts",
     ]
     assert (record["lines"], record["parsed"], record["rejected"], record["ai_fetches"]) == (4141, 4141, 0, 165)
     assert record["duplicate_upload"] is False

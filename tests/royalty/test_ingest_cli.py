@@ -214,3 +214,49 @@ def test_an_empty_file_in_a_directory_is_reported_skipped(cli, tmp_path: Path) -
     assert again.code == 0 and f"{logs / 'access.log'}: skipped: the file is empty, nothing to ingest" in again.err
     alone = cli("ingest", str(logs / "access.log"), "--outlet", "websitec")
     assert alone.code == EXIT_INPUT and "the file is empty; nothing to ingest" in alone.err
+
+
+def test_holes_of_null_bytes_are_taken_out_and_on_record(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A copytruncate rotation's hole before the first line, and a crash's in the middle of a line: the
+    lines written after them are read whole (the address is the bot's, not nulls glued to it, so it is
+    verified as the others), the upload keeps the holes' counts, and the command says what was cut."""
+    gptbot = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)"
+    lines = [
+        f'20.171.207.{n} - - [01/Oct/2026:00:00:0{n} +0000] "GET /news/a{n} HTTP/1.1" 200 512 "-" "{gptbot}"'.encode()
+        for n in range(4)
+    ]
+    log = tmp_path / "access.log"
+    crash = lines[1][:30] + b"\0" * 4096  # the start of line 1 written, the rest of the block never was
+    log.write_bytes(b"\0" * 9000 + lines[0] + b"\n" + crash + lines[2] + b"\n" + lines[3] + b"\n")
+    cli("outlets", "add", "dala", "--name", "Dala", "--domain", "dala.kz")
+    result = cli("ingest", str(log), "--outlet", "dala")
+    assert result.code == 0, result.err
+    assert (
+        f"{log}: 2 runs of null bytes (13,096 bytes) taken out (holes a crash or a copytruncate rotation leaves "
+        "in a log): the lines were read from after them; on 1 line(s), the text before one was cut off by it and "
+        "not read"
+    ) in " ".join(result.err.split())
+    with Ledger(tmp_path / "cli.duckdb") as ledger:
+        fetches = ledger.con.execute("SELECT line_no, client_ip, verification, path FROM fetches ORDER BY 1").fetchall()
+        upload = ledger.con.execute("SELECT lines_total, lines_rejected, null_runs, null_bytes, null_cuts FROM uploads")
+        assert upload.fetchall() == [(3, 0, 2, 13096, 1)]
+    assert fetches == [
+        (1, "20.171.207.0", "verified", "/news/a0"),
+        (2, "20.171.207.2", "verified", "/news/a2"),
+        (3, "20.171.207.3", "verified", "/news/a3"),
+    ]
+    record = json.loads(cli("ingest", str(log), "--outlet", "dala", "--json").out)
+    assert record["duplicate_upload"] and record["null_runs"] == 0  # nothing read again
+
+
+def test_a_file_of_null_bytes_only_says_so(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Right after a copytruncate rotation, before the server's next line, a log is only a hole."""
+    (tmp_path / "logs").mkdir()
+    log = tmp_path / "logs" / "access.log"
+    log.write_bytes(b"\0" * 5000)
+    cli("outlets", "add", "dala", "--name", "Dala", "--domain", "dala.kz")
+    alone = cli("ingest", str(log), "--outlet", "dala")
+    message = "the file holds only null bytes (5,000: a hole, as a crash or a copytruncate rotation leaves)"
+    assert alone.code == EXIT_INPUT and f"{message}; nothing to ingest" in " ".join(alone.err.split())
+    found = cli("ingest", str(tmp_path / "logs"), "--outlet", "dala", "--json")
+    assert found.code == 0 and json.loads(found.out)["skipped"] == f"{message}, nothing to ingest"
