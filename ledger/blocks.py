@@ -79,14 +79,33 @@ def _archive_error(name: str, archive: str, compression: str = "none") -> InputE
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
+def utf16_codec(head: bytes) -> str | None:
+    """The codec of UTF-16 text by its first bytes: ``utf-16`` with a byte-order mark; without one (rare:
+    a tool that writes UTF-16 and no mark), ``utf-16-le`` or ``-be`` when its text is mostly ASCII, as a
+    log's is: the high byte of three characters in four or more is null, and next to no low byte is. None
+    for anything else (UTF-8, a hole of null bytes, binary)."""
+    if head[:2] in _UTF16_BOMS:
+        return "utf-16"
+    head = head[: min(len(head), 4096) & ~1]
+    if len(head) < 32:
+        return None
+    even, odd = head[0::2].count(0) / (len(head) // 2), head[1::2].count(0) / (len(head) // 2)
+    if odd >= 0.75 and even <= 0.05:
+        return "utf-16-le"
+    if even >= 0.75 and odd <= 0.05:
+        return "utf-16-be"
+    return None
+
+
 class _Utf16(io.RawIOBase):
     """UTF-16 text (as Windows PowerShell writes a file: a byte-order mark first) as UTF-8, which the
     parsers read; two bytes that are no character (an odd last byte, a lone surrogate) become ``\\xHH``
-    escapes, as bytes that are not UTF-8 do in UTF-8 logs. ``head``: the first bytes, already read."""
+    escapes, as bytes that are not UTF-8 do in UTF-8 logs. ``head``: the first bytes, already read;
+    ``codec``: ``utf-16`` (the mark tells the order), ``utf-16-le`` or ``utf-16-be`` (``utf16_codec``)."""
 
-    def __init__(self, stream: IO[bytes], head: bytes) -> None:
+    def __init__(self, stream: IO[bytes], head: bytes, codec: str = "utf-16") -> None:
         self._stream = stream
-        self._decoder = codecs.getincrementaldecoder("utf-16")(errors="backslashreplace")  # the mark tells the order
+        self._decoder = codecs.getincrementaldecoder(codec)(errors="backslashreplace")
         self._out = memoryview(self._decoder.decode(head).encode())
         self._ended = False
 
@@ -146,33 +165,40 @@ class Holes:
 
     def mend(self, buffer: bytearray, start: int, filled: int) -> int:
         """Take the runs out of ``buffer[start:filled]`` (``buffer[:start]``, the line begun before it, has
-        none), in place; the new end of the text."""
-        at = start if self._open else buffer.find(b"\0", start, filled)
-        while at >= 0:
-            if at == filled:  # a run was taken out at the end of the previous read, and nothing came after it
-                return filled
-            if buffer[at] == 0:
-                if not self._open:
-                    self.runs += 1
-                end = self._run_end(buffer, at, filled)
-                self.bytes += end - at
-                filled = _cut(buffer, at, end, filled)
-            self._open = at == filled
-            if self._open:
-                return filled
-            line = buffer.rfind(b"\n", 0, at) + 1
-            if buffer[at] != 0x0A and line < at:  # text after the hole: a line written after it
-                self.cuts += 1
-                filled = _cut(buffer, line, at, filled)
-                at = line
-            at = buffer.find(b"\0", at, filled)
-        return filled
+        none), in place; the new end of the text. One pass: the text kept is moved down once, behind
+        ``kept`` (a file with a null byte on every line costs no more than one with a single hole)."""
+        kept = read = start
+        if self._open:  # the last read ended in a run: this one may go on with it
+            end = self._run_end(buffer, start, filled)
+            self.bytes += end - start
+            if end == filled:
+                return start
+            self._open, kept, read = False, self._after_run(buffer, end, start), end
+        while (at := buffer.find(b"\0", read, filled)) >= 0:
+            kept = _move(buffer, read, at, kept)
+            self.runs += 1
+            end = self._run_end(buffer, at, filled)
+            self.bytes += end - at
+            if end == filled:
+                self._open = True
+                return kept
+            kept, read = self._after_run(buffer, end, kept), end
+        return _move(buffer, read, filled, kept)
+
+    def _after_run(self, buffer: bytearray, end: int, kept: int) -> int:
+        """Where the text kept ends once a run ending at ``end`` is out: text after it on its line was
+        written after the hole, and what the line had before it (kept up to ``kept``) is cut off."""
+        if buffer[end] == 0x0A:
+            return kept
+        line = buffer.rfind(b"\n", 0, kept) + 1
+        self.cuts += line < kept
+        return line
 
     @staticmethod
     def _run_end(buffer: bytearray, at: int, filled: int) -> int:
         """The position after the run of null bytes at ``at`` (or ``filled``): compared a chunk at a time,
         growing (a crash's hole is a few kilobytes; a copytruncate's can be gigabytes)."""
-        size = 4096
+        size = 64
         while at < filled:
             chunk = memoryview(buffer)[at : min(filled, at + size)].tobytes()
             if chunk != _ZEROS[: len(chunk)]:
@@ -182,11 +208,12 @@ class Holes:
         return filled
 
 
-def _cut(buffer: bytearray, start: int, end: int, filled: int) -> int:
-    """``buffer[start:end]`` taken out of ``buffer[:filled]`` in place (the buffer keeps its size, as its
-    views require); the new end."""
-    buffer[start : filled - (end - start)] = buffer[end:filled]
-    return filled - (end - start)
+def _move(buffer: bytearray, start: int, end: int, to: int) -> int:
+    """``buffer[start:end]`` moved down to ``to`` (``to <= start``; the buffer keeps its size, as its views
+    require); the end of the text moved."""
+    if to != start:
+        buffer[to : to + end - start] = buffer[start:end]
+    return to + end - start
 
 
 @dataclass
@@ -313,9 +340,10 @@ class ContentBlocks:
                     break
                 if not self.content_bytes and _is_tar(view[:got]):
                     raise _archive_error(self.name, "tar", self.compression)
-                if not self.content_bytes and not self.utf16 and bytes(view[:2]) in _UTF16_BOMS:
+                codec = None if self.content_bytes or self.utf16 else utf16_codec(bytes(view[: min(got, 4096)]))
+                if codec is not None:
                     # read again through the recoding, from these first bytes on
-                    stream, self.utf16 = cast(IO[bytes], _Utf16(stream, bytes(view[:got]))), True
+                    stream, self.utf16 = cast(IO[bytes], _Utf16(stream, bytes(view[:got]), codec)), True
                     got = self._fill(stream, view[len(carry) :])
                     if not got:
                         break

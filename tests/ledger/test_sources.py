@@ -228,13 +228,16 @@ def test_an_archive_on_stdin_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 @pytest.mark.parametrize("codec", ["none", "gzip"])
-def test_utf16_text_is_read_as_utf8(tmp_path: Path, encoding: str, codec: str) -> None:
+@pytest.mark.parametrize("marked", [True, False], ids=["byte-order mark", "no mark"])
+def test_utf16_text_is_read_as_utf8(tmp_path: Path, encoding: str, codec: str, marked: bool) -> None:
     """Windows PowerShell writes files as UTF-16 with a byte-order mark: such a log was refused ("no known
     log format matches line 1 ('\\xff\\xfe9\\x002...')"). It is read as the same text in UTF-8, whose
-    digest is the content's: the same log in UTF-8 is the same content."""
+    digest is the content's: the same log in UTF-8 is the same content. Without the mark (rare), the order
+    is told by which of each two bytes is null in the text's first 4 KB (a log's text is mostly ASCII);
+    read as bytes, each of its null bytes would be a hole (``Holes``), and each line one character."""
     text = ("\n".join(f"line {k} ü ✓ " + "x" * (k % 97) for k in range(20_000)) + "\n").encode()
     mark = b"\xff\xfe" if encoding.endswith("le") else b"\xfe\xff"
-    data = mark + text.decode().encode(encoding)
+    data = (mark if marked else b"") + text.decode().encode(encoding)
     path = tmp_path / "windows.log"
     path.write_bytes(gzip.compress(data) if codec == "gzip" else data)
     source, lines, _ = read_all(path, block_size=50_000)  # the first block and the others
@@ -243,6 +246,25 @@ def test_utf16_text_is_read_as_utf8(tmp_path: Path, encoding: str, codec: str) -
     assert source.content_sha256 == hashlib.sha256(text).hexdigest()
     assert source.raw_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert source.content_bytes == len(text)
+    assert source.holes.runs == 0
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"",
+        b"\0" * 5000,  # a copytruncate's hole
+        b"\0" * 3000 + b"1.2.3.4 - - x\n" * 100,
+        '1.2.3.4 - - [01/Oct/2026] "GET / HTTP/1.1" 200 5 "Қазақ"\n'.encode() * 50,
+        bytes(range(256)) * 20,  # binary: a null in 256 bytes
+        "a\n".encode("utf-16-le")[:2],  # too short to tell
+    ],
+)
+def test_utf16_without_a_mark_is_told_only_from_text_that_is_it(head: bytes) -> None:
+    assert ledger.blocks.utf16_codec(head) is None
+    text = '1.2.3.4 - - [01/Oct/2026] "GET /қала HTTP/1.1" 200 5\n' * 100
+    assert ledger.blocks.utf16_codec(text.encode("utf-16-le")) == "utf-16-le"
+    assert ledger.blocks.utf16_codec(text.encode("utf-16-be")) == "utf-16-be"
 
 
 def test_utf16_bytes_that_are_no_character_are_escaped(tmp_path: Path) -> None:
