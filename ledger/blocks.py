@@ -187,8 +187,9 @@ class Holes:
 
     def _after_run(self, buffer: bytearray, end: int, kept: int) -> int:
         """Where the text kept ends once a run ending at ``end`` is out: text after it on its line was
-        written after the hole, and what the line had before it (kept up to ``kept``) is cut off."""
-        if buffer[end] == 0x0A:
+        written after the hole, and what the line had before it (kept up to ``kept``) is cut off; the hole
+        ends the line when a newline follows it (``\\n`` or ``\\r\\n``)."""
+        if buffer[end] in (0x0A, 0x0D):
             return kept
         line = buffer.rfind(b"\n", 0, kept) + 1
         self.cuts += line < kept

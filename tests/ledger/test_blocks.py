@@ -185,7 +185,9 @@ def mended(data: bytes) -> tuple[bytes, tuple[int, int, int]]:
         runs += len(pieces) - 1
         kept = pieces[0]
         for piece in pieces[1:]:
-            if piece:
+            if piece.startswith(b"\r"):  # the hole ends the line (CRLF): what came before it stays
+                kept += piece
+            elif piece:
                 cuts += kept != b""
                 kept = piece
         text.append(kept + b"\n")
@@ -207,6 +209,7 @@ def read_blocks(data: bytes, block_size: int | None) -> tuple[bytes, tuple[int, 
         (b"a\nhe" + b"\0" * 4096 + b"full\nz\n", b"a\nfull\nz\n", (1, 4096, 1)),  # a crash, then a restart
         (b"a\n" + b"\0" * 30 + b"\nb\n", b"a\n\nb\n", (1, 30, 0)),  # a line of nulls: an empty line
         (b"a\nhead" + b"\0" * 30 + b"\nb\n", b"a\nhead\nb\n", (1, 30, 0)),  # the hole ends the line
+        (b"a\r\nhead" + b"\0" * 30 + b"\r\nb\r\n", b"a\r\nhead\r\nb\r\n", (1, 30, 0)),  # a CRLF line too
         (b"a\nhead" + b"\0" * 40, b"a\nhead\n", (1, 40, 0)),  # the hole ends the file
         (b"a\0\0b\0\0c\n", b"c\n", (2, 4, 2)),
         (b"\0" * 10, b"", (1, 10, 0)),
@@ -222,7 +225,7 @@ def test_runs_of_null_bytes_are_taken_out_and_lines_read_from_after_them(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.sampled_from([b"a", b"bc", b"\n", b"\0", b"\0" * 5, b"\0" * 5000, b"xyz\n"]), max_size=30),
+    st.lists(st.sampled_from([b"a", b"bc", b"\n", b"\r\n", b"\0", b"\0" * 5, b"\0" * 5000, b"xyz\n"]), max_size=30),
     st.sampled_from([None, 1, 2, 5, 64]),
 )
 def test_runs_of_null_bytes_read_the_same_whatever_the_blocks(parts: list[bytes], block_size: int | None) -> None:
