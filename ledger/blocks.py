@@ -31,6 +31,11 @@ from typing import IO, Any, BinaryIO, cast
 
 from ledger.errors import InputError
 
+try:  # the native helpers (ledger/_native.c), a plain C module: nothing heavy
+    from ledger import _native  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - built by pip; without it, the same in Python
+    _native = None
+
 # Blocks grow from FIRST_BLOCK to BLOCK_SIZE: the first batches come quickly (both cores busy sooner), the
 # rest are large (each batch has a fixed cost of about 20 ms of polars calls, a quarter of a 16 MiB one).
 FIRST_BLOCK = 2 * 1024 * 1024
@@ -166,7 +171,19 @@ class Holes:
     def mend(self, buffer: bytearray, start: int, filled: int) -> int:
         """Take the runs out of ``buffer[start:filled]`` (``buffer[:start]``, the line begun before it, has
         none), in place; the new end of the text. One pass: the text kept is moved down once, behind
-        ``kept`` (a file with a null byte on every line costs no more than one with a single hole)."""
+        ``kept`` (a file with a null byte on every line costs no more than one with a single hole).
+        Natively when the extension is built: a binary file read as a log has millions of short runs,
+        4 us each here (a 69 MB shared library took 8 s to be found no log; natively, 0.1 s)."""
+        if _native is None:
+            return self.mend_here(buffer, start, filled)
+        kept, runs, nulls, cuts, self._open = _native.mend(buffer, start, filled, self._open)
+        self.runs += runs
+        self.bytes += nulls
+        self.cuts += cuts
+        return int(kept)
+
+    def mend_here(self, buffer: bytearray, start: int, filled: int) -> int:
+        """``mend`` in Python (the extension's ``mend`` does the same, and the tests check it does)."""
         kept = read = start
         if self._open:  # the last read ended in a run: this one may go on with it
             end = self._run_end(buffer, start, filled)

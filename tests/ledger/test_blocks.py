@@ -194,6 +194,16 @@ def mended(data: bytes) -> tuple[bytes, tuple[int, int, int]]:
     return b"".join(text), (runs, data.count(0), cuts)
 
 
+@pytest.fixture(params=["native", "python"])
+def mend_in(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``Holes.mend`` natively (the extension's), and in Python (without the extension): the same text."""
+    if request.param == "python":
+        monkeypatch.setattr(ledger.blocks, "_native", None)
+    else:
+        assert ledger.blocks._native is not None, "ledger/_native.c is not built"
+    return str(request.param)
+
+
 def read_blocks(data: bytes, block_size: int | None) -> tuple[bytes, tuple[int, int, int]]:
     raw = io.BufferedReader(io.BytesIO(data))
     content = ledger.blocks.ContentBlocks("t", raw, close_raw=True, block_size=block_size)
@@ -217,7 +227,7 @@ def read_blocks(data: bytes, block_size: int | None) -> tuple[bytes, tuple[int, 
 )
 @pytest.mark.parametrize("block_size", [None, 1, 3, 7, 4096])
 def test_runs_of_null_bytes_are_taken_out_and_lines_read_from_after_them(
-    data: bytes, text: bytes, counts: tuple[int, int, int], block_size: int | None
+    data: bytes, text: bytes, counts: tuple[int, int, int], block_size: int | None, mend_in: str
 ) -> None:
     assert read_blocks(data, block_size) == (text, counts)
     assert mended(data) == (text, counts)
@@ -231,9 +241,38 @@ def test_runs_of_null_bytes_are_taken_out_and_lines_read_from_after_them(
 def test_runs_of_null_bytes_read_the_same_whatever_the_blocks(parts: list[bytes], block_size: int | None) -> None:
     data = b"".join(parts)
     assert read_blocks(data, block_size) == mended(data)
+    with pytest.MonkeyPatch.context() as patch:  # (hypothesis runs a function-scoped fixture only once)
+        patch.setattr(ledger.blocks, "_native", None)
+        assert read_blocks(data, block_size) == mended(data)
 
 
-def test_a_hole_of_gigabytes_is_read_past_in_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_binary_file_with_millions_of_short_runs_is_mended_at_once() -> None:
+    """A shared library uploaded by mistake: millions of runs of a few null bytes among binary ones. Both
+    ways mend it the same; natively it takes a tenth of a second (in Python, 8 s for 69 MB: the time the
+    ingest took to find it was no log)."""
+    pieces = [
+        bytes([1 + k % 250]) * (1 + k % 7) + b"\0" * (1 + k % 5) + (b"\n" if k % 97 == 0 else b"")
+        for k in range(300_000)
+    ]
+    data = b"".join(pieces)
+    native, python = ledger.blocks.Holes(), ledger.blocks.Holes()
+    native_buffer, python_buffer = bytearray(data), bytearray(data)
+    native_end = native.mend(native_buffer, 0, len(data))
+    python_end = python.mend_here(python_buffer, 0, len(data))
+    assert native_buffer[:native_end] == python_buffer[:python_end]
+    assert native == python and native.runs == 300_000 and native.cuts > 290_000
+
+
+@pytest.mark.parametrize(("start", "filled"), [(-1, 4), (3, 2), (0, 9)])
+def test_the_native_mend_refuses_bounds_outside_its_buffer(start: int, filled: int) -> None:
+    assert ledger.blocks._native is not None
+    with pytest.raises(ValueError, match="outside the buffer"):
+        ledger.blocks._native.mend(bytearray(8), start, filled, False)
+
+
+def test_a_hole_of_gigabytes_is_read_past_in_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mend_in: str
+) -> None:
     """A copytruncate's hole is as large as the log was: taken out as it is read, it never makes a line
     in memory (a sparse file: no disk either)."""
     line = b'1.2.3.4 - - [01/Oct/2026:00:00:01 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8"'
