@@ -74,12 +74,26 @@ class FormatDetectionError(InputError):
     """No known log format matches the start of a file."""
 
     def __init__(
-        self, path: Path | str, tried: Iterable[str], first_bad_line: int, sample: str, given: str | None = None
+        self,
+        path: Path | str,
+        tried: Iterable[str],
+        first_bad_line: int,
+        sample: str,
+        given: str | None = None,
+        binary: tuple[int, int] | None = None,
     ) -> None:
         """``given``: the option that named the one format tried (``--format`` or ``--log-format``), None
-        when the formats were sniffed; ``first_bad_line``: the first line of those tried that is not blank."""
+        when the formats were sniffed; ``first_bad_line``: the first line of those tried that is not blank;
+        ``binary``: how many control characters there were among how many of the first lines' characters,
+        when so many say this is no text (``binary_share``)."""
         tried = list(tried)
-        if given == "--log-format":
+        if binary is not None:
+            message = (
+                f"binary data, not a text log: {binary[0]:,} of its first {binary[1]:,} characters are control "
+                f"characters (line {first_bad_line}: {sample[:60]!r}); tried {', '.join(tried)}. Check that this "
+                "is the access log itself (gzip, bzip2, xz and zstd files are read as the text they hold)."
+            )
+        elif given == "--log-format":
             message = (
                 f"no line parses with the --log-format string from line {first_bad_line} on "
                 f"({sample[:120]!r}); tried {', '.join(tried)}. Check the string against the server's own "
@@ -101,6 +115,23 @@ class FormatDetectionError(InputError):
         super().__init__(message, path=path)
         self.tried = tried
         self.first_bad_line = first_bad_line
+        self.binary = binary
+
+
+# How much of a file's first characters a text log never has as control characters (tab, carriage
+# return, newline and the escape of terminal colours aside): nginx and Apache write them escaped, JSON as
+# \uXXXX. Random bytes have about one in twenty (one byte in nine, and the bytes that are not UTF-8 become
+# four-character \xHH escapes); an executable, more.
+BINARY_SHARE = 0.03
+BINARY_LOOK = 4096  # characters looked at
+
+
+def binary_share(lines: Iterable[str]) -> tuple[int, int] | None:
+    """(control characters, characters looked at) among the first BINARY_LOOK characters of ``lines``, when
+    they are at least BINARY_SHARE of them: binary data, not a text log; else None."""
+    text = "\n".join(lines)[:BINARY_LOOK]
+    control = sum(1 for char in text if char < " " and char not in "\t\r\n\x1b")
+    return (control, len(text)) if control >= 8 and control >= BINARY_SHARE * len(text) else None
 
 
 class NotFoundError(LedgerError):

@@ -35,7 +35,14 @@ import pyarrow.compute as pc
 
 from ledger.blocks import BLOCK_SIZE
 from ledger.detect.classify import Detected, Detector
-from ledger.errors import ConfigError, EmptyInputError, FormatDetectionError, InputError, LedgerStoreError
+from ledger.errors import (
+    ConfigError,
+    EmptyInputError,
+    FormatDetectionError,
+    InputError,
+    LedgerStoreError,
+    binary_share,
+)
 from ledger.formats import SNIFF_ORDER, LogFormat, custom_layout, get_format
 from ledger.frames import constant, put, rows_where
 from ledger.inputs import Inputs, inputs_of
@@ -859,7 +866,8 @@ def _no_match(name: str, batch: Batch, options: IngestOptions) -> InputError:
             path=name,
         )
     given = "--log-format" if options.log_format is not None else "--format" if options.fmt != "auto" else None
-    return FormatDetectionError(name, _candidates(options), batch.first_line + first, sample[first], given)
+    binary = binary_share(sample)
+    return FormatDetectionError(name, _candidates(options), batch.first_line + first, sample[first], given, binary)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,51 @@ def test_out_of_scope_formats_fail_fast_with_the_formats_tried(site: Ledger, nam
     assert site.rows("SELECT count(*) AS n FROM uploads")[0]["n"] == 0
 
 
+def _executable() -> bytes:
+    """The start of an ELF shared library's kind of bytes: headers, short runs of nulls, machine code."""
+    pick = random.Random(7)
+    parts = [b"\x7fELF\x02\x01\x01" + b"\0" * 9]
+    for _ in range(3000):
+        parts.append(bytes(pick.randrange(256) for _ in range(pick.randrange(1, 12))) + b"\0" * pick.randrange(1, 6))
+    return b"".join(parts)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [random.Random(3).randbytes(200_000), _executable()],
+    ids=["random bytes", "an executable"],
+)
+@pytest.mark.parametrize("options", [{}, {"fmt": "combined"}], ids=["sniffed", "format given"])
+def test_binary_data_is_refused_as_no_text_log(
+    site: Ledger, tmp_path: Path, data: bytes, options: dict[str, str]
+) -> None:
+    """A binary file given by mistake is said to be binary, not a log in some other format."""
+    path = tmp_path / "libsomething.so"
+    path.write_bytes(data)
+    with pytest.raises(FormatDetectionError) as raised:
+        ingest_paths(site, [str(path)], outlet="site", **options)  # type: ignore[arg-type]
+    message = str(raised.value)
+    assert re.search(r"binary data, not a text log: [\d,]+ of its first [\d,]+ characters are control", message)
+    assert raised.value.binary is not None and raised.value.binary[0] >= 0.03 * raised.value.binary[1]
+    assert site.rows("SELECT count(*) AS n FROM uploads")[0]["n"] == 0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "\x1b[31mERROR\x1b[0m 2026-10-01 worker crashed\tretrying",  # an application's log, in colour
+        'GET "\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xfc\\x03\\x03" 400',  # escaped bytes are text
+        "a\x07 bell in every line of a text in an unknown layout, nothing more" * 2,
+    ],
+)
+def test_text_in_an_unknown_layout_is_not_called_binary(site: Ledger, tmp_path: Path, line: str) -> None:
+    path = tmp_path / "app.log"
+    path.write_text((line + "\n") * 200)
+    with pytest.raises(FormatDetectionError) as raised:
+        ingest_paths(site, [str(path)], outlet="site")
+    assert "no known log format matches line 1" in str(raised.value) and raised.value.binary is None
+
+
 CLF_LINE = '203.0.113.9 - - [15/Oct/2026:12:00:00 +0000] "GET /news/1 HTTP/1.1" 200 1000 "-" "curl/8.0"'
 APACHE_COMBINED = r"%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\""  # as in httpd.conf
 APACHE_PLAIN = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"'
