@@ -396,19 +396,28 @@ class ContentBlocks:
         try:
             return stream.readinto(view)  # type: ignore[attr-defined]
         except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
-            raise InputError(
-                f"corrupt or truncated {self.compression} data near byte {self.raw_bytes} of the file ({exc}); "
-                "re-export or re-compress the log and upload it again",
-                path=self.name,
-            ) from exc
+            raise self._damaged(f"corrupt or truncated {self.compression} data", exc) from exc
         except Exception as exc:  # ISA-L and zstd raise error types of their own
             if type(exc).__name__ in ("IsalError", "ZstdError"):
-                raise InputError(
-                    f"corrupt {self.compression} data near byte {self.raw_bytes} of the file ({exc}); "
-                    "re-export or re-compress the log and upload it again",
-                    path=self.name,
-                ) from exc
+                raise self._damaged(f"corrupt {self.compression} data", exc) from exc
             raise
+
+    def _damaged(self, what: str, exc: BaseException) -> InputError:
+        """The codec failed: for a file, where and how it is damaged, found by reading it again
+        (``ledger.damage``); else (standard input, or nothing found again) where the reading had got to."""
+        path = Path(self.name)
+        if self.compression != "none" and self.name != STDIN_NAME and path.is_file():
+            from ledger.damage import locate  # only on this path
+
+            with contextlib.suppress(Exception):  # the reader's own error is then the one to give
+                damage = locate(path, self.compression)
+                if damage is not None:
+                    return InputError(damage.message(), path=self.name)
+        return InputError(
+            f"{what} near byte {self.raw_bytes} of the file ({exc}); re-export or re-compress the log and upload "
+            "it again",
+            path=self.name,
+        )
 
 
 class Blocks:

@@ -111,6 +111,9 @@ def test_empty_file_has_no_lines(tmp_path: Path) -> None:
 CODECS = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress, "zstd": zstd.compress}
 
 
+UNITS = {"gzip": "member", "bzip2": "stream", "xz": "stream", "zstd": "frame"}
+
+
 @pytest.mark.parametrize("codec", CODECS)
 @pytest.mark.parametrize(
     "after",
@@ -120,10 +123,22 @@ CODECS = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress, "zs
 def test_bytes_after_the_last_stream_that_start_no_other_are_an_error(tmp_path: Path, codec: str, after: bytes) -> None:
     """What follows a complete stream is another stream of the same codec or null padding: anything else is
     a damaged archive (a concatenation whose next part is broken), not the end of the log. BZ2File and
-    LZMAFile took it for the end, and dropped it with whatever came after."""
+    LZMAFile took it for the end, and dropped it with whatever came after. The message says where it
+    starts, to the byte (the reader had read ahead of it: read again, ``ledger.damage``)."""
     path = tmp_path / "tail.log"
-    path.write_bytes(CODECS[codec](TEXT * 500) + after)
-    with pytest.raises(InputError, match=rf"tail\.log: corrupt (or truncated )?{codec} data near byte \d+"):
+    packed = CODECS[codec](TEXT * 500)
+    path.write_bytes(packed + after)
+    size, unit = len(packed) + len(after), UNITS[codec]
+    if after.startswith(b"\x1f\x8b") and codec == "gzip":  # a gzip header: the next member, then damaged
+        said = rf"the member that starts at byte {len(packed):,} fails to decode at byte [\d,]+ of {size:,}"
+    elif after.startswith(b"\0") and codec == "bzip2":  # "BZh" after the padding: the next stream, cut short
+        said = rf"the file ends at byte {size:,} inside the stream that starts at byte {len(packed) + 3:,}"
+    elif after.startswith(b"\0") and codec == "xz":
+        said = rf"bytes {len(packed):,} to {size:,} .*\(3 null bytes after a stream, not a multiple of four"
+    else:
+        at = len(packed) + (3 if after.startswith(b"\0") and codec != "zstd" else 0)  # zstd has no padding
+        said = rf"bytes {at:,} to {size:,} \(the file's end\) follow the last {codec} {unit} and are not {codec} data"
+    with pytest.raises(InputError, match=rf"tail\.log: .*{said}"):
         read_all(path)
 
 
@@ -136,7 +151,7 @@ def test_null_padding_after_the_last_stream_is_allowed(tmp_path: Path, codec: st
     packed = CODECS[codec](TEXT + b"\n")
     path.write_bytes(packed + b"\0" * nulls + (packed if codec == "xz" else b""))
     if codec == "zstd":
-        with pytest.raises(InputError, match="corrupt zstd data"):
+        with pytest.raises(InputError, match=rf"bytes {len(packed):,} to {len(packed) + nulls:,} .* are not zstd data"):
             read_all(path)
         return
     _, lines, _ = read_all(path)
@@ -152,14 +167,33 @@ def test_xz_padding_is_a_multiple_of_four_null_bytes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("codec", CODECS)
 @pytest.mark.parametrize("cut", [40, "half"])
-def test_a_truncated_archive_fails_with_byte_offset(tmp_path: Path, codec: str, cut: int | str) -> None:
+@pytest.mark.parametrize("members", [1, 3])
+def test_a_truncated_archive_fails_with_byte_offset(tmp_path: Path, codec: str, cut: int | str, members: int) -> None:
     """An archive cut short (at its end, or halfway through, as a copy that stopped) is an error, not a
-    shorter log: zstandard's stream reader ended a cut frame silently."""
+    shorter log: zstandard's stream reader ended a cut frame silently. The message says the file's end and
+    where the member it cuts starts."""
     packed = CODECS[codec](TEXT * 5000)
     path = tmp_path / "cut.log"
-    path.write_bytes(packed[: len(packed) // 2] if cut == "half" else packed[:-cut])
-    with pytest.raises(InputError, match=rf"cut\.log: corrupt or truncated {codec} data near byte \d+"):
+    last = packed[: len(packed) // 2] if cut == "half" else packed[:-cut]
+    path.write_bytes(packed * (members - 1) + last)
+    start, size = len(packed) * (members - 1), len(packed) * (members - 1) + len(last)
+    said = (
+        rf"cut\.log: truncated {codec} data: the file ends at byte {size:,} inside the {UNITS[codec]} that starts "
+        rf"at byte {start:,}, cut short"
+    )
+    with pytest.raises(InputError, match=said):
         read_all(path)
+
+
+def test_a_damaged_archive_read_from_standard_input_says_how_far_it_was_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Standard input cannot be read again: the message says where the reading had got to."""
+    packed = gzip.compress(TEXT * 5000)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(packed[:-40]))))
+    with pytest.raises(InputError, match=rf"<stdin>: corrupt or truncated gzip data near byte {len(packed) - 40}\b"):
+        for _ in Source.open("-").batches():
+            pass
 
 
 def _tar(compress=lambda b: b):  # type: ignore[no-untyped-def]
@@ -466,7 +500,7 @@ def test_the_gzip_readers_thread_stops_with_the_source(tmp_path: Path, stop: str
     elif stop == "at the end":
         assert sum(batch.lines.len() for batch in batches) == 800_000
     else:
-        with pytest.raises(InputError, match=r"corrupt (or truncated )?gzip data near byte \d+"):
+        with pytest.raises(InputError, match=r"corrupt gzip data: the member that starts at byte 0 fails .* at byte"):
             for _ in batches:
                 pass
     assert not set(threading.enumerate()) - before  # stopped and joined by the source, not left to end
