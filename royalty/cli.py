@@ -18,7 +18,7 @@ from rich.text import Text
 
 from ledger import __version__
 from ledger.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, LedgerError
-from royalty.commands import crawl, demo, formats, ingest, outlets, robots, schemes, settle, usage, verify
+from royalty.commands import crawl, demo, formats, ingest, outlets, robots, schemes, settle, uploads, usage, verify
 from royalty.commands import report as report_commands
 from royalty.output import err
 
@@ -56,6 +56,7 @@ def root(
 app.add_typer(outlets.app, name="outlets")
 app.add_typer(report_commands.app, name="report")
 app.command("ingest")(ingest.ingest)
+app.add_typer(uploads.app, name="uploads")
 app.command("formats")(formats.formats)
 app.command("usage")(usage.usage)
 app.command("referrals")(usage.referrals)

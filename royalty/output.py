@@ -60,6 +60,11 @@ def emit(table: pa.Table, fmt: OutputFormat, output: Path | None = None, title: 
         raise ConfigError("parquet is binary; write it to a file with -o FILE.parquet", key="--format")
 
 
+def emit_record(table: pa.Table, title: str | None = None) -> None:
+    """A table's rows as blocks of their fields' names and values (one row: a record's every field)."""
+    Console(highlight=False).print(_rich_records(table, title))
+
+
 def _cell(value: object) -> str:
     return "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
 

@@ -1,0 +1,117 @@
+"""`royalty uploads list|show|rejects`: what each upload brought, and every line it rejected, by number."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.errors import EXIT_CONFIG, EXIT_NOT_FOUND
+
+GOOD = (
+    '66.249.66.1 - - [{day:02d}/Oct/2026:10:00:{s:02d} +0000] "GET /news/{n} HTTP/1.1" 200 512 "-" '
+    '"Mozilla/5.0 (compatible; GPTBot/1.2; +https://openai.com/gptbot)"'
+)
+
+
+def _log(day: int, bad: dict[int, str]) -> bytes:
+    """Twelve lines of a day, line ``k`` replaced by ``bad[k]`` (1-based)."""
+    lines = [bad.get(k + 1, GOOD.format(day=day, s=k, n=k)) for k in range(12)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def ledger_with_uploads(cli, tmp_path: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Two outlets' uploads: one with three rejected lines of two reasons, one whole."""
+    cli("outlets", "add", "dala", "--name", "Dala", "--domain", "dala.kz")
+    cli("outlets", "add", "kt", "--name", "KT", "--domain", "kt.kz")
+    first = tmp_path / "access-01.log.gz"
+    text = _log(1, {3: "not a log line", 7: "", 9: "also not a log line"})
+    first.write_bytes(gzip.compress(text))
+    second = tmp_path / "kt-02.log"
+    second.write_bytes(_log(2, {}))
+    assert cli("ingest", str(first), "--outlet", "dala", "--format", "combined").code == 0
+    assert cli("ingest", str(second), "--outlet", "kt", "--format", "combined").code == 0
+    uploads = json.loads(cli("uploads", "list", "-f", "json").out)
+    return {"uploads": uploads, "sha": hashlib.sha256(text).hexdigest(), "first": first}
+
+
+def test_list_gives_every_upload_with_its_line_accounting(cli, ledger_with_uploads) -> None:  # type: ignore[no-untyped-def]
+    uploads = ledger_with_uploads["uploads"]
+    assert [(u["source"].rsplit("/", 1)[-1], u["outlet"], u["lines"], u["parsed"], u["rejected"]) for u in uploads] == [
+        ("access-01.log.gz", "dala", 12, 9, 3),
+        ("kt-02.log", "kt", 12, 12, 0),
+    ]
+    assert uploads[0]["content_sha256"] == ledger_with_uploads["sha"]  # the digest of the text, as sha256sum gives
+    assert uploads[0]["ai_fetches"] == 9 and uploads[0]["first_ts"] == "2026-10-01T10:00:00Z"
+    only_kt = json.loads(cli("uploads", "list", "--outlet", "kt", "-f", "json").out)
+    assert [u["outlet"] for u in only_kt] == ["kt"]
+    assert json.loads(cli("uploads", "list", "--from", "2026-10-02", "--to", "2026-10-31", "-f", "json").out) == only_kt
+    assert json.loads(cli("uploads", "list", "--period", "2026-11", "-f", "json").out) == []
+
+
+def test_show_gives_the_row_and_the_rejects_per_reason(cli, ledger_with_uploads) -> None:  # type: ignore[no-untyped-def]
+    upload_id = ledger_with_uploads["uploads"][0]["upload_id"]
+    shown = json.loads(cli("uploads", "show", upload_id, "-f", "json").out)
+    assert shown["upload"]["upload_id"] == upload_id and shown["upload"]["compression"] == "gzip"
+    assert shown["upload"]["lines_parsed"] + shown["upload"]["lines_rejected"] == shown["upload"]["lines_total"]
+    reasons = {r["reason"]: (r["lines"], r["first_line"], r["last_line"]) for r in shown["rejects_by_reason"]}
+    assert sum(lines for lines, _, _ in reasons.values()) == 3
+    assert reasons["empty line"] == (1, 7, 7)
+    assert sorted((first, last) for lines, first, last in reasons.values() if lines == 2) == [(3, 9)]
+    table = cli("uploads", "show", upload_id).out
+    assert "raw_sha256" in table and "rejected lines per reason" in table and "empty line" in table
+
+
+@pytest.mark.parametrize("how", ["id", "id prefix", "sha prefix", "file name", "path"])
+def test_an_upload_is_named_by_id_digest_or_file(cli, ledger_with_uploads, how: str) -> None:  # type: ignore[no-untyped-def]
+    upload_id = ledger_with_uploads["uploads"][0]["upload_id"]
+    ref = {
+        "id": upload_id,
+        "id prefix": upload_id[:-3],
+        "sha prefix": ledger_with_uploads["sha"][:10].upper(),
+        "file name": "access-01.log.gz",
+        "path": str(ledger_with_uploads["first"]),
+    }[how]
+    shown = json.loads(cli("uploads", "show", ref, "-f", "json").out)
+    assert shown["upload"]["upload_id"] == upload_id
+
+
+def test_rejects_gives_each_rejected_line_with_its_number_and_reason(cli, ledger_with_uploads) -> None:  # type: ignore[no-untyped-def]
+    rows = json.loads(cli("uploads", "rejects", "access-01.log.gz", "-f", "json").out)
+    assert [(r["line_no"], r["raw"]) for r in rows] == [
+        (3, "not a log line"),
+        (7, ""),
+        (9, "also not a log line"),
+    ]
+    assert rows[1]["reason"] == "empty line" and rows[0]["reason"] == rows[2]["reason"] != "empty line"
+    one = json.loads(
+        cli("uploads", "rejects", "access-01.log.gz", "--reason", rows[0]["reason"], "--limit", "1", "-f", "json").out
+    )
+    assert one == rows[:1]
+    csv = cli("uploads", "rejects", "access-01.log.gz", "-f", "csv").out.splitlines()
+    assert csv[0] == "line_no,reason,raw" and csv[1].startswith("3,") and len(csv) == 4
+    assert json.loads(cli("uploads", "rejects", "kt-02.log", "-f", "json").out) == []
+
+
+def test_bad_names_and_options_say_what_is_known(cli, ledger_with_uploads) -> None:  # type: ignore[no-untyped-def]
+    unknown = cli("uploads", "show", "nothing-like-it")
+    assert unknown.code == EXIT_NOT_FOUND and "unknown upload 'nothing-like-it'" in unknown.err
+    assert "royalty uploads list" in unknown.err
+    ambiguous = cli("uploads", "show", "2")  # both ids start with the year
+    assert ambiguous.code == EXIT_CONFIG and "names 2 uploads" in ambiguous.err and "access-01.log.gz" in ambiguous.err
+    short_sha = cli("uploads", "show", ledger_with_uploads["sha"][:6])
+    assert short_sha.code == EXIT_NOT_FOUND  # six hex digits name no upload: too few to be a digest
+    reason = cli("uploads", "rejects", "access-01.log.gz", "--reason", "empty lines")
+    assert reason.code == EXIT_CONFIG and "did you mean 'empty line'" in reason.err
+    limit = cli("uploads", "rejects", "access-01.log.gz", "--limit", "0")
+    assert limit.code == EXIT_CONFIG and "--limit" in limit.err
+
+
+def test_the_commands_need_a_ledger(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("uploads", "list", db_path=tmp_path / "none.duckdb")
+    assert result.code != 0 and "no ledger here yet" in result.err
