@@ -100,6 +100,14 @@ def ingest(
     if dry_run:
         _dry_run(ctx, paths, IngestOptions(outlet, fmt.value, log_format, overlap.value, timezone), lines, as_json)
         return
+    rejected: list[IngestResult] = []  # the uploads with rejected lines: where to see them is said once, at the end
+
+    def each(result: IngestResult) -> None:
+        report(result)
+        if result.rejected and not result.duplicate_upload:
+            rejected.append(result)
+
+    report = _reporter(as_json)
     with open_ledger(ctx) as ledger, _progress(paths) as tick:
         ingest_paths(
             ledger,
@@ -110,7 +118,13 @@ def ingest(
             overlap=overlap.value,
             timezone=timezone,
             progress=tick,
-            each=_reporter(as_json),
+            each=each,
+        )
+    if rejected and not as_json:
+        which = rejected[0].upload_id if len(rejected) == 1 else "UPLOAD"
+        err.print(
+            f"the rejected lines, with their numbers and reasons: royalty uploads rejects {which} "
+            f"(per reason: royalty uploads show {which})"
         )
 
 

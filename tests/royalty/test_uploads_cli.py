@@ -115,3 +115,27 @@ def test_bad_names_and_options_say_what_is_known(cli, ledger_with_uploads) -> No
 def test_the_commands_need_a_ledger(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = cli("uploads", "list", db_path=tmp_path / "none.duckdb")
     assert result.code != 0 and "no ledger here yet" in result.err
+
+
+def test_the_ingest_says_where_its_rejected_lines_are(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("outlets", "add", "dala", "--name", "Dala", "--domain", "dala.kz")
+    paths = []
+    for day, bad in ((1, {2: "junk"}), (2, {}), (3, {5: "junk"})):
+        paths.append(tmp_path / f"d{day}.log")
+        paths[-1].write_bytes(_log(day, bad))
+    one = cli("ingest", str(paths[0]), "--outlet", "dala", "--format", "combined")
+    upload_id = json.loads(cli("uploads", "list", "-f", "json").out)[0]["upload_id"]
+    assert f"royalty uploads rejects {upload_id} (per reason: royalty uploads show {upload_id})" in one.err
+    assert "uploads rejects" not in cli("ingest", str(paths[0]), "--outlet", "dala").err  # a duplicate: nothing new
+    assert "uploads rejects" not in cli("ingest", str(paths[1]), "--outlet", "dala").err  # nothing rejected
+    several = cli("ingest", str(paths[2]), str(paths[0]), "--outlet", "dala", "--overlap", "keep")
+    assert "rejects UPLOAD" not in several.err and f"uploads rejects {upload_id}" not in several.err
+    assert "uploads rejects 2" in several.err  # the one new upload with rejects (the other a duplicate), by its id
+    both = [tmp_path / "d5.log", tmp_path / "d6.log"]
+    for day, path in zip((5, 6), both, strict=True):
+        path.write_bytes(_log(day, {1: "junk"}))
+    assert "royalty uploads rejects UPLOAD" in cli("ingest", *map(str, both), "--outlet", "dala").err
+    fourth = tmp_path / "d4.log"
+    fourth.write_bytes(_log(4, {1: "junk"}))
+    as_json = cli("ingest", str(fourth), "--outlet", "dala", "--json")  # a machine reads it: nothing but the JSON
+    assert json.loads(as_json.out)["rejected"] == 1 and "uploads rejects" not in as_json.err + as_json.out
