@@ -7,12 +7,13 @@ that show an outlet which lines, and why, so that it can fix its export and uplo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
 from ledger.errors import ConfigError, NotFoundError
 from ledger.period import Period
-from ledger.store.db import Ledger, named_query
+from ledger.store.db import UPLOAD_TABLES, Ledger, named_query, now
 
 SHA_PREFIX = 8  # the fewest hex digits of a content digest that name an upload
 
@@ -88,3 +89,47 @@ def upload_rejects(ledger: Ledger, upload_id: str, reason: str | None = None, li
                 value=reason,
             )
     return ledger.arrow(named_query("uploads_rejects"), {"upload_id": upload_id, "reason": reason, "limit": limit})
+
+
+# The judgements made later of an upload's fetches (robots.txt, reverse DNS): removed with it.
+JUDGEMENT_TABLES = ("robots_verdicts", "rdns_verdicts")
+REMOVAL_COLUMNS = (
+    "upload_id, source, content_sha256, raw_sha256, format, outlet, lines_total, lines_parsed, lines_rejected, "
+    "ai_fetches, first_ts, last_ts, ingested_at"
+)
+
+
+def remove_upload(ledger: Ledger, upload_id: str, reason: str) -> dict[str, Any]:
+    """Take upload ``upload_id`` out of the ledger, all or nothing: every row it brought and the judgements
+    of its fetches are deleted, and ``upload_removals`` keeps what it was, when and why (``reason``). Its
+    file can then be ingested again. Refused when a stored settlement run read it: the run's statement
+    recounts its fetches. Returns the removal's row."""
+    reason = reason.strip()
+    if not reason:
+        raise ConfigError("say why the upload is removed (it is kept with the removal)", key="--reason")
+    runs = [
+        str(row["run_id"])
+        for row in ledger.rows(
+            "SELECT run_id FROM settlement_uploads WHERE list_contains(upload_ids, ?) ORDER BY run_id", [upload_id]
+        )
+    ]
+    if runs:
+        shown = ", ".join(runs[:5]) + (", ..." if len(runs) > 5 else "")
+        raise ConfigError(
+            f"upload {upload_id} was read by {len(runs)} stored settlement run(s) ({shown}), whose statements "
+            "recount its fetches: it stays in the ledger. Ingest the corrected log as another upload",
+            key="UPLOAD",
+        )
+    with ledger.transaction():
+        ledger.execute(
+            f"INSERT INTO upload_removals SELECT {REMOVAL_COLUMNS}, ?, ? FROM uploads WHERE upload_id = ?",
+            [now(), reason, upload_id],
+        )
+        for table in (*JUDGEMENT_TABLES, *UPLOAD_TABLES):
+            ledger.execute(f"DELETE FROM {table} WHERE upload_id = ?", [upload_id])
+    return ledger.rows("SELECT * FROM upload_removals WHERE upload_id = ?", [upload_id])[0]
+
+
+def list_removals(ledger: Ledger) -> pa.Table:
+    """The uploads taken out of the ledger, in the order they went."""
+    return ledger.arrow("SELECT * FROM upload_removals ORDER BY removed_at, upload_id")

@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
-from ledger.uploads import find_upload, list_uploads, upload, upload_rejects
+from ledger.errors import ConfigError
+from ledger.uploads import find_upload, list_removals, list_uploads, remove_upload, upload, upload_rejects
 from reports.export import to_records
 from royalty.commands.common import FormatOpt, FromOpt, OutputOpt, PeriodOpt, ToOpt, open_ledger, period_of
-from royalty.output import OutputFormat, choose, emit, emit_record
+from royalty.output import OutputFormat, choose, emit, emit_record, err
 
 app = typer.Typer(help="The uploads in the ledger and the lines they rejected.", no_args_is_help=True)
 
@@ -37,6 +38,9 @@ def list_(
     period: PeriodOpt = None,
     first: FromOpt = None,
     last: ToOpt = None,
+    removed: Annotated[
+        bool, typer.Option("--removed", help="The uploads taken out (royalty uploads remove) instead, and why.")
+    ] = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
@@ -45,9 +49,12 @@ def list_(
     Example: royalty uploads list --outlet tengrinews --period 2026-10
     """
     window = period_of(period, first, last)
+    if removed and (outlet or window):
+        raise ConfigError("--removed lists every removal; it takes no --outlet or period", key="--removed")
     with open_ledger(ctx, must_exist=True) as ledger:
-        table = list_uploads(ledger, window, outlet)
-    emit(table, choose(fmt, output), output, title=f"uploads {window.label if window else 'all time'}")
+        table = list_removals(ledger) if removed else list_uploads(ledger, window, outlet)
+    title = "uploads removed" if removed else f"uploads {window.label if window else 'all time'}"
+    emit(table, choose(fmt, output), output, title=title)
 
 
 @app.command("show")
@@ -88,3 +95,26 @@ def rejects(
         upload_id = find_upload(ledger, ref)
         table = upload_rejects(ledger, upload_id, reason, limit)
     emit(table, choose(fmt, output), output, title=f"rejected lines of upload {upload_id}")
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    ref: UploadArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why it goes; kept with the removal.")],
+) -> None:
+    """Take an upload out: every row it brought is deleted, and the removal is kept with its reason.
+
+    For an upload ingested by mistake (the wrong --outlet, the wrong file): its file can then be ingested
+    again. An upload a stored settlement run read stays (the run's statement recounts its fetches).
+
+    Example: royalty uploads remove access-2026-10-01.log.gz --reason "ingested with --outlet kt, is dala's"
+    """
+    with open_ledger(ctx, must_exist=True) as ledger:
+        upload_id = find_upload(ledger, ref)
+        gone = remove_upload(ledger, upload_id, reason)
+    err.print(
+        f"removed upload {upload_id} ({gone['source']}): {gone['lines_total']:,} lines, "
+        f"{gone['ai_fetches']:,} AI fetches; its file can be ingested again ('royalty uploads list --removed' "
+        "keeps the removal)"
+    )

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ledger.errors import EXIT_CONFIG, EXIT_NOT_FOUND
+from ledger.store.db import Ledger
 
 GOOD = (
     '66.249.66.1 - - [{day:02d}/Oct/2026:10:00:{s:02d} +0000] "GET /news/{n} HTTP/1.1" 200 512 "-" '
@@ -139,3 +140,80 @@ def test_the_ingest_says_where_its_rejected_lines_are(cli, tmp_path: Path) -> No
     fourth.write_bytes(_log(4, {1: "junk"}))
     as_json = cli("ingest", str(fourth), "--outlet", "dala", "--json")  # a machine reads it: nothing but the JSON
     assert json.loads(as_json.out)["rejected"] == 1 and "uploads rejects" not in as_json.err + as_json.out
+
+
+TABLES = (
+    "fetches",
+    "referrals",
+    "rejects",
+    "traffic_daily",
+    "upload_windows",
+    "uploads",
+    "robots_verdicts",
+    "rdns_verdicts",
+)
+
+
+def _counts(db: Path, upload_id: str) -> dict[str, int]:
+    with Ledger(db) as ledger:
+        return {
+            table: ledger.rows(f"SELECT count(*) AS n FROM {table} WHERE upload_id = ?", [upload_id])[0]["n"]
+            for table in TABLES
+        }
+
+
+def test_a_mistaken_upload_is_removed_whole_and_its_file_can_come_again(  # type: ignore[no-untyped-def]
+    cli, ledger_with_uploads, tmp_path: Path
+) -> None:
+    """Ingested with the wrong --outlet, a file was stuck: the same content again is a no-op. Removed, every
+    row it brought goes, the removal is kept with its reason, and the file goes in again as it should."""
+    db = tmp_path / "cli.duckdb"
+    wrong = ledger_with_uploads["uploads"][0]
+    with Ledger(db) as ledger:  # later judgements of its fetches (robots.txt, reverse DNS) go with it
+        ledger.execute(
+            "INSERT INTO robots_verdicts VALUES (?, 1, NULL, 'no_snapshot', NULL, NULL, now())", [wrong["upload_id"]]
+        )
+        ledger.execute(
+            "INSERT INTO rdns_verdicts VALUES (?, 1, 'verified', '66.249.66.1', 'crawl.example', NULL, now())",
+            [wrong["upload_id"]],
+        )
+    before = _counts(db, wrong["upload_id"])
+    assert before["fetches"] == 9 and before["rejects"] == 3 and before["uploads"] == 1 and before["rdns_verdicts"] == 1
+    again = cli("ingest", str(ledger_with_uploads["first"]), "--outlet", "kt")
+    assert "already ingested" in again.err  # the trap: the same content is one upload
+    removed = cli("uploads", "remove", "access-01.log.gz", "--reason", "ingested as dala's, is kt's")
+    assert removed.code == 0, removed.err
+    assert f"removed upload {wrong['upload_id']}" in removed.err and "12 lines, 9 AI fetches" in removed.err
+    assert set(_counts(db, wrong["upload_id"]).values()) == {0}
+    log = json.loads(cli("uploads", "list", "--removed", "-f", "json").out)
+    assert [(r["upload_id"], r["content_sha256"], r["outlet"], r["lines_total"], r["reason"]) for r in log] == [
+        (wrong["upload_id"], ledger_with_uploads["sha"], "dala", 12, "ingested as dala's, is kt's")
+    ]
+    assert json.loads(cli("usage", "--by", "outlet", "-f", "json").out) == [
+        {"outlet": "kt", "fetches": 12, "unique_urls": 12}
+    ]
+    redone = cli("ingest", str(ledger_with_uploads["first"]), "--outlet", "kt", "--format", "combined", "--json")
+    assert redone.code == 0 and json.loads(redone.out)["duplicate_upload"] is False
+    usage = json.loads(cli("usage", "--by", "outlet", "-f", "json").out)
+    assert usage == [{"outlet": "kt", "fetches": 21, "unique_urls": 12}]
+
+
+def test_an_upload_a_settlement_read_stays(cli, ledger_with_uploads, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    schemes = tmp_path / "schemes.toml"
+    schemes.write_text(
+        '[schemes.tariff]\nfamily = "per_fetch"\nprice = { training = 5.00, search = 2.50, user = 1.00 }\n'
+    )
+    settled = cli("settle", "--schemes", str(schemes), "--scheme", "tariff", "--period", "2026-10", "-f", "json")
+    assert settled.code == 0, settled.err
+    upload_id = ledger_with_uploads["uploads"][0]["upload_id"]
+    refused = cli("uploads", "remove", upload_id, "--reason", "too late")
+    assert refused.code == EXIT_CONFIG and "read by 1 stored settlement run" in refused.err
+    assert _counts(tmp_path / "cli.duckdb", upload_id)["fetches"] == 9
+    assert json.loads(cli("uploads", "list", "--removed", "-f", "json").out) == []
+
+
+def test_a_removal_says_why(cli, ledger_with_uploads) -> None:  # type: ignore[no-untyped-def]
+    blank = cli("uploads", "remove", "kt-02.log", "--reason", "  ")
+    assert blank.code == EXIT_CONFIG and "say why" in blank.err
+    mixed = cli("uploads", "list", "--removed", "--outlet", "kt")
+    assert mixed.code == EXIT_CONFIG and "--removed" in mixed.err
