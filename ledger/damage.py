@@ -136,7 +136,7 @@ def _corrupt(path: Path, codec: str, start: int, chunk: int, size: int) -> Damag
             data = handle.read(min(CHUNK, chunk - at))
             _feed(decompressor, data)
             at += len(data)
-        for byte in handle.read(CHUNK):
+        for byte in handle.read(2 * CHUNK):  # the chunk that failed, with what padding checks joined to it
             try:
                 _feed(decompressor, bytes((byte,)))
             except Exception as exc:  # noqa: BLE001 - each codec raises errors of its own
