@@ -24,6 +24,7 @@ class Upload:
 
     upload_id: str
     row: pa.Table
+    outlets: pa.Table  # outlet, first_ts, last_ts, lines, and the lines per class
     reasons: pa.Table  # reason, lines, first_line, last_line
 
 
@@ -67,11 +68,12 @@ def find_upload(ledger: Ledger, ref: str) -> str:
 
 
 def upload(ledger: Ledger, ref: str) -> Upload:
-    """The upload named by ``ref`` (``find_upload``), with its rejects per reason."""
+    """The upload named by ``ref`` (``find_upload``), with its lines per outlet and its rejects per reason."""
     upload_id = find_upload(ledger, ref)
     row = ledger.arrow("SELECT * FROM uploads WHERE upload_id = ?", [upload_id])
+    outlets = ledger.arrow(named_query("uploads_outlets"), {"upload_id": upload_id})
     reasons = ledger.arrow(named_query("uploads_reasons"), {"upload_id": upload_id})
-    return Upload(upload_id, row, reasons)
+    return Upload(upload_id, row, outlets, reasons)
 
 
 def upload_rejects(ledger: Ledger, upload_id: str, reason: str | None = None, limit: int | None = None) -> pa.Table:

@@ -63,17 +63,23 @@ def show(
     ref: UploadArg,
     fmt: Annotated[ShowFormat, typer.Option("--format", "-f", help="table (default) or json.")] = ShowFormat.table,
 ) -> None:
-    """One upload: every field of its row, and its rejected lines counted per reason.
+    """One upload: every field of its row, its parsed lines per outlet and class, its rejects per reason.
 
     Example: royalty uploads show 20261001120000-3f2a9c1d
     """
     with open_ledger(ctx, must_exist=True) as ledger:
         found = upload(ledger, ref)
     if fmt is ShowFormat.json:
-        document = {"upload": to_records(found.row)[0], "rejects_by_reason": to_records(found.reasons)}
+        document = {
+            "upload": to_records(found.row)[0],
+            "outlets": to_records(found.outlets),
+            "rejects_by_reason": to_records(found.reasons),
+        }
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         return
     emit_record(found.row, title=f"upload {found.upload_id}")
+    if found.outlets.num_rows:
+        emit(found.outlets, OutputFormat.table, title="parsed lines per outlet and class")
     if found.reasons.num_rows:
         emit(found.reasons, OutputFormat.table, title="rejected lines per reason (royalty uploads rejects UPLOAD)")
 

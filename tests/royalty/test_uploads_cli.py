@@ -64,8 +64,46 @@ def test_show_gives_the_row_and_the_rejects_per_reason(cli, ledger_with_uploads)
     assert sum(lines for lines, _, _ in reasons.values()) == 3
     assert reasons["empty line"] == (1, 7, 7)
     assert sorted((first, last) for lines, first, last in reasons.values() if lines == 2) == [(3, 9)]
+    assert shown["outlets"] == [
+        {
+            "outlet": "dala",
+            "first_ts": "2026-10-01T10:00:00Z",
+            "last_ts": "2026-10-01T10:00:11Z",
+            "lines": 9,
+            "ai_bot": 9,
+            "undeclared_ai": 0,
+            "other_bot": 0,
+            "human": 0,
+        }
+    ]
     table = cli("uploads", "show", upload_id).out
     assert "raw_sha256" in table and "rejected lines per reason" in table and "empty line" in table
+
+
+def test_show_splits_a_vhost_log_per_outlet(cli, ledger_with_uploads, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A vhost log names no outlet: each line's comes from its host, and show counts them per outlet."""
+    browser = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
+    )
+    lines = [
+        f'{host}:443 203.0.113.{k} - - [05/Oct/2026:08:00:{k:02d} +0000] "GET /a/{k} HTTP/1.1" 200 9 "-" "{agent}"'
+        for k, (host, agent) in enumerate(
+            [("dala.kz", browser)] * 3 + [("kt.kz", browser), ("kt.kz", "curl/8.4.0"), ("www.kt.kz", browser)]
+        )
+    ]
+    path = tmp_path / "vhosts.log"
+    path.write_text("\n".join(lines) + "\n")
+    assert cli("ingest", str(path), "--format", "vhost_combined").code == 0
+    shown = json.loads(cli("uploads", "show", "vhosts.log", "-f", "json").out)
+    assert shown["upload"]["outlet"] is None
+    assert [(o["outlet"], o["lines"], o["human"], o["other_bot"]) for o in shown["outlets"]] == [
+        ("dala", 3, 3, 0),  # by lines, then by name
+        ("kt", 3, 2, 1),
+    ]
+    assert [u["outlet"] for u in json.loads(cli("uploads", "list", "--outlet", "dala", "-f", "json").out)] == [
+        "dala",
+        "(by host)",
+    ]
 
 
 @pytest.mark.parametrize("how", ["id", "id prefix", "sha prefix", "file name", "path"])
