@@ -20,7 +20,6 @@ import pyarrow.csv as pacsv
 from ledger.ingest import IngestResult, ingest_paths
 from ledger.outlets import save_outlets
 from ledger.period import Period
-from ledger.schemes import load_schemes
 from ledger.store.db import Ledger
 from ledger.usage import referrals, usage
 
@@ -83,6 +82,7 @@ def run_demo(
         clock = time.perf_counter()
         step("settling and comparing the schemes")
         from ledger.compare import compare  # imported here: the CLI loads this module for every command
+        from ledger.schemes import load_schemes
 
         comparison = compare(ledger, load_schemes(schemes_path), period)
         seconds["settle+compare"] = time.perf_counter() - clock

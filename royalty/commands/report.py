@@ -12,7 +12,6 @@ import typer
 
 from ledger.errors import ConfigError
 from ledger.period import END, FIRST, HELD, Period
-from ledger.schemes import load_schemes
 from royalty.commands.common import FromOpt, PeriodOpt, ToOpt, open_ledger, period_of
 from royalty.output import err
 
@@ -133,6 +132,8 @@ def outlet(
     """
     window = _period(period, first, last)
     clock = _clock(generated_at)
+    from ledger.schemes import load_schemes
+
     scheme_file = load_schemes(schemes) if schemes else None
     _publish(
         ctx,
@@ -183,6 +184,8 @@ def compare(
     from ledger.sweep import Axis
 
     axis = Axis.parse(param) if param else None
+    from ledger.schemes import load_schemes
+
     scheme_file = load_schemes(schemes)
     _publish(
         ctx,

@@ -8,9 +8,6 @@ from typing import Annotated
 import pyarrow as pa
 import typer
 
-from ledger.operators import import_operator_file, operator_figures
-from ledger.schemes import FAMILY_CODES, load_schemes
-from ledger.schemes.explain import explain as explain_scheme
 from royalty.commands.common import FormatOpt, OutputOpt, open_ledger
 from royalty.output import choose, emit, err
 
@@ -28,6 +25,8 @@ def validate(file: FileArg) -> None:
 
     Example: royalty schemes validate schemes.toml
     """
+    from ledger.schemes import FAMILY_CODES, load_schemes
+
     loaded = load_schemes(file)
     for scheme in loaded.schemes.values():
         typer.echo(f"{scheme.name}\t{scheme.family} ({FAMILY_CODES[scheme.family]})\t{scheme.scheme_hash[:16]}")
@@ -40,6 +39,9 @@ def explain(file: FileArg, name: Annotated[str, typer.Argument(help="The scheme'
 
     Example: royalty schemes explain schemes.toml pool
     """
+    from ledger.schemes import load_schemes
+    from ledger.schemes.explain import explain as explain_scheme
+
     typer.echo(explain_scheme(load_schemes(file).get(name)))
 
 
@@ -55,6 +57,8 @@ def import_(
 
     Example: royalty operators import operators.csv
     """
+    from ledger.operators import import_operator_file
+
     with open_ledger(ctx) as ledger:
         number, rows = import_operator_file(ledger, file)
     if number:
@@ -69,6 +73,8 @@ def list_(ctx: typer.Context, fmt: FormatOpt = None, output: OutputOpt = None) -
 
     Example: royalty operators list --format csv
     """
+    from ledger.operators import operator_figures
+
     with open_ledger(ctx) as ledger:
         rows = [vars(r) for r in operator_figures(ledger)]
     columns = ["operator", "period", "currency", "revenue", "deals", "payment", "value_of_news", "repertoire_share"]

@@ -16,7 +16,6 @@ import typer
 
 from ledger.errors import ConfigError
 from ledger.period import Period, resolve_period
-from ledger.schemes import load_schemes
 from reports.export import to_records
 from royalty.commands.common import FormatOpt, FromOpt, OutputOpt, ToOpt, open_ledger
 from royalty.output import OutputFormat, choose, emit, err
@@ -71,6 +70,8 @@ def settle(
 
     Example: royalty settle --schemes schemes.toml --scheme pool --period 2026-10
     """
+    from ledger.schemes import load_schemes
+
     chosen = load_schemes(schemes).get(scheme)
     span = period_required(period, first, last)
     with open_ledger(ctx, must_exist=True) as ledger:
@@ -108,6 +109,8 @@ def compare(
 
     Example: royalty compare --schemes schemes.toml --period 2026-10 --format json
     """
+    from ledger.schemes import load_schemes
+
     scheme_file = load_schemes(schemes)
     span = period_required(period, first, last)
     with open_ledger(ctx, must_exist=True) as ledger:
@@ -151,6 +154,8 @@ def sweep(
     from ledger.sweep import sweep as sweep_scheme
 
     axes = [Axis.parse(p) for p in param]
+    from ledger.schemes import load_schemes
+
     scheme_file = load_schemes(file)
     span = period_required(period, first, last)
     with open_ledger(ctx, must_exist=True) as ledger:

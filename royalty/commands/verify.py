@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from ledger.errors import ConfigError
-from ledger.rdns import verify_rdns
 from royalty.commands.common import FormatOpt, FromOpt, OutputOpt, PeriodOpt, ToOpt, open_ledger, period_of
 from royalty.output import choose, emit, err
 
@@ -35,6 +34,8 @@ def verify(
         raise ConfigError("name the check to run; the one there is: --rdns", key="verify")
     window = period_of(period, first, last)
     with open_ledger(ctx, must_exist=True) as ledger:
+        from ledger.rdns import verify_rdns
+
         run = verify_rdns(ledger, window, max_age=timedelta(days=max_age))
     emit(run.summary, choose(fmt, output), output, title=f"rDNS {window.label if window else 'all time'}")
     changes = run.changes()
