@@ -129,7 +129,13 @@ BINARY_LOOK = 4096  # characters looked at
 def binary_share(lines: Iterable[str]) -> tuple[int, int] | None:
     """(control characters, characters looked at) among the first BINARY_LOOK characters of ``lines``, when
     they are at least BINARY_SHARE of them: binary data, not a text log; else None."""
-    text = "\n".join(lines)[:BINARY_LOOK]
+    pieces, size = [], 0
+    for line in lines:  # up to BINARY_LOOK characters (a binary file's first "line" can be megabytes)
+        pieces.append(line[: BINARY_LOOK - size])
+        size += len(pieces[-1]) + 1
+        if size >= BINARY_LOOK:
+            break
+    text = "\n".join(pieces)[:BINARY_LOOK]
     control = sum(1 for char in text if char < " " and char not in "\t\r\n\x1b")
     return (control, len(text)) if control >= 8 and control >= BINARY_SHARE * len(text) else None
 
