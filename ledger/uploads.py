@@ -119,7 +119,7 @@ def remove_upload(ledger: Ledger, upload_id: str, reason: str) -> dict[str, Any]
         shown = ", ".join(runs[:5]) + (", ..." if len(runs) > 5 else "")
         raise ConfigError(
             f"upload {upload_id} was read by {len(runs)} stored settlement run(s) ({shown}), whose statements "
-            "recount its fetches: it stays in the ledger. Ingest the corrected log as another upload",
+            "recount its fetches: a settled upload is evidence, and stays in the ledger",
             key="UPLOAD",
         )
     with ledger.transaction():
