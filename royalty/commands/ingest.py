@@ -100,6 +100,7 @@ def ingest(
     if dry_run:
         _dry_run(ctx, paths, IngestOptions(outlet, fmt.value, log_format, overlap.value, timezone), lines, as_json)
         return
+    report = _reporter(as_json)
     rejected: list[IngestResult] = []  # the uploads with rejected lines: where to see them is said once, at the end
 
     def each(result: IngestResult) -> None:
@@ -107,7 +108,6 @@ def ingest(
         if result.rejected and not result.duplicate_upload:
             rejected.append(result)
 
-    report = _reporter(as_json)
     with open_ledger(ctx) as ledger, _progress(paths) as tick:
         ingest_paths(
             ledger,
