@@ -266,8 +266,8 @@ class _HashingReader:
 
 
 class ContentBlocks:
-    """One input's content, read once as a stream, as blocks that end after a line's newline (and a last
-    block made of the unfinished last line, if any, with a newline added). Once it is read to its end,
+    """One input's content, read once as a stream, as blocks that end after a line's newline (the last
+    one after the unfinished last line, if any, with a newline added). Once it is read to its end,
     the digests and sizes are set; ``raw_bytes`` counts the raw bytes read so far on the way (progress).
 
     Each block is read into a buffer of its own (``Blocks``: recycled once nothing refers to it any more),
@@ -369,6 +369,15 @@ class ContentBlocks:
                     content.update(view[len(carry) : len(carry) + got])
                 self.content_bytes += got
                 filled = self.holes.mend(buffer, len(carry), len(carry) + got)
+                if got < wanted - len(carry) and filled and view[filled - 1] != 0x0A:
+                    # the stream ended in this block, inside a line: that line ends the block (with the
+                    # newline it lacks) rather than coming alone after it, so that a small file's first
+                    # batch, which its format is told from, holds all of its lines
+                    view.release()
+                    buffer[filled] = 0x0A  # a buffer has room past any block read into it (``Blocks.take``)
+                    carry = b""
+                    yield buffer, filled + 1
+                    break
                 cut = _after_last_newline(view, filled)
                 carry = view[cut:filled].tobytes()
                 view.release()

@@ -395,6 +395,25 @@ def test_a_block_is_cut_at_its_last_newline_however_far_back(tmp_path: Path) -> 
     assert [line for batch in batches for line in batch.lines.to_list()] == expected
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_last_line_without_its_newline_comes_in_the_same_batch_as_the_lines_before_it(
+    tmp_path: Path, compress: bool
+) -> None:
+    """A small file's format is told from its first batch: a W3C header and one request whose newline
+    is missing made a batch of the header alone (no request in it: "no known log format matches")."""
+    text = b"#Fields: c-ip date cs-uri-stem sc-status time\n1.2.3.4 2015-12-07 /a 200 10:37:05"
+    path = tmp_path / ("last.log.gz" if compress else "last.log")
+    path.write_bytes(gzip.compress(text) if compress else text)
+    batches = list(Source.open(str(path)).batches())
+    assert [batch.lines.to_list() for batch in batches] == [text.decode().split("\n")]
+    # a bigger file ends its last block with that line too, after the lines of its earlier blocks
+    lines = [f"line {k:04d}" for k in range(400)]
+    path.write_bytes(b"\n".join(line.encode() for line in lines))  # no newline after the last one
+    batches = list(Source.open(str(path)).batches(block_size=1000))
+    assert [line for batch in batches for line in batch.lines.to_list()] == lines
+    assert batches[-1].lines.to_list()[-1] == "line 0399" and batches[-1].lines.len() > 1
+
+
 # Sequences at the edges of well-formed UTF-8: overlong forms, surrogates, the last code point and past
 # it, truncated and stray continuation bytes.
 EDGES = [
