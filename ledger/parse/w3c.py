@@ -29,6 +29,7 @@ COLUMNS = (
     ("cs-uri", "path"),
     ("cs-uri-query", "query"),
     ("sc-status", "status"),
+    ("c-status", "status"),  # streaming servers' (SHOUTcast, Windows Media)
     ("sc-bytes", "bytes"),
     ("bytes", "bytes"),
     ("cs(user-agent)", "user_agent"),

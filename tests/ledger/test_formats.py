@@ -459,6 +459,22 @@ def test_cloudfront_user_agents_are_url_decoded_once_or_twice() -> None:
     assert result.rejects["reason"].to_list() == ["W3C directive line (#Fields, #Version, ...): not a request"]
 
 
+def test_w3c_date_and_time_apart_and_a_streaming_servers_client_status() -> None:
+    """SHOUTcast and Windows Media name the status ``c-status``; the date and the time may be far apart,
+    and no #Software or #Version come first (Matomo's split date and time sample has this layout)."""
+    header = "#Fields: c-ip c-dns date cs-uri-stem c-status cs(User-Agent) sc-bytes x-duration time"
+    line = "203.0.113.9 5.6.7.8 2026-10-01 /stream?title=a 200 NSPlayer/10.0 65580 1 10:37:05"
+    result = Parser(PRESETS["w3c"]).parse(pl.Series([header, line]), 1)
+    [row] = result.parsed.to_dicts()
+    assert row["ts"] == datetime(2026, 10, 1, 10, 37, 5, tzinfo=UTC)
+    assert (row["client_ip"], row["status"], row["bytes"]) == ("203.0.113.9", 200, 65580)
+    assert (row["path"], row["user_agent"]) == ("/stream?title=a", "NSPlayer/10.0")
+    both = "#Fields: date time c-ip cs-uri-stem sc-status c-status"  # sc-status, the server's, wins
+    lines = pl.Series([both, "2026-10-01 10:00:00 203.0.113.9 /a 404 200"])
+    [row] = Parser(PRESETS["w3c"]).parse(lines, 1).parsed.to_dicts()
+    assert row["status"] == 404
+
+
 def test_w3c_fields_carry_over_from_one_batch_to_the_next() -> None:
     parser = Parser(PRESETS["w3c"])
     first = parser.parse(
