@@ -110,7 +110,9 @@ class FormatDetectionError(InputError):
         else:
             message = (
                 f"no known log format matches line {first_bad_line} ({sample[:120]!r}); tried {', '.join(tried)}. "
-                "Pass --format if the format is known, or check that this is an access log."
+                "Pass --format if the format is known; for a layout of the server's own, pass its format string "
+                "with --log-format (Apache's LogFormat or nginx's log_format, as in its configuration); or check "
+                "that this is an access log."
             )
         super().__init__(message, path=path)
         self.tried = tried

@@ -127,6 +127,142 @@ def test_text_in_an_unknown_layout_is_not_called_binary(site: Ledger, tmp_path: 
 
 
 CLF_LINE = '203.0.113.9 - - [15/Oct/2026:12:00:00 +0000] "GET /news/1 HTTP/1.1" 200 1000 "-" "curl/8.0"'
+
+# Matomo's log importer samples, one per format it reads (shared/reference/logs/fixtures/matomo-log-analytics,
+# GPL-3.0 data: read where the reference folder is, not copied here; the constructed lines below test the
+# same layouts everywhere).
+MATOMO = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "logs" / "fixtures"
+MATOMO = MATOMO / "matomo-log-analytics"
+
+
+@pytest.mark.skipif(not MATOMO.is_dir(), reason="needs ../shared/reference beside the repository")
+@pytest.mark.parametrize(
+    ("name", "fmt", "lines", "parsed"),
+    [
+        ("alb.log", "alb", 1, 1),
+        ("amazon_cloudfront_rtmp.log", "w3c", 4, 2),  # an RTMP distribution's columns: generic W3C
+        ("amazon_cloudfront_web.log", "cloudfront", 3, 1),  # the user agent encoded twice (%2520)
+        ("caddy_json.log", "caddy", 3, 3),
+        ("common.log", "common", 1, 1),
+        ("common_complete.log", "vhost_combined", 1, 1),
+        ("common_encoding_big5.log", "vhost_combined", 1, 1),  # a Big5 path: not UTF-8
+        ("common_vhost.log", "vhost_common", 1, 1),
+        ("elb.log", "elb", 3, 2),  # a comment line; a TCP listener's line (request "- - - ") is a connection
+        ("haproxy.log", "haproxy", 1, 1),
+        ("icecast2.log", "combined", 1, 1),  # combined and the listening seconds
+        ("iis.log", "w3c", 5, 1),
+        ("iis_custom.log", "w3c", 10, 3),  # blank and padded directive lines, quoted values
+        ("incapsula_w3c.log", "w3c", 6, 2),  # every value quoted
+        ("logs_to_tests.log", "combined", 6, 4),
+        ("ncsa_extended.log", "combined", 1, 1),
+        ("netscaler.log", "w3c", 5, 1),
+        ("nginx_json.log", "nginx_json", 2, 2),
+        ("ovh.log", "combined", 1, 1),  # the host where the ident is: --log-format '%h %v %u ...' reads it
+        ("s3.log", "s3", 1, 1),
+        ("shoutcast.log", "w3c", 4, 1),
+        ("splitted_date_and_time.log", "w3c", 2, 1),  # the date and the time columns apart; no newline at its end
+        ("static_ignores.log", "vhost_combined", 4, 4),
+        ("traefik_json.log", "traefik_json", 1, 1),
+    ],
+)
+def test_matomo_samples_parse_with_exact_counts(site: Ledger, name: str, fmt: str, lines: int, parsed: int) -> None:
+    [result] = ingest_paths(site, [str(MATOMO / name)], outlet="site")
+    assert (result.format, result.lines, result.parsed, result.rejected) == (fmt, lines, parsed, lines - parsed)
+
+
+@pytest.mark.skipif(not MATOMO.is_dir(), reason="needs ../shared/reference beside the repository")
+@pytest.mark.parametrize(
+    ("name", "log_format", "first"),
+    [
+        # a hosting company's own layout (the time taken in brackets): its format string reads it
+        ("gandi.log", '%v %h %l %u %t (%T s) "%r" %>s %b "%{Referer}i" "%{User-agent}i"', "www.example.com 1.2.3.4"),
+        # a date written as no preset writes it: a strftime format in %{...}t reads it
+        ("custom_regex_custom_date.log", '%h %l %u [%{%B - %d, %Y:%H:%M:%S}t] "%r" %>s %b', "[February - 10, 2012"),
+    ],
+)
+def test_matomo_samples_of_a_servers_own_layout_need_its_format_string(
+    site: Ledger, name: str, log_format: str, first: str
+) -> None:
+    with pytest.raises(FormatDetectionError) as raised:
+        ingest_paths(site, [str(MATOMO / name)], outlet="site")
+    assert first in str(raised.value) and "with --log-format" in str(raised.value)
+    [result] = ingest_paths(site, [str(MATOMO / name)], outlet="site", log_format=log_format)
+    assert result.parsed == result.lines > 0 and result.rejected == 0
+
+
+ELB_LINE = (
+    "2026-10-01T10:00:00.945958Z my-lb 203.0.113.9:2817 10.0.0.1:80 0.000086 0.001048 0.001337 200 200 0 57 "
+    '"GET https://news.example.kz:443/a?b=1 HTTP/1.1" "Mozilla/5.0 (compatible; GPTBot/1.2)" DHE-RSA-AES128-SHA TLSv1.2'
+)
+S3_LINE = (
+    "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be news-bucket [01/Oct/2026:10:00:00 +0500] "
+    '203.0.113.9 - 3E57427F3EXAMPLE WEBSITE.GET.OBJECT a/index.html "GET /a?b=1 HTTP/1.1" 200 - 512 512 10 9 '
+    '"https://chatgpt.com/" "Mozilla/5.0 (X11)" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPF= '
+    "SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader news.example.kz TLSv1.2 - -"
+)
+VHOST_COMMON_LINE = 'news.example.kz:443 203.0.113.9 - bob [01/Oct/2026:10:00:00 +0500] "GET /a HTTP/1.1" 404 -'
+
+
+@pytest.mark.parametrize(
+    ("line", "fmt", "expected"),
+    [
+        (
+            ELB_LINE,
+            "elb",
+            {
+                "client_ip": "203.0.113.9",
+                "host": "news.example.kz",
+                "method": "GET",
+                "path": "/a?b=1",
+                "status": 200,
+                "bytes": 57,
+                "user_agent": "Mozilla/5.0 (compatible; GPTBot/1.2)",
+                "ts": datetime(2026, 10, 1, 10, 0, 0, 945958, tzinfo=UTC),
+            },
+        ),
+        (
+            S3_LINE,
+            "s3",
+            {
+                "client_ip": "203.0.113.9",
+                "host": "news.example.kz",  # the Host header, not the bucket
+                "path": "/a?b=1",
+                "status": 200,
+                "bytes": 512,
+                "referer": "https://chatgpt.com/",
+                "user_agent": "Mozilla/5.0 (X11)",
+                "ts": datetime(2026, 10, 1, 5, tzinfo=UTC),
+            },
+        ),
+        (
+            # before 2019 no fields after the user agent; "-" bytes: none sent (a 304)
+            S3_LINE.split(' "https://')[0].replace("200 - 512", "304 - -") + ' "-" "curl/8.0"',
+            "s3",
+            {"host": None, "referer": None, "user_agent": "curl/8.0", "status": 304, "bytes": 0},
+        ),
+        (
+            VHOST_COMMON_LINE,
+            "vhost_common",
+            {"host": "news.example.kz", "client_ip": "203.0.113.9", "status": 404, "bytes": 0, "user_agent": None},
+        ),
+    ],
+)
+def test_load_balancer_bucket_and_virtual_host_layouts(line: str, fmt: str, expected: dict[str, object]) -> None:
+    assert sniff_format(pl.Series([line] * 3)) == (fmt, 3)
+    [row] = Parser(PRESETS[fmt]).parse(pl.Series([line]), 1).parsed.to_dicts()
+    for key, value in expected.items():
+        assert row[key] == value, key
+
+
+def test_vhost_common_is_not_taken_for_a_neighbouring_layout() -> None:
+    """Common, combined and vhost_combined lines each keep their own preset (vhost_common has no user agent:
+    taking a vhost_combined log for it would lose them)."""
+    vhost_combined = 'news.example.kz 203.0.113.9 - - [01/Oct/2026:10:00:00 +0500] "GET /a HTTP/1.1" 200 5 "-" "X/1"'
+    common = '203.0.113.9 - - [01/Oct/2026:10:00:00 +0500] "GET /a HTTP/1.1" 200 5'
+    for line, fmt in [(vhost_combined, "vhost_combined"), (common, "common"), (CLF_LINE, "combined")]:
+        assert sniff_format(pl.Series([line] * 3))[0] == fmt
+
+
 APACHE_COMBINED = r"%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\""  # as in httpd.conf
 APACHE_PLAIN = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"'
 NGINX_PLAIN = (
@@ -295,6 +431,7 @@ def test_counting_the_lines_that_parse_agrees_with_parsing_them(fmt: str) -> Non
     )
     nginx = '{"time_iso8601":"2026-10-01T10:00:00+05:00","request":"GET /a HTTP/1.1","status":"200","host":"a.kz"}'
     made = [cloudflare, cloudflare.replace("2026-10-01T", "yesterday "), nginx, nginx.replace("+05:00", " local")]
+    made += [ELB_LINE, ELB_LINE.replace("T10:", " 10:"), S3_LINE, S3_LINE[:300], VHOST_COMMON_LINE]
     samples = {path.name: path.read_bytes().decode("utf-8", "replace").splitlines() for path in FIXTURES.iterdir()}
     matched = 0
     for name, text in sorted({**samples, "made": made}.items()):
