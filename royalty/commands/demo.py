@@ -35,7 +35,7 @@ def demo(
     shown = [c for c in DEMO_METRICS if c in result.comparison.metrics.column_names]
     emit(result.comparison.metrics.select(shown), OutputFormat.table, title="distribution metrics (all in exports/)")
     if result.truth_mismatches:
-        err.print(f"[red]ground truth: {len(result.truth_mismatches)} of {result.truth_checks} checks differ[/]")
+        err.print(f"ground truth: {len(result.truth_mismatches)} of {result.truth_checks} checks differ", style="red")
         for line in result.truth_mismatches[:20]:
             err.print(f"  {line}")
         raise typer.Exit(1)

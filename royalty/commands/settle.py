@@ -190,5 +190,5 @@ def statement(
 
         result = open_statement(ledger, run_id, outlet)
     if result.verified is False:
-        err.print("[yellow]the outlet's fetches recounted from the ledger differ from what the run counted[/]")
+        err.print("the outlet's fetches recounted from the ledger differ from what the run counted", style="yellow")
     emit_tables(result.tables(), fmt, output, f"run {run_id}" + (f", {outlet}" if outlet else ""), table)

@@ -137,6 +137,21 @@ def test_rejects_gives_each_rejected_line_with_its_number_and_reason(cli, ledger
     assert json.loads(cli("uploads", "rejects", "kt-02.log", "-f", "json").out) == []
 
 
+def test_rejected_lines_are_shown_as_they_are_brackets_and_all(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A table showed "2026/10/01 [error] 29#29" as "2026/10/01  29#29" (rich took [error] for a style), and a
+    line with "[/x]" in it failed the command."""
+    cli("outlets", "add", "dala", "--name", "Dala", "--domain", "dala.kz")
+    bad = {2: "2026/10/01 10:00:00 [error] 29#29: *1 open() failed", 4: "GET /a[/b] [bold]x[/bold] [/]"}
+    path = tmp_path / "brackets.log"
+    path.write_bytes(_log(1, bad))
+    assert cli("ingest", str(path), "--outlet", "dala", "--format", "combined").code == 0
+    shown = cli("uploads", "rejects", "brackets.log")
+    assert shown.code == 0
+    table = "".join(shown.out.split())  # the table wraps long cells: compared without the layout's blanks
+    for line in bad.values():
+        assert "".join(line.split()) in table.replace("│", "")
+
+
 def test_bad_names_and_options_say_what_is_known(cli, ledger_with_uploads) -> None:  # type: ignore[no-untyped-def]
     unknown = cli("uploads", "show", "nothing-like-it")
     assert unknown.code == EXIT_NOT_FOUND and "unknown upload 'nothing-like-it'" in unknown.err
