@@ -25,11 +25,13 @@ CLIENT = r"\S+?(?:,\s*\S+?)*"  # an X-Forwarded-For chain written into the addre
 QUICK_CLIENT = r"[^\s,]+(?:,\s*[^\s,]+)*"
 HOST = r"[^\s:\"]+(?::\d+)?"
 TRAILING = r"(?:\s.*)?"
-# What may precede a line: a docker compose prefix ("web_1  | "), a syslog header (RFC 3164 or 5424).
+# What may precede a line: a docker compose prefix ("web_1  | "), a syslog header (RFC 3164 or 5424), or
+# the container runtime's (CRI: Kubernetes' /var/log/pods files, "2026-10-01T10:00:00.1Z stdout F ").
 PREFIX = (
     r"(?:\S+\s+\|\s"
     r"|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+: "
-    r"|\d{4}-\d\d-\d\dT\S+ \S+ [^\s:]+: )?"
+    r"|\d{4}-\d\d-\d\dT\S+ \S+ [^\s:]+: "
+    r"|\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP] )?"
 )
 
 
