@@ -105,21 +105,48 @@ class Source:
             blocks = iter(content)
         self._content, self.compression = content, content.compression
         line_no = 1
+        docker = False
         try:
             for buffer, end in blocks:
                 if compact and end * 2 < len(buffer):
                     buffer = bytes(memoryview(buffer)[:end])
                 lines = split_lines(buffer, end)
+                if line_no == 1:
+                    docker = docker_records(lines)
+                if docker:
+                    lines = docker_unwrapped(lines)
                 yield Batch(line_no, lines)
                 line_no += len(lines)
         finally:  # stopped early (an error, Ctrl-C, a consumer that stopped): the file is closed
             (early or content).close()
         self.lines = line_no - 1
-        self.compression = content.label  # with UTF-16 text, found in the first block
+        # with UTF-16 text, found in the first block, and Docker's records around the lines
+        label = content.label
+        self.compression = label if not docker else DOCKER_JSON if label == "none" else f"{label}+{DOCKER_JSON}"
         self.raw_sha256, self.content_sha256 = content.raw_sha256, content.content_sha256
         self.raw_bytes, self.content_bytes = content.raw_bytes, content.content_bytes
         self.holes = content.holes
         self.read_all = True
+
+
+DOCKER_JSON = "docker-json"  # how an upload's lines were read out of Docker's json-file records
+_DOCKER_RECORD = r'^\{"log":"'  # Docker writes the line first: {"log":"...\n","stream":"stdout","time":...}
+
+
+def docker_records(lines: pl.Series) -> bool:
+    """Whether ``lines``, a source's first, are the records of Docker's json-file logging driver (the
+    files under /var/lib/docker/containers): most of the first 1,000 that are not blank start as one."""
+    sample = lines.head(1000)
+    sample = sample.filter(sample.str.strip_chars() != "")
+    return sample.len() > 0 and int(sample.str.contains(_DOCKER_RECORD).sum()) * 2 > sample.len()
+
+
+def docker_unwrapped(lines: pl.Series) -> pl.Series:
+    """The lines Docker's records hold: each record's ``log``, its JSON escapes read (Docker writes
+    ``\\u0026`` for ``&``), without the newline that ends it. A line that is no such record stays as it is:
+    the format rejects it then, with its own text."""
+    inner = lines.str.json_path_match("$.log").str.strip_suffix("\n").str.strip_suffix("\r")
+    return inner.zip_with(inner.is_not_null(), lines).alias(lines.name)
 
 
 _END = object()

@@ -832,6 +832,48 @@ def test_syslog_and_docker_prefixes_before_a_combined_line() -> None:
     assert [r["client_ip"] for r in rows] == ["203.0.113.9"] * 3 and {r["user_agent"] for r in rows} == {"GPTBot/1.1"}
 
 
+def test_docker_json_file_logs_are_ingested_as_the_lines_they_hold(site: Ledger, tmp_path: Path) -> None:
+    """nginx in a container, logged by Docker's json-file driver: the access lines on stdout, its errors on
+    stderr (rejected, with their text); one file alone and two read together (small files share batches)."""
+    access = '203.0.113.9 - - [01/Oct/2026:10:00:0{} +0000] "GET /a?b=1&c=2 HTTP/1.1" 200 5 "-" "GPTBot/1.2"'
+    error = "2026/10/01 10:00:00 [error] 29#29: *1 open() failed"
+
+    def record(line: str, stream: str) -> str:  # as Docker writes it: Go's JSON escapes & as \\u0026
+        text = json.dumps(
+            {"log": line + "\n", "stream": stream, "time": "2026-10-01T10:00:00.1Z"}, separators=(",", ":")
+        )
+        return text.replace("&", "\\u0026")
+
+    paths = []
+    for n in range(3):
+        path = tmp_path / f"{n}" / f"c{n}-json.log"
+        path.parent.mkdir()
+        records = [record(access.format(k), "stdout") for k in range(4)]
+        path.write_text("\n".join([*records, record(error, "stderr")]) + "\n")
+        paths.append(path)
+    assert '{"log":"203.0.113.9 - - [01/Oct/2026:10:00:00 +0000] \\"GET /a?b=1\\u0026c=2' in paths[0].read_text()
+    results = ingest_paths(site, [str(paths[0])], outlet="site")
+    results += ingest_paths(site, [str(paths[1]), str(paths[2])], outlet="site", overlap="keep")
+    assert [(r.format, r.lines, r.parsed, r.rejected, r.ai_fetches) for r in results] == [("combined", 5, 4, 1, 4)] * 3
+    assert {row["compression"] for row in site.rows("SELECT compression FROM uploads")} == {"docker-json"}
+    assert {row["path"] for row in site.rows("SELECT path FROM fetches")} == {"/a?b=1&c=2"}
+    assert {row["raw"] for row in site.rows("SELECT raw FROM rejects")} == {error}
+
+
+def test_kubernetes_container_runtime_prefix_before_a_line(site: Ledger, tmp_path: Path) -> None:
+    """/var/log/pods files: the runtime's time, the stream and F (a full line) or P (a part) before each."""
+    base = '203.0.113.9 - - [01/Oct/2026:10:00:00 +0500] "GET /a HTTP/1.1" 200 5 "-" "GPTBot/1.1"'
+    lines = [f"2026-10-01T05:00:00.493035218Z stdout F {base}", f"2026-10-01T05:00:01.1+00:00 stderr F {base}"]
+    path = tmp_path / "0.log"
+    path.write_text("\n".join([*lines, "2026-10-01T05:00:02Z stdout F nginx: [warn] not a request"]) + "\n")
+    [result] = ingest_paths(site, [str(path)], outlet="site")
+    assert (result.format, result.parsed, result.rejected, result.ai_fetches) == ("combined", 2, 1, 2)
+    rows = site.rows("SELECT ts, client_ip, path FROM fetches ORDER BY line_no")
+    assert [(r["ts"], r["client_ip"], r["path"]) for r in rows] == [
+        (datetime(2026, 10, 1, 5, tzinfo=UTC), "203.0.113.9", "/a")
+    ] * 2
+
+
 def test_sniffing_prefers_the_richer_layout_unless_it_parses_much_less() -> None:
     combined = '1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"'
     common = '1.2.3.4 - - [01/Oct/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1'

@@ -6,6 +6,7 @@ import bz2
 import gzip
 import hashlib
 import io
+import json
 import lzma
 import re
 import subprocess
@@ -281,6 +282,51 @@ def test_utf16_text_is_read_as_utf8(tmp_path: Path, encoding: str, codec: str, m
     assert source.raw_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert source.content_bytes == len(text)
     assert source.holes.runs == 0
+
+
+def docker_record(line: str, stream: str = "stdout") -> str:
+    """A line as Docker's json-file driver writes it (Go's JSON: <, > and & escaped as \\u003c ...)."""
+    text = json.dumps(line + "\n", ensure_ascii=False)
+    for char, escape in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
+        text = text.replace(char, escape)
+    return f'{{"log":{text},"stream":"{stream}","time":"2026-10-01T10:00:00.123456789Z"}}'
+
+
+@pytest.mark.parametrize("codec", ["none", "gzip"])
+def test_docker_json_file_records_are_read_as_the_lines_they_hold(tmp_path: Path, codec: str) -> None:
+    """/var/lib/docker/containers/*/*-json.log: each line a JSON record whose "log" is the container's line.
+    The lines are read out of them (escapes read, the newline that ends each taken off); a line that is no
+    record stays as it is, for the format to reject with its text; the digest is the file's own."""
+    line = '203.0.113.{} - - [01/Oct/2026:10:00:00 +0000] "GET /a?b=1&c=<{}> HTTP/1.1" 200 5 "-" "Қ \\x16"'
+    lines = [line.format(k % 250, k) for k in range(3000)]
+    records = [docker_record(line, "stdout" if k % 7 else "stderr") for k, line in enumerate(lines)]
+    records[5] = "a line no record"
+    records[6] = '{"stream":"stdout"}'  # a record without its line
+    text = ("\n".join(records) + "\n").encode()
+    path = tmp_path / "0123abcd-json.log"
+    path.write_bytes(gzip.compress(text) if codec == "gzip" else text)
+    source, read, firsts = read_all(path, block_size=50_000)
+    assert len(firsts) > 3  # in several blocks, each read out
+    assert read == [*lines[:5], "a line no record", '{"stream":"stdout"}', *lines[7:]]
+    assert source.compression == ("docker-json" if codec == "none" else "gzip+docker-json")
+    assert source.content_sha256 == hashlib.sha256(text).hexdigest()
+    assert source.lines == 3000
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        '{"level":"info","ts":1759312800.5,"logger":"http.log.access","msg":"handled request"}',  # Caddy
+        '{"remote_addr":"203.0.113.9","log":"x"}',  # nginx JSON with a "log" key that is not first
+        '203.0.113.9 - - [01/Oct/2026:10:00:00 +0000] "GET /{\\"log\\":\\"a\\"} HTTP/1.1" 200 5',
+    ],
+)
+def test_lines_that_are_not_docker_records_are_read_as_they_are(tmp_path: Path, first: str) -> None:
+    path = tmp_path / "app.log"
+    path.write_text((first + "\n") * 10 + docker_record("one record among others") + "\n")
+    source, read, _ = read_all(path)
+    assert read == [first] * 10 + [docker_record("one record among others")]
+    assert source.compression == "none"
 
 
 @pytest.mark.parametrize(
