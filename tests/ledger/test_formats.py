@@ -53,6 +53,13 @@ def site(ledger: Ledger) -> Ledger:
         ("logfile_w3c.3", "w3c", 10, 3),  # IIS advanced logging: date-local, quoted values, blank lines
         ("logfile_w3c_big.0", "w3c", 254, 210),
         ("logfile_access_log.0", "combined", 3, 3),
+        ("logfile_w3c.4", "w3c", 6, 2),  # Incapsula: every value quoted, a #Date in another layout
+        ("logfile_w3c.5", "w3c", 2, 1),  # more columns than #Fields names: the named ones read
+        ("logfile_w3c.6", "w3c", 5, 1),  # letters beyond ASCII before the user agent
+        ("litespeed-logs__litespeed-logs.log", "combined", 3, 1),  # LiteSpeed's server messages beside it
+        # BunkerWeb writes a request id after the ident: those 7 lines are rejected as vhost_combined (its
+        # --log-format '$host $remote_addr - $request_id $remote_user [$time_local] ...' reads them)
+        ("bunkerweb-http-malformed__bunkerweb-http-malformed.log", "vhost_combined", 13, 5),
     ],
 )
 def test_fixture_parses_with_exact_counts(site: Ledger, name: str, fmt: str, lines: int, parsed: int) -> None:
@@ -69,6 +76,8 @@ def test_fixture_parses_with_exact_counts(site: Ledger, name: str, fmt: str, lin
         ("iis-xml-logs__iis-logs.log", '<Event xmlns="http://schemas'),  # IIS as XML events: out of scope
         ("envoy-logs__envoy.log", "2025-12-31T17:37:40"),  # envoy JSON via containerd: out of scope
         ("zoraxy-http-logs__zoraxy.log", "2025/05/01 07:57:03"),
+        # Upsun's journald records: a combined line behind "frontend.0 nginx: " inside a JSON "message"
+        ("base-upsun-httplog-logs__base-upsun-httplog-logs.log", '{"timestamp_ns":1756494783340876000'),
         ("logfile_syslog_with_access_log.0", "Jan  3 09:47:02 veridian sudo"),  # a syslog file, not access
     ],
 )
@@ -128,11 +137,12 @@ def test_text_in_an_unknown_layout_is_not_called_binary(site: Ledger, tmp_path: 
 
 CLF_LINE = '203.0.113.9 - - [15/Oct/2026:12:00:00 +0000] "GET /news/1 HTTP/1.1" 200 1000 "-" "curl/8.0"'
 
-# Matomo's log importer samples, one per format it reads (shared/reference/logs/fixtures/matomo-log-analytics,
-# GPL-3.0 data: read where the reference folder is, not copied here; the constructed lines below test the
-# same layouts everywhere).
-MATOMO = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "logs" / "fixtures"
-MATOMO = MATOMO / "matomo-log-analytics"
+# The reference folder's samples not copied into tests/data: Matomo's log importer's, one per format it reads
+# (GPL-3.0 data: read where the folder is, not copied here; the constructed lines below test the same
+# layouts everywhere), and CrowdSec's and lnav's parser corpora (several layouts in one file: the one
+# that parses most is the file's, the other lines are rejected with that reason).
+REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "logs" / "fixtures"
+MATOMO = REFERENCE / "matomo-log-analytics"
 
 
 @pytest.mark.skipif(not MATOMO.is_dir(), reason="needs ../shared/reference beside the repository")
@@ -163,9 +173,14 @@ MATOMO = MATOMO / "matomo-log-analytics"
         ("splitted_date_and_time.log", "w3c", 2, 1),  # the date and the time columns apart; no newline at its end
         ("static_ignores.log", "vhost_combined", 4, 4),
         ("traefik_json.log", "traefik_json", 1, 1),
+        ("../crowdsec-hub/apache2-logs__apache2-logs.log", "combined", 9, 4),  # vhost, common, error lines
+        ("../crowdsec-hub/http-dos-switching-ua__http-dos-switching-ua.log", "combined", 15, 15),
+        ("../crowdsec-hub/nginx_http-logs__nginx_http-logs.log", "vhost_combined", 9, 3),  # 3 and 3: the richer
+        ("../lnav/logfile_regexp_access_log.0", "vhost_combined", 2, 2),
+        ("../lnav/logfile_shop_access_log.0", "combined_xff", 1000, 1000),  # a quoted "-" after the user agent
     ],
 )
-def test_matomo_samples_parse_with_exact_counts(site: Ledger, name: str, fmt: str, lines: int, parsed: int) -> None:
+def test_reference_samples_parse_with_exact_counts(site: Ledger, name: str, fmt: str, lines: int, parsed: int) -> None:
     [result] = ingest_paths(site, [str(MATOMO / name)], outlet="site")
     assert (result.format, result.lines, result.parsed, result.rejected) == (fmt, lines, parsed, lines - parsed)
 
