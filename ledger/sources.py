@@ -105,48 +105,61 @@ class Source:
             blocks = iter(content)
         self._content, self.compression = content, content.compression
         line_no = 1
-        docker = False
+        envelope: Envelope | None = None
         try:
             for buffer, end in blocks:
                 if compact and end * 2 < len(buffer):
                     buffer = bytes(memoryview(buffer)[:end])
                 lines = split_lines(buffer, end)
                 if line_no == 1:
-                    docker = docker_records(lines)
-                if docker:
-                    lines = docker_unwrapped(lines)
+                    envelope = next((kind for kind in ENVELOPES if kind.holds(lines)), None)
+                if envelope is not None:
+                    lines = envelope.unwrapped(lines)
                 yield Batch(line_no, lines)
                 line_no += len(lines)
         finally:  # stopped early (an error, Ctrl-C, a consumer that stopped): the file is closed
             (early or content).close()
         self.lines = line_no - 1
         # with UTF-16 text, found in the first block, and Docker's records around the lines
-        label = content.label
-        self.compression = label if not docker else DOCKER_JSON if label == "none" else f"{label}+{DOCKER_JSON}"
+        label, kind = content.label, envelope.name if envelope is not None else None
+        self.compression = label if kind is None else kind if label == "none" else f"{label}+{kind}"
         self.raw_sha256, self.content_sha256 = content.raw_sha256, content.content_sha256
         self.raw_bytes, self.content_bytes = content.raw_bytes, content.content_bytes
         self.holes = content.holes
         self.read_all = True
 
 
-DOCKER_JSON = "docker-json"  # how an upload's lines were read out of Docker's json-file records
-_DOCKER_RECORD = r'^\{"log":"'  # Docker writes the line first: {"log":"...\n","stream":"stdout","time":...}
+@dataclass(frozen=True)
+class Envelope:
+    """What a container's logging wraps each of its lines in. A source whose first lines are mostly
+    such records (``holds``) is read as the lines they hold (``unwrapped``); a line that is no record
+    stays as it is, for the format to judge (and reject with its own text)."""
+
+    name: str  # how the upload's text was read, after its codec (``Source.compression``)
+    head: str  # a regex a record's line starts with
+    key: str | None = None  # the key of the line in a JSON record; None: the record is a prefix of the line
+
+    def holds(self, lines: pl.Series) -> bool:
+        """Whether most of the first 1,000 of ``lines`` (a source's first) that are not blank are records."""
+        sample = lines.head(1000)
+        sample = sample.filter(sample.str.strip_chars() != "")
+        return sample.len() > 0 and int(sample.str.contains(self.head).sum()) * 2 > sample.len()
+
+    def unwrapped(self, lines: pl.Series) -> pl.Series:
+        if self.key is not None:
+            # the line in the record, its JSON escapes read (Docker writes \\u0026 for &), without its newline
+            inner = lines.str.json_path_match(f"$.{self.key}").str.strip_suffix("\n").str.strip_suffix("\r")
+            return inner.zip_with(inner.is_not_null(), lines).alias(lines.name)
+        return lines.str.replace(self.head, "")  # a prefix: the line after it
 
 
-def docker_records(lines: pl.Series) -> bool:
-    """Whether ``lines``, a source's first, are the records of Docker's json-file logging driver (the
-    files under /var/lib/docker/containers): most of the first 1,000 that are not blank start as one."""
-    sample = lines.head(1000)
-    sample = sample.filter(sample.str.strip_chars() != "")
-    return sample.len() > 0 and int(sample.str.contains(_DOCKER_RECORD).sum()) * 2 > sample.len()
-
-
-def docker_unwrapped(lines: pl.Series) -> pl.Series:
-    """The lines Docker's records hold: each record's ``log``, its JSON escapes read (Docker writes
-    ``\\u0026`` for ``&``), without the newline that ends it. A line that is no such record stays as it is:
-    the format rejects it then, with its own text."""
-    inner = lines.str.json_path_match("$.log").str.strip_suffix("\n").str.strip_suffix("\r")
-    return inner.zip_with(inner.is_not_null(), lines).alias(lines.name)
+# Docker's json-file logging driver (the files under /var/lib/docker/containers), the line first:
+# {"log":"...\n","stream":"stdout","time":"..."}
+DOCKER_JSON = Envelope("docker-json", r'^\{"log":"', key="log")
+# The container runtime's (CRI) files, Kubernetes' /var/log/pods: "<time> stdout F <line>" (F: a full
+# line; P: a part of one longer than 16 KB, which the format then rejects part by part)
+CRI = Envelope("cri", r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) [FP] ")
+ENVELOPES = (DOCKER_JSON, CRI)
 
 
 _END = object()

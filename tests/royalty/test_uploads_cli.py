@@ -138,10 +138,14 @@ def test_rejects_gives_each_rejected_line_with_its_number_and_reason(cli, ledger
 
 
 def test_rejected_lines_are_shown_as_they_are_brackets_and_all(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A table showed "2026/10/01 [error] 29#29" as "2026/10/01  29#29" (rich took [error] for a style), and a
-    line with "[/x]" in it failed the command."""
+    """A table showed "2026/10/01 [error] 29#29" as "2026/10/01  29#29" (rich took [error] for a style), a
+    line with "[/x]" in it failed the command, and an IPv6 address's ":1234:" became an emoji."""
     cli("outlets", "add", "dala", "--name", "Dala", "--domain", "dala.kz")
-    bad = {2: "2026/10/01 10:00:00 [error] 29#29: *1 open() failed", 4: "GET /a[/b] [bold]x[/bold] [/]"}
+    bad = {
+        2: "2026/10/01 10:00:00 [error] 29#29: *1 open() failed",
+        4: "GET /a[/b] [bold]x[/bold] [/]",
+        6: "fd00:1234:5678::5a24 :smile: not a log line",  # ":1234:" was shown as an emoji
+    }
     path = tmp_path / "brackets.log"
     path.write_bytes(_log(1, bad))
     assert cli("ingest", str(path), "--outlet", "dala", "--format", "combined").code == 0
