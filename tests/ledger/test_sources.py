@@ -313,6 +313,13 @@ def test_docker_json_file_records_are_read_as_the_lines_they_hold(tmp_path: Path
     assert source.lines == 3000
 
 
+def test_docker_records_after_blank_lines_are_still_told(tmp_path: Path) -> None:
+    path = tmp_path / "c-json.log"
+    path.write_text("\n" * 40 + "".join(docker_record(f"line {k}") + "\n" for k in range(20)))
+    source, read, _ = read_all(path)
+    assert read == [""] * 40 + [f"line {k}" for k in range(20)] and source.compression == "docker-json"
+
+
 @pytest.mark.parametrize(
     "first",
     [
