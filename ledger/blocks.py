@@ -374,7 +374,7 @@ class ContentBlocks:
                     # newline it lacks) rather than coming alone after it, so that a small file's first
                     # batch, which its format is told from, holds all of its lines
                     view.release()
-                    buffer[filled] = 0x0A  # a buffer has room past any block read into it (``Blocks.take``)
+                    buffer[filled] = 0x0A  # the read ended short of the buffer's end: there is room for it
                     carry = b""
                     yield buffer, filled + 1
                     break
