@@ -121,7 +121,7 @@ class Source:
         finally:  # stopped early (an error, Ctrl-C, a consumer that stopped): the file is closed
             (early or content).close()
         self.lines = line_no - 1
-        # with UTF-16 text, found in the first block, and Docker's records around the lines
+        # with UTF-16 text, found in the first block, and the container logging's envelope around the lines
         label, kind = content.label, envelope.name if envelope is not None else None
         self.compression = label if kind is None else kind if label == "none" else f"{label}+{kind}"
         self.raw_sha256, self.content_sha256 = content.raw_sha256, content.content_sha256

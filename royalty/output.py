@@ -18,10 +18,15 @@ from rich.table import Table
 from ledger.errors import ConfigError
 from reports.export import to_csv, to_json, to_records, write_table
 
-# markup and emoji off: the text printed is the ledger's and the user's own (log lines with [error] or [/] in
-# them, file names, hosts), shown as it is: rich would take brackets for styles (dropping them, or failing on
-# them) and an IPv6 address's ":1234:" for an emoji
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+def _console(**options: object) -> Console:
+    """A console that prints text as it is: the text is the ledger's and the user's own (log lines with
+    [error] or [/] in them, file names, hosts), which rich would otherwise read as markup (dropping the
+    brackets, or failing on them) and as emoji codes (an IPv6 address's ":1234:")."""
+    return Console(highlight=False, markup=False, emoji=False, **options)  # type: ignore[arg-type]
+
+
+err = _console(stderr=True, soft_wrap=True)
 
 
 class OutputFormat(StrEnum):
@@ -49,7 +54,7 @@ def emit(table: pa.Table, fmt: OutputFormat, output: Path | None = None, title: 
         err.print(f"wrote {table.num_rows} rows to {output}")
         return
     if fmt is OutputFormat.table:
-        console = Console(highlight=False, markup=False, emoji=False)
+        console = _console()
         view = _rich_table(table, title)
         unbounded = console.options.update(width=1_000_000)  # the table's own sizes, not clamped to the terminal
         if table.num_rows and Measurement.get(console, unbounded, view).minimum > console.width:
@@ -65,7 +70,7 @@ def emit(table: pa.Table, fmt: OutputFormat, output: Path | None = None, title: 
 
 def emit_record(table: pa.Table, title: str | None = None) -> None:
     """A table's rows as blocks of their fields' names and values (one row: a record's every field)."""
-    Console(highlight=False, markup=False, emoji=False).print(_rich_records(table, title))
+    _console().print(_rich_records(table, title))
 
 
 def _cell(value: object) -> str:
@@ -102,6 +107,6 @@ def _rich_records(table: pa.Table, title: str | None) -> Table:
 
 
 def _rich_text(table: pa.Table, title: str | None) -> str:
-    console = Console(record=True, width=200, file=io.StringIO(), markup=False, emoji=False)
+    console = _console(record=True, width=200, file=io.StringIO())
     console.print(_rich_table(table, title))
     return console.export_text()
