@@ -93,7 +93,12 @@ def build(db: Path, fetches: int, outlets: int) -> None:
         params = {"n": fetches, "outlets": outlets, "start": START, "secs": MONTH_SECONDS, "products": len(products)}
         for step, sql in _STEPS:
             started = time.perf_counter()
-            con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+            used = {k: v for k, v in params.items() if f"${k}" in sql}
+            if sql.lstrip().startswith("INSERT INTO fetches ("):  # a view: its rows and their kinds apart
+                head, select = sql.split(")", 1)  # the column list ends at the first parenthesis closed
+                ledger.insert_fetches_query(head.split("(", 1)[1], select, used)
+            else:
+                con.execute(sql, used)
             print(f"  {step}: {time.perf_counter() - started:.1f} s", flush=True)
         con.execute("CHECKPOINT")
 

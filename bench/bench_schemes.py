@@ -125,7 +125,7 @@ def _fetches(ledger: Ledger, outlets: int, operators: int, months: int, extra: i
                CASE WHEN h % 10 = 3 THEN 'unverifiable' WHEN h % 31 = 4 THEN 'spoofed' ELSE 'verified' END, NULL
         FROM cells
     """
-    ledger.con.execute(f"INSERT INTO fetches ({columns}) {cell}")
+    ledger.insert_fetches_query(columns, cell)
 
 
 def _referrals(ledger: Ledger, outlets: int, operators: int, months: int) -> None:

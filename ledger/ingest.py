@@ -60,6 +60,7 @@ from ledger.parse import RAW_LIMIT, REJECT_SCHEMA, Parser, check_timezone, sniff
 from ledger.robots import compute_verdicts, has_snapshots
 from ledger.sources import Batch, Prefetch, Source
 from ledger.store.db import Ledger, RowGroupWriter, now
+from ledger.store.kinds import with_kinds
 
 SNIFF_LINES = 1000
 WORKERS = 2  # batches parsed and detected at once
@@ -70,6 +71,7 @@ DETECT_ROWS = 50_000
 # (``_Backlog``): past this, no further batch is parsed until the writer catches up. A batch of a typical
 # log makes about 16 MB of rows, one of bot fetches only 65 MB, and then the writer is the slow side.
 BACKLOG_BYTES = 96 << 20
+KINDS = "fetch_kinds"  # a batch's kinds of fetches, among its rows: written at once, not held for a row group
 COMPACT_AFTER = 64  # per-batch traffic counts and windows are summed up when this many pile up
 # The times of an upload's AI fetches kept for the overlap check's first test (StoredWindows.may_overlap; 24
 # bytes each): an upload with more is checked by the ledger's queries alone.
@@ -1314,9 +1316,11 @@ def _process_files(run: _Run, parser: Parser, batch: Batch, members: list[_Membe
         # Compact Arrow strings, made here rather than in the writing thread: polars' views would keep the
         # batch's whole block of lines alive until written, and rows waiting for a whole row group longer
         # (measured: 1.98 GB peak RSS instead of 730 MB on 5M lines)
-        rows = {
+        fetch_rows, kinds = with_kinds(fetches)  # the kinds' values once each, the rows with their numbers
+        rows = {KINDS: kinds.to_arrow()}  # first: written before the rows that name them (``_write``)
+        rows |= {
             table: _tagged(frame, member)
-            for table, frame in (("fetches", fetches), ("referrals", referrals), ("rejects", rejects_m))
+            for table, frame in (("fetch_rows", fetch_rows), ("referrals", referrals), ("rejects", rejects_m))
         }
         done.append(
             _Done(
@@ -1462,11 +1466,14 @@ def _rejects(out: pl.DataFrame, batch: Batch) -> pl.DataFrame:
 
 def _write(writer: RowGroupWriter, run: _Run, done: _Done) -> None:
     for table, rows in done.rows.items():
-        writer.add(table, rows)
+        if table == KINDS:  # before the rows that name them, in their transaction or an earlier one
+            writer.ledger.insert_kinds(rows)
+        else:
+            writer.add(table, rows)
     run.lines += done.lines
     run.parsed += done.parsed
     run.rejected += done.rows["rejects"].num_rows
-    run.fetches += done.rows["fetches"].num_rows
+    run.fetches += done.rows["fetch_rows"].num_rows
     run.ai_fetches += done.ai_fetches
     run.referrals += done.rows["referrals"].num_rows
     run.backlog.written()
@@ -1574,7 +1581,7 @@ def _finish(
     if run.options.overlap == "fail" and (
         stored is None or stored.may_overlap(totals.spans, totals.times, run.upload_id)
     ):
-        group.insert_held("fetches", "upload_windows")  # the queries read this upload's and the group's others'
+        group.insert_held("fetch_rows", "upload_windows")  # the queries read this upload's and the group's others'
         found = find_overlap(ledger, run.upload_id, windows_meet=stored is not None)
         if found is not None:
             raise OverlapError(source.name, found)

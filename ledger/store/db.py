@@ -22,7 +22,11 @@ from ledger.errors import LedgerStoreError
 
 _MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 # Tables an ingest writes, keyed by upload_id (an unfinished upload is removed from all of them).
-UPLOAD_TABLES = ("fetches", "referrals", "rejects", "traffic_daily", "upload_windows", "uploads")
+# The seven columns of ``fetches`` a fetch's user agent and address decide: stored once per kind
+# (``fetch_kinds``), each row with its kind's number (``fetch_rows.kind``).
+KIND_COLUMNS = ("bot", "operator", "purpose", "ai", "attribution", "verification", "ip_list")
+# The tables that hold an upload's rows (the fetches' own: their kinds are shared, ``fetch_kinds``).
+UPLOAD_TABLES = ("fetch_rows", "referrals", "rejects", "traffic_daily", "upload_windows", "uploads")
 # Rows per DuckDB row group: DuckDB's default, which every ledger is created with.
 ROW_GROUP_ROWS = 122_880
 PENDING_BYTES = 64 << 20  # rows a table may hold back for a whole row group, in bytes
@@ -53,6 +57,9 @@ class Ledger:
             raise LedgerStoreError(
                 f"{self.path}: no ledger here yet; ingest a log first (royalty ingest ...) or pass --db"
             )
+        # the kinds of fetches stored (committed, or in the open transaction), their values by number: read
+        # once (``insert_kinds``), forgotten at a rollback
+        self._kinds: dict[int, tuple[Any, ...]] | None = None
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
             self.con.execute("SET TimeZone = 'UTC'")
@@ -150,6 +157,7 @@ class Ledger:
         try:
             yield
         except BaseException:
+            self._kinds = None
             self.con.execute("ROLLBACK")
             raise
         try:
@@ -158,6 +166,8 @@ class Ledger:
             raise translate(exc, self.path) from exc
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+        if sql == "ROLLBACK":
+            self._kinds = None
         try:
             return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
         except duckdb.Error as exc:
@@ -184,12 +194,80 @@ class Ledger:
         is scanned through pyarrow's dataset API (2.2 -> 1.7 ms for 846 rows of fetches)."""
         if data.num_rows == 0:
             return
+        if table == "fetches":  # a view: the rows go to fetch_rows, their kinds to fetch_kinds
+            self.insert_fetches(data)
+            return
         columns = ", ".join(data.column_names)  # matched by name, in whichever order the rows have them
         _ledger_rows = data.to_reader()  # the statement reads it by its name
         try:
             self.con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _ledger_rows")
         except duckdb.Error as exc:
             raise translate(exc, self.path) from exc
+
+    def insert_fetches(self, data: pa.Table) -> None:
+        """Rows with the ``fetches`` view's columns: their kinds in ``fetch_kinds`` (``with_kinds``), the
+        rest in ``fetch_rows``."""
+        import polars as pl
+
+        from ledger.store.kinds import with_kinds
+
+        frame = pl.from_arrow(data)
+        assert isinstance(frame, pl.DataFrame)
+        missing = [column for column in KIND_COLUMNS if column not in frame.columns]  # null, as columns not given
+        frame = frame.with_columns(pl.lit(None, pl.Boolean if c == "ai" else pl.String).alias(c) for c in missing)
+        rows, kinds = with_kinds(frame)
+        self.insert_kinds(kinds.to_arrow())
+        self.insert_arrow("fetch_rows", rows.to_arrow())
+
+    def insert_fetches_query(self, columns: str, select: str, params: Mapping[str, Any] | None = None) -> None:
+        """The rows a query makes, with the ``fetches`` view's ``columns`` (a synthetic ledger built in SQL,
+        bench/): their kinds numbered by DuckDB's hash of the values, stored as ``insert_kinds`` does."""
+        kind = f"CAST(hash({', '.join(KIND_COLUMNS)}) // 2 AS BIGINT)"
+        own = ", ".join(column for column in self.columns("fetch_rows") if column != "kind")
+        self.execute("CREATE OR REPLACE TEMP TABLE _staged_fetches AS SELECT * FROM fetches LIMIT 0")
+        self.execute(f"INSERT INTO _staged_fetches ({columns}) {select}", params)
+        kinds = self.arrow(f"SELECT DISTINCT {kind} AS kind, {', '.join(KIND_COLUMNS)} FROM _staged_fetches")
+        self.insert_kinds(kinds)
+        self.execute(f"INSERT INTO fetch_rows ({own}, kind) SELECT {own}, {kind} FROM _staged_fetches")
+        self.execute("DROP TABLE _staged_fetches")
+
+    def columns(self, table: str) -> list[str]:
+        """A table's column names, in order."""
+        return [row[0] for row in self.execute(f"DESCRIBE {table}").fetchall()]
+
+    def insert_kinds(self, kinds: pa.Table) -> None:
+        """Kinds of fetches (``ledger.store.kinds.with_kinds``), those not stored yet: before the rows that
+        name them, in the same transaction (the ``fetches`` view shows a row only with its kind). A number
+        that names other values already is refused: its rows would show that kind's. The kinds stored are
+        read once (a few dozen rows) and kept until a rollback: a batch's are compared here, and only new
+        ones written (a lookup of each batch's kinds took 0.3 s of the writer's CPU over the bench file)."""
+        if kinds.num_rows == 0:
+            return
+        rows = kinds.select(["kind", *KIND_COLUMNS]).to_pylist()
+        given = {row["kind"]: tuple(row[column] for column in KIND_COLUMNS) for row in rows}
+        if len(given) < len(rows):
+            raise self._kind_clash("was made for two kinds of fetch")
+        if self._kinds is None:
+            stored = self.execute(f"SELECT kind, {', '.join(KIND_COLUMNS)} FROM fetch_kinds").fetchall()
+            self._kinds = {row[0]: tuple(row[1:]) for row in stored}
+        if any(self._kinds.get(number, values) != values for number, values in given.items()):
+            raise self._kind_clash("would name two kinds of fetch")
+        new = [row for row in rows if row["kind"] not in self._kinds]
+        if not new:
+            return
+        _ledger_kinds = pa.Table.from_pylist(new, schema=kinds.select(["kind", *KIND_COLUMNS]).schema)  # read by name
+        columns = ", ".join(("kind", *KIND_COLUMNS))
+        try:
+            self.con.execute(f"INSERT INTO fetch_kinds ({columns}) SELECT {columns} FROM _ledger_kinds")
+        except duckdb.Error as exc:
+            raise translate(exc, self.path) from exc
+        self._kinds.update((row["kind"], given[row["kind"]]) for row in new)
+
+    def _kind_clash(self, what: str) -> LedgerStoreError:
+        return LedgerStoreError(
+            f"{self.path}: a fetch kind number {what}; nothing of this upload is written. Report this, with the "
+            "polars version: it should not happen"
+        )
 
 
 class RowGroupWriter:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
+from ledger.errors import LedgerStoreError
 from ledger.store.db import Ledger, RowGroupWriter
 
 
@@ -138,3 +139,105 @@ def test_rows_go_into_their_columns_by_name_in_any_order(ledger: Ledger) -> None
     assert ledger.rows("SELECT line_no, operator, status, path FROM fetches") == [
         {"line_no": 7, "operator": "OpenAI", "status": 200, "path": None}
     ]
+
+
+def fetch_rows(n: int, kinds: int) -> pa.Table:
+    """``n`` rows of the ``fetches`` view's columns, of ``kinds`` kinds in turn (nulls among their values)."""
+    kind = [k % kinds for k in range(n)]
+    return pa.table(
+        {
+            "upload_id": ["u"] * n,
+            "line_no": pa.array(range(1, n + 1), pa.int64()),
+            "ts": pa.array([k * 1_000_000 for k in range(n)], pa.timestamp("us", tz="UTC")),
+            "outlet": ["o"] * n,
+            "host": ["o.kz"] * n,
+            "path": [f"/a/{k}" for k in range(n)],
+            "url": [f"https://o.kz/a/{k}" for k in range(n)],
+            "method": ["GET"] * n,
+            "status": pa.array([200] * n, pa.int16()),
+            "bytes": pa.array([512] * n, pa.int64()),
+            "client_ip": ["203.0.113.9"] * n,
+            "user_agent": ["GPTBot/1.2"] * n,
+            "bot": [None if k == 1 else f"bot{k}" for k in kind],
+            "operator": [f"op{k}" for k in kind],
+            "purpose": ["training" if k else None for k in kind],
+            "ai": [k != 2 for k in kind],
+            "attribution": ["ip_attributed" if k == 1 else "declared" for k in kind],
+            "verification": ["verified" if k else "spoofed" for k in kind],
+            "ip_list": [None if k else "openai-gptbot" for k in kind],
+            "forwarded_for": [None] * n,
+            "content_type": ["text/html"] * n,
+        }
+    )
+
+
+def test_fetches_keep_their_kinds_once_and_read_back_whole(ledger: Ledger) -> None:
+    """The seven values a user agent and an address decide are stored once per kind; the view gives every
+    row back with all its columns, in the table's order of old."""
+    rows = fetch_rows(3000, 3)
+    ledger.insert_arrow("fetches", rows)
+    ledger.insert_arrow("fetches", fetch_rows(10, 3))  # kinds stored already: not stored again
+    assert ledger.rows("SELECT count(*) AS n FROM fetch_kinds")[0]["n"] == 3
+    assert ledger.rows("SELECT count(*) AS n FROM fetch_rows")[0]["n"] == 3010
+    assert ledger.columns("fetches") == rows.column_names
+    back = ledger.arrow("SELECT * FROM fetches ORDER BY line_no, ts")
+    expected = sorted([*rows.to_pylist(), *fetch_rows(10, 3).to_pylist()], key=lambda r: (r["line_no"], r["ts"]))
+    assert back.to_pylist() == expected
+
+
+def test_a_kind_number_that_would_name_two_kinds_is_refused(ledger: Ledger) -> None:
+    """The view joins rows to their kind by number: a number naming other values would change what the
+    rows of its first kind say. It is refused, and nothing of it is written."""
+    ledger.insert_arrow("fetches", fetch_rows(3, 3))
+    [stored] = ledger.arrow("SELECT * FROM fetch_kinds WHERE operator = 'op0'").to_pylist()
+    other = pa.Table.from_pylist([stored | {"operator": "someone else"}])
+    with pytest.raises(LedgerStoreError, match="would name two kinds of fetch"):
+        ledger.insert_kinds(other)
+    twice = pa.Table.from_pylist([stored | {"kind": 7}, stored | {"kind": 7, "bot": "other"}])
+    with pytest.raises(LedgerStoreError, match="made for two kinds of fetch"):
+        ledger.insert_kinds(twice)
+    assert ledger.rows("SELECT count(*) AS n FROM fetch_kinds")[0]["n"] == 3
+    assert {r["operator"] for r in ledger.rows("SELECT operator FROM fetches")} == {"op0", "op1", "op2"}
+
+
+def test_a_ledger_of_fetches_in_one_table_is_migrated_to_kinds_row_for_row(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A ledger made before migration 008 keeps every fetch: the view gives back the table's rows."""
+    import duckdb
+
+    from ledger.store.db import migrations
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    for number, name, sql in migrations():
+        if number < 8:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [number, name])
+    con.register("old_rows", fetch_rows(500, 4))
+    con.execute("INSERT INTO fetches SELECT * FROM old_rows")
+    before = con.sql("SELECT * FROM fetches ORDER BY line_no").to_arrow_table()
+    con.close()
+    with Ledger(path) as migrated:
+        after = migrated.arrow("SELECT * FROM fetches ORDER BY line_no")
+        assert after.column_names == before.column_names
+        assert after.to_pylist() == before.to_pylist()
+        assert migrated.rows("SELECT count(*) AS n FROM fetch_kinds")[0]["n"] == 4
+        migrated.insert_arrow("fetches", fetch_rows(2, 4))  # and new ones go in beside them
+        assert migrated.rows("SELECT count(*) AS n FROM fetches")[0]["n"] == 502
+
+
+def test_kinds_rolled_back_are_stored_again_with_the_next_rows(ledger: Ledger) -> None:
+    """The kinds stored are remembered so as not to look them up for every batch; a rollback takes them out
+    of the ledger, and out of what is remembered: the next rows of those kinds still show."""
+    with pytest.raises(RuntimeError), ledger.transaction():
+        ledger.insert_arrow("fetches", fetch_rows(6, 3))
+        raise RuntimeError("the upload failed")
+    assert ledger.rows("SELECT count(*) AS n FROM fetch_kinds")[0]["n"] == 0
+    ledger.execute("BEGIN TRANSACTION")
+    ledger.insert_arrow("fetches", fetch_rows(6, 3))
+    ledger.execute("ROLLBACK")  # as an ingest's group rolls back
+    ledger.insert_arrow("fetches", fetch_rows(6, 3))
+    assert ledger.rows("SELECT count(*) AS n FROM fetches")[0]["n"] == 6
