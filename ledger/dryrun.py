@@ -41,6 +41,7 @@ class DryRun:
     source: str
     format: str
     lines: pa.Table  # one row per line looked at, in order (COLUMNS)
+    envelope: str | None = None  # what the lines were read out of (``ledger.sources.Envelope.said``)
 
 
 def dry_run(ledger: Ledger, name: str, options: IngestOptions, *, lines: int = 20) -> DryRun:
@@ -75,4 +76,5 @@ def dry_run(ledger: Ledger, name: str, options: IngestOptions, *, lines: int = 2
     rejected = result.rejects.select("line_no", pl.lit("rejected").alias("outcome"), "reason")
     table = pl.concat([good, unknown, rejected], how="diagonal_relaxed").sort("line_no")
     table = table.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in COLUMNS if c not in table.columns)
-    return DryRun(source.name, fmt.name, table.select(COLUMNS).to_arrow())
+    envelope = source.envelope.said if source.envelope is not None else None
+    return DryRun(source.name, fmt.name, table.select(COLUMNS).to_arrow(), envelope)

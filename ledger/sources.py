@@ -52,6 +52,7 @@ class Source:
     content_bytes: int = 0
     lines: int = 0
     read_all: bool = False  # set (by the reading thread) once the source is read to its end
+    envelope: Envelope | None = None  # what a container's logging wrapped the lines in, found in the first block
     holes: Holes = field(default_factory=Holes)  # runs of null bytes taken out of its text (``Holes``)
     _content: ContentBlocks | None = field(default=None, repr=False)
 
@@ -113,7 +114,7 @@ class Source:
                     buffer = bytes(memoryview(buffer)[:end])
                 lines = split_lines(buffer, end)
                 if line_no == 1:
-                    envelope = next((kind for kind in ENVELOPES if kind.holds(lines)), None)
+                    envelope = self.envelope = next((kind for kind in ENVELOPES if kind.holds(lines)), None)
                 if envelope is not None:
                     lines = envelope.unwrapped(lines)
                 yield Batch(line_no, lines)
@@ -137,6 +138,7 @@ class Envelope:
     stays as it is, for the format to judge (and reject with its own text)."""
 
     name: str  # how the upload's text was read, after its codec (``Source.compression``)
+    said: str  # what the lines were read out of, for people
     head: str  # a regex a record's line starts with
     key: str | None = None  # the key of the line in a JSON record; None: the record is a prefix of the line
 
@@ -160,10 +162,14 @@ class Envelope:
 
 # Docker's json-file logging driver (the files under /var/lib/docker/containers), the line first:
 # {"log":"...\n","stream":"stdout","time":"..."}
-DOCKER_JSON = Envelope("docker-json", r'^\{"log":"', key="log")
+DOCKER_JSON = Envelope("docker-json", "Docker's json-file records", r'^\{"log":"', key="log")
 # The container runtime's (CRI) files, Kubernetes' /var/log/pods: "<time> stdout F <line>" (F: a full
 # line; P: a part of one longer than 16 KB, which the format then rejects part by part)
-CRI = Envelope("cri", r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) [FP] ")
+CRI = Envelope(
+    "cri",
+    "the container runtime's prefixed lines",
+    r"^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) [FP] ",
+)
 ENVELOPES = (DOCKER_JSON, CRI)
 
 

@@ -139,7 +139,8 @@ def _dry_run(ctx: typer.Context, paths: list[str], options: IngestOptions, lines
                     raise
                 err.print(f"{name}: skipped: {empty.what}, nothing to ingest")
                 continue
-            err.print(f"{result.source}: format {result.format} (nothing written)")
+            read_out = f", the lines read out of {result.envelope}" if result.envelope else ""
+            err.print(f"{result.source}: format {result.format}{read_out} (nothing written)")
             emit(result.lines, OutputFormat.json if as_json else OutputFormat.table, title=result.source)
 
 

@@ -38,6 +38,23 @@ def test_dry_run_shows_the_first_lines_and_writes_nothing(cli, tmp_path: Path) -
     assert json.loads(cli("usage", "-f", "json").out) == []
 
 
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        ('{{"log":"{line}\\n","stream":"stdout","time":"2026-10-01T05:00:00Z"}}', "Docker's json-file records"),
+        ("2026-10-01T05:00:00.1Z stdout F {line}", "the container runtime's prefixed lines"),
+    ],
+)
+def test_dry_run_says_what_the_lines_were_read_out_of(cli, tmp_path: Path, record: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    cli("outlets", "add", "dala", "--name", "Dala", "--domain", "dala.kz")
+    line = "203.0.113.9 - - [01/Oct/2026:10:00:00 +0500] /a 200 5"  # a made layout: no quotes to escape
+    path = tmp_path / "0.log"
+    path.write_text("\n".join(record.format(line=line) for _ in range(3)) + "\n")
+    result = cli("ingest", str(path), "--outlet", "dala", "--dry-run", "--log-format", "%h %l %u %t %U %>s %b")
+    assert result.code == 0, result.err
+    assert f"format custom, the lines read out of {said} (nothing written)" in result.err
+
+
 def test_log_format_option(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "custom.log"
     log.write_text(
