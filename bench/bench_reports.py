@@ -94,15 +94,19 @@ def build(db: Path, fetches: int, outlets: int) -> None:
         for step, sql in _STEPS:
             started = time.perf_counter()
             used = {k: v for k, v in params.items() if f"${k}" in sql}
-            if sql.lstrip().startswith("INSERT INTO fetches ("):  # a view: its rows and their kinds apart
-                head, select = sql.split(")", 1)  # the column list ends at the first parenthesis closed
-                ledger.insert_fetches_query(head.split("(", 1)[1], select, used)
+            if step == "fetches":  # a view: its rows and their kinds go in apart
+                ledger.insert_fetches_query(FETCH_COLUMNS, sql, used)
             else:
                 con.execute(sql, used)
             print(f"  {step}: {time.perf_counter() - started:.1f} s", flush=True)
         con.execute("CHECKPOINT")
 
 
+# The columns the "fetches" step's query gives, in order (the view's: ``Ledger.insert_fetches_query``).
+FETCH_COLUMNS = (
+    "upload_id, line_no, ts, outlet, host, path, url, method, status, bytes, client_ip, user_agent, bot, operator, "
+    "purpose, ai, attribution, verification, ip_list"
+)
 _STEPS = [
     (
         "outlets",
@@ -137,8 +141,6 @@ _STEPS = [
     (
         "fetches",
         """
-        INSERT INTO fetches (upload_id, line_no, ts, outlet, host, path, url, method, status, bytes, client_ip,
-                             user_agent, bot, operator, purpose, ai, attribution, verification, ip_list)
         WITH base AS (
             SELECT i,
                    CAST(floor($outlets * pow((hash(i, 'o') % 1000003) / 1000003.0, 2.5)) AS INT) AS o,

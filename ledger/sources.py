@@ -107,23 +107,23 @@ class Source:
             blocks = iter(content)
         self._content, self.compression = content, content.compression
         line_no = 1
-        envelope: Envelope | None = None
+        self.envelope = None
         try:
             for buffer, end in blocks:
                 if compact and end * 2 < len(buffer):
                     buffer = bytes(memoryview(buffer)[:end])
                 lines = split_lines(buffer, end)
                 if line_no == 1:
-                    envelope = self.envelope = next((kind for kind in ENVELOPES if kind.holds(lines)), None)
-                if envelope is not None:
-                    lines = envelope.unwrapped(lines)
+                    self.envelope = next((kind for kind in ENVELOPES if kind.holds(lines)), None)
+                if self.envelope is not None:
+                    lines = self.envelope.unwrapped(lines)
                 yield Batch(line_no, lines)
                 line_no += len(lines)
         finally:  # stopped early (an error, Ctrl-C, a consumer that stopped): the file is closed
             (early or content).close()
         self.lines = line_no - 1
         # with UTF-16 text, found in the first block, and the container logging's envelope around the lines
-        label, kind = content.label, envelope.name if envelope is not None else None
+        label, kind = content.label, self.envelope.name if self.envelope is not None else None
         self.compression = label if kind is None else kind if label == "none" else f"{label}+{kind}"
         self.raw_sha256, self.content_sha256 = content.raw_sha256, content.content_sha256
         self.raw_bytes, self.content_bytes = content.raw_bytes, content.content_bytes

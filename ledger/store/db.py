@@ -163,6 +163,7 @@ class Ledger:
         try:
             self.con.execute("COMMIT")
         except duckdb.Error as exc:
+            self._kinds = None  # DuckDB rolled the transaction back, and the kinds stored in it
             raise translate(exc, self.path) from exc
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
