@@ -241,3 +241,16 @@ def test_kinds_rolled_back_are_stored_again_with_the_next_rows(ledger: Ledger) -
     ledger.execute("ROLLBACK")  # as an ingest's group rolls back
     ledger.insert_arrow("fetches", fetch_rows(6, 3))
     assert ledger.rows("SELECT count(*) AS n FROM fetches")[0]["n"] == 6
+
+
+def test_limits_keep_a_block_pool_that_a_smaller_limit_later_leaves_alone(ledger: Ledger) -> None:
+    """Under ``limits``, DuckDB takes its blocks from a pool of the memory limit's size; DuckDB refuses to make
+    that pool smaller, so a second block of work with a smaller limit keeps the larger pool and runs."""
+    pool = "SELECT current_setting('block_allocator_memory') AS pool"
+    assert ledger.rows(pool) == [{"pool": "0 bytes"}]
+    with ledger.limits(memory="128MB", threads=1):
+        assert ledger.rows(pool) == [{"pool": "122.0 MiB"}]
+    with ledger.limits(memory="64MB", threads=1):
+        assert ledger.rows("SELECT current_setting('memory_limit') AS m") == [{"m": "61.0 MiB"}]
+        assert ledger.rows(pool) == [{"pool": "122.0 MiB"}]
+    assert ledger.rows(pool) == [{"pool": "122.0 MiB"}]
