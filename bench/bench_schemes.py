@@ -62,7 +62,7 @@ def build(path: Path, outlets: int, operators: int, months: int, extra: int) -> 
             INSERT INTO outlets (slug, name, country, language, fte, regional_fte, group_name, rpm, created_at)
             SELECT 'outlet-' || lpad(CAST(i AS VARCHAR), 5, '0'), 'Outlet ' || i, 'KZ', 'kk',
                    CAST(2 + (hash(i) % 200) AS DECIMAL(12, 2)), CAST(hash(i * 3) % 3 AS DECIMAL(12, 2)),
-                   CASE WHEN i % 50 = 0 THEN 'broadcaster' WHEN i % 997 = 0 THEN 'public_broadcaster'
+                   CASE WHEN i % 50 = 0 THEN 'broadcaster' WHEN i % 997 = 1 THEN 'public_broadcaster'
                         ELSE 'private' END,
                    CAST(50 + hash(i * 7) % 400 AS DECIMAL(18, 4)), now()
             FROM range(?) t(i)
