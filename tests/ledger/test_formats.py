@@ -23,6 +23,7 @@ from ledger.ingest import ingest_paths
 from ledger.parse import Parser, native, parse_batch, sniff_format, sniff_formats
 from ledger.store.db import Ledger
 from tests.conftest import DATA, add_outlet
+from tests.ledger.test_ingest import GPTBOT, first_address
 
 FIXTURES = DATA / "fixtures"
 FIXTURE_LINES = sorted({line for path in FIXTURES.iterdir() for line in path.read_bytes().splitlines()[:5]})
@@ -217,6 +218,61 @@ S3_LINE = (
     "SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader news.example.kz TLSv1.2 - -"
 )
 VHOST_COMMON_LINE = 'news.example.kz:443 203.0.113.9 - bob [01/Oct/2026:10:00:00 +0500] "GET /a HTTP/1.1" 404 -'
+# A LogEntry exported from Google Cloud Logging (its field names: the API's HttpRequest); 64-bit integers
+# are strings in its JSON, the status a number, the time in nanoseconds
+GCP_LINE = json.dumps(
+    {
+        "httpRequest": {
+            "requestMethod": "GET",
+            "requestUrl": "https://news.example.kz/a?b=1&utm_source=x",
+            "requestSize": "97",
+            "status": 200,
+            "responseSize": "5120",
+            "userAgent": "Mozilla/5.0 (compatible; GPTBot/1.2)",
+            "remoteIp": "2001:db8::7",
+            "serverIp": "10.128.0.4",
+            "referer": "https://chatgpt.com/",
+            "latency": "0.012s",
+            "protocol": "HTTP/1.1",
+        },
+        "insertId": "1v2a3b4c5d",
+        "jsonPayload": {"@type": "type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry"},
+        "logName": "projects/newsroom/logs/requests",
+        "resource": {"type": "http_load_balancer", "labels": {"project_id": "newsroom"}},
+        "severity": "INFO",
+        "timestamp": "2026-10-01T10:00:00.123456789Z",
+    },
+    separators=(",", ":"),
+)
+# Azure Front Door's FrontDoorAccessLog as a diagnostic setting writes it: the values strings, the URL whole
+# with its port, the time in 100-nanosecond units
+AZURE_LINE = json.dumps(
+    {
+        "category": "FrontDoorAccessLog",
+        "operationName": "Microsoft.Cdn/Profiles/AccessLog/Write",
+        "properties": {
+            "trackingReference": "0k1y5YQAAAAAWd0Uc6Uc",
+            "httpMethod": "GET",
+            "httpVersion": "2.0.0.0",
+            "requestUri": "https://news.example.kz:443/a?b=1",
+            "hostName": "news.example.kz",
+            "requestBytes": "97",
+            "responseBytes": "5120",
+            "userAgent": "Mozilla/5.0 (compatible; GPTBot/1.2)",
+            "clientIp": "198.51.100.4",
+            "clientPort": "50382",
+            "socketIp": "203.0.113.9",
+            "timeTaken": "0.012",
+            "requestProtocol": "HTTPS",
+            "httpStatusCode": "304",
+            "pop": "FRA",
+            "cacheStatus": "HIT",
+        },
+        "resourceId": "/SUBSCRIPTIONS/0000/RESOURCEGROUPS/NEWS/PROVIDERS/MICROSOFT.CDN/PROFILES/NEWS",
+        "time": "2026-10-01T10:00:00.1234567Z",
+    },
+    separators=(",", ":"),
+)
 
 
 @pytest.mark.parametrize(
@@ -261,13 +317,115 @@ VHOST_COMMON_LINE = 'news.example.kz:443 203.0.113.9 - bob [01/Oct/2026:10:00:00
             "vhost_common",
             {"host": "news.example.kz", "client_ip": "203.0.113.9", "status": 404, "bytes": 0, "user_agent": None},
         ),
+        (
+            GCP_LINE,
+            "gcp_http",
+            {
+                "client_ip": "2001:db8::7",
+                "host": "news.example.kz",  # from the URL
+                "method": "GET",
+                "path": "/a?b=1&utm_source=x",
+                "status": 200,
+                "bytes": 5120,
+                "referer": "https://chatgpt.com/",
+                "user_agent": "Mozilla/5.0 (compatible; GPTBot/1.2)",
+                "ts": datetime(2026, 10, 1, 10, 0, 0, 123456, tzinfo=UTC),
+            },
+        ),
+        (
+            AZURE_LINE,
+            "azure_frontdoor",
+            {
+                "client_ip": "203.0.113.9",  # the address that connected
+                "forwarded_for": "198.51.100.4",  # clientIp: an X-Forwarded-For header's, when one came
+                "host": "news.example.kz",
+                "method": "GET",
+                "path": "/a?b=1",
+                "status": 304,
+                "bytes": 5120,
+                "referer": None,
+                "ts": datetime(2026, 10, 1, 10, 0, 0, 123456, tzinfo=UTC),
+            },
+        ),
     ],
 )
-def test_load_balancer_bucket_and_virtual_host_layouts(line: str, fmt: str, expected: dict[str, object]) -> None:
+def test_load_balancer_cdn_bucket_and_virtual_host_layouts(line: str, fmt: str, expected: dict[str, object]) -> None:
     assert sniff_format(pl.Series([line] * 3)) == (fmt, 3)
     [row] = Parser(PRESETS[fmt]).parse(pl.Series([line]), 1).parsed.to_dicts()
     for key, value in expected.items():
         assert row[key] == value, key
+
+
+def test_cloud_request_logs_are_verified_by_the_address_that_connected(site: Ledger, tmp_path: Path) -> None:
+    """Google Cloud's and Azure Front Door's exported request logs, sniffed and ingested: GPTBot from one of
+    OpenAI's addresses is verified; on Front Door, a clientIp in OpenAI's range that an X-Forwarded-For
+    header gave while another address connected does not make the fetch verified (it is spoofed), and is
+    kept as the forwarded address. The ChatGPT referral on Google Cloud's line is counted."""
+    openai = first_address("openai-gptbot")
+
+    def gcp(ip: str, when: str, referer: str | None = None) -> str:
+        entry = json.loads(GCP_LINE)
+        entry["httpRequest"] |= {"remoteIp": ip, "userAgent": GPTBOT, "requestUrl": "https://example.com/a"}
+        entry["timestamp"] = when
+        if referer is None:
+            del entry["httpRequest"]["referer"]
+        else:
+            entry["httpRequest"] |= {"userAgent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", "referer": referer}
+        return json.dumps(entry)
+
+    def azure(socket: str, client: str, when: str) -> str:
+        entry = json.loads(AZURE_LINE)
+        entry["properties"] |= {"socketIp": socket, "clientIp": client, "userAgent": GPTBOT, "hostName": "example.com"}
+        entry["properties"] |= {"requestUri": "https://example.com:443/b", "httpStatusCode": "200"}
+        entry["time"] = when
+        return json.dumps(entry)
+
+    google = tmp_path / "requests.json"
+    referred = gcp("203.0.113.9", "2026-10-01T10:00:01Z", "https://chatgpt.com/")
+    google.write_text(gcp(openai, "2026-10-01T10:00:00.5Z") + "\n" + referred + "\n")
+    front_door = tmp_path / "frontdoor.json"
+    front_door.write_text(
+        azure(openai, "198.51.100.4", "2026-10-01T11:00:00.1234567Z")
+        + "\n"
+        + azure("198.51.100.4", openai, "2026-10-01T11:00:01.1234567Z")
+        + "\n"
+    )
+    results = ingest_paths(site, [str(google), str(front_door)], outlet="site")
+    assert [(r.format, r.lines, r.parsed, r.ai_fetches, r.referrals) for r in results] == [
+        ("gcp_http", 2, 2, 1, 1),
+        ("azure_frontdoor", 2, 2, 2, 0),
+    ]
+    rows = site.rows("SELECT ts, host, path, client_ip, forwarded_for, bot, verification FROM fetches ORDER BY ts")
+    assert rows == [
+        {
+            "ts": datetime(2026, 10, 1, 10, 0, 0, 500000, tzinfo=UTC),
+            "host": "example.com",
+            "path": "/a",
+            "client_ip": openai,
+            "forwarded_for": None,
+            "bot": "GPTBot",
+            "verification": "verified",
+        },
+        {
+            "ts": datetime(2026, 10, 1, 11, 0, 0, 123456, tzinfo=UTC),
+            "host": "example.com",
+            "path": "/b",
+            "client_ip": openai,
+            "forwarded_for": "198.51.100.4",
+            "bot": "GPTBot",
+            "verification": "verified",
+        },
+        {
+            "ts": datetime(2026, 10, 1, 11, 0, 1, 123456, tzinfo=UTC),
+            "host": "example.com",
+            "path": "/b",
+            "client_ip": "198.51.100.4",
+            "forwarded_for": openai,
+            "bot": "GPTBot",
+            "verification": "spoofed",
+        },
+    ]
+    assert site.rows("SELECT product, path FROM referrals") == [{"product": "ChatGPT", "path": "/a"}]
 
 
 def test_vhost_common_is_not_taken_for_a_neighbouring_layout() -> None:
@@ -462,6 +620,8 @@ def test_counting_the_lines_that_parse_agrees_with_parsing_them(fmt: str) -> Non
     nginx = '{"time_iso8601":"2026-10-01T10:00:00+05:00","request":"GET /a HTTP/1.1","status":"200","host":"a.kz"}'
     made = [cloudflare, cloudflare.replace("2026-10-01T", "yesterday "), nginx, nginx.replace("+05:00", " local")]
     made += [ELB_LINE, ELB_LINE.replace("T10:", " 10:"), S3_LINE, S3_LINE[:300], VHOST_COMMON_LINE]
+    made += [GCP_LINE, GCP_LINE.replace("2026-10-01T", "now ")]
+    made += [AZURE_LINE, AZURE_LINE.replace('"time":"2026', '"time":"x')]
     samples = {path.name: path.read_bytes().decode("utf-8", "replace").splitlines() for path in FIXTURES.iterdir()}
     matched = 0
     for name, text in sorted({**samples, "made": made}.items()):
