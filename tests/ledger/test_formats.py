@@ -218,6 +218,12 @@ S3_LINE = (
     "SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader news.example.kz TLSv1.2 - -"
 )
 VHOST_COMMON_LINE = 'news.example.kz:443 203.0.113.9 - bob [01/Oct/2026:10:00:00 +0500] "GET /a HTTP/1.1" 404 -'
+# Bunny CDN's raw log line (its documented fields: cache status, status, unix milliseconds, bytes, pull zone,
+# address, referer, URL, edge location, user agent, request id, country); a "|" inside the user agent
+BUNNY_LINE = (
+    "MISS|200|1790848800123|5120|390|2001:db8::7|https://chatgpt.com/|https://news.example.kz/a?b=1|FR|"
+    "Mozilla/5.0 (compatible; GPTBot/1.2) |x|322b688bd63fb63f2babe9de30a5d262|KZ"
+)
 # A LogEntry exported from Google Cloud Logging (its field names: the API's HttpRequest); 64-bit integers
 # are strings in its JSON, the status a number, the time in nanoseconds
 GCP_LINE = json.dumps(
@@ -316,6 +322,21 @@ AZURE_LINE = json.dumps(
             VHOST_COMMON_LINE,
             "vhost_common",
             {"host": "news.example.kz", "client_ip": "203.0.113.9", "status": 404, "bytes": 0, "user_agent": None},
+        ),
+        (
+            BUNNY_LINE,
+            "bunny",
+            {
+                "client_ip": "2001:db8::7",
+                "host": "news.example.kz",  # from the URL
+                "method": None,  # not logged
+                "path": "/a?b=1",
+                "status": 200,
+                "bytes": 5120,
+                "referer": "https://chatgpt.com/",
+                "user_agent": "Mozilla/5.0 (compatible; GPTBot/1.2) |x",
+                "ts": datetime(2026, 10, 1, 10, 0, 0, 123000, tzinfo=UTC),
+            },
         ),
         (
             GCP_LINE,
@@ -621,6 +642,7 @@ def test_counting_the_lines_that_parse_agrees_with_parsing_them(fmt: str) -> Non
     made = [cloudflare, cloudflare.replace("2026-10-01T", "yesterday "), nginx, nginx.replace("+05:00", " local")]
     made += [ELB_LINE, ELB_LINE.replace("T10:", " 10:"), S3_LINE, S3_LINE[:300], VHOST_COMMON_LINE]
     made += [GCP_LINE, GCP_LINE.replace("2026-10-01T", "now ")]
+    made += [BUNNY_LINE, BUNNY_LINE.replace("|1790848800123|", "|179084880x|")]
     made += [AZURE_LINE, AZURE_LINE.replace('"time":"2026', '"time":"x')]
     samples = {path.name: path.read_bytes().decode("utf-8", "replace").splitlines() for path in FIXTURES.iterdir()}
     matched = 0
