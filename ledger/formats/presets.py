@@ -59,6 +59,7 @@ def _json_format(entry: dict[str, Any]) -> LogFormat:
         fields=tuple(k for k, _ in paths),
         paths=paths,
         prefix=entry.get("prefix", ""),
+        url_encoded=tuple(entry.get("url_encoded", ())),
         sniff=entry.get("sniff", r"^\s*\{"),
     )
 

@@ -80,7 +80,7 @@ class LogFormat:
     # w3c
     separator: str = " "
     plus_is_space: bool = False  # IIS writes spaces in the user agent as '+'
-    url_encoded: tuple[str, ...] = ()  # fields written URL-encoded (CloudFront: once or twice)
+    url_encoded: tuple[str, ...] = ()  # fields written URL-encoded (CloudFront: once or twice; JSON: once)
     sniff: str = ""  # a regex a line of this format matches (for --format auto)
 
     @property

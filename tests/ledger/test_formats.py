@@ -10,6 +10,7 @@ import random
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import polars as pl
@@ -224,6 +225,31 @@ BUNNY_LINE = (
     "MISS|200|1790848800123|5120|390|2001:db8::7|https://chatgpt.com/|https://news.example.kz/a?b=1|FR|"
     "Mozilla/5.0 (compatible; GPTBot/1.2) |x|322b688bd63fb63f2babe9de30a5d262|KZ"
 )
+# Akamai DataStream 2 in JSON (its documented keys): every value a string, the user agent and referer
+# URL-encoded, the query apart from the path, the host with its port
+AKAMAI_LINE = json.dumps(
+    {
+        "version": 1,
+        "cp": "123456",
+        "reqId": "1239f220",
+        "reqTimeSec": "1790848800.123",
+        "bytes": "5120",
+        "cliIP": "203.0.113.9",
+        "statusCode": "200",
+        "proto": "HTTPS",
+        "reqHost": "news.example.kz:443",
+        "reqMethod": "GET",
+        "reqPath": "/a",
+        "reqPort": "443",
+        "queryStr": "b=1",
+        "rspContentType": "text/html;%20charset=utf-8",
+        "UA": "Mozilla%2F5.0%20(compatible;%20GPTBot%2F1.2)%20%D0%96%FF",
+        "referer": "https%3A%2F%2Fchatgpt.com%2F%3Fq%3D100%2525",
+        "cacheStatus": "1",
+        "xForwardedFor": "198.51.100.4",
+    },
+    separators=(",", ":"),
+)
 # A LogEntry exported from Google Cloud Logging (its field names: the API's HttpRequest); 64-bit integers
 # are strings in its JSON, the status a number, the time in nanoseconds
 GCP_LINE = json.dumps(
@@ -339,6 +365,24 @@ AZURE_LINE = json.dumps(
             },
         ),
         (
+            AKAMAI_LINE,
+            "akamai_ds2",
+            {
+                "client_ip": "203.0.113.9",
+                "forwarded_for": "198.51.100.4",
+                "host": "news.example.kz",
+                "method": "GET",
+                "path": "/a?b=1",
+                "status": 200,
+                "bytes": 5120,
+                # decoded once: a %25 is a %; bytes that are no UTF-8 as \\xHH, as everywhere
+                "referer": "https://chatgpt.com/?q=100%25",
+                "user_agent": "Mozilla/5.0 (compatible; GPTBot/1.2) \u0416\\xff",
+                "content_type": "text/html; charset=utf-8",
+                "ts": datetime(2026, 10, 1, 10, 0, 0, 123000, tzinfo=UTC),
+            },
+        ),
+        (
             GCP_LINE,
             "gcp_http",
             {
@@ -447,6 +491,46 @@ def test_cloud_request_logs_are_verified_by_the_address_that_connected(site: Led
         },
     ]
     assert site.rows("SELECT product, path FROM referrals") == [{"product": "ChatGPT", "path": "/a"}]
+
+
+@pytest.mark.parametrize("triage", [True, False], ids=["triage", "every line typed"])
+def test_akamai_user_agents_and_referers_are_read_url_decoded(site: Ledger, tmp_path: Path, triage: bool) -> None:
+    """DataStream 2 writes the user agent and the referer URL-encoded: GPTBot is known and verified by its
+    address, and a referer from ChatGPT counts, with the triage and without it."""
+    openai = first_address("openai-gptbot")
+
+    def record(ip: str, agent: str, referer: str | None, when: str) -> str:
+        entry = json.loads(AKAMAI_LINE)
+        entry |= {"cliIP": ip, "UA": quote(agent, safe=""), "reqHost": "example.com", "reqTimeSec": when}
+        del entry["xForwardedFor"]
+        if referer is None:
+            del entry["referer"]  # DataStream leaves out what it has no value for
+        else:
+            entry["referer"] = quote(referer, safe="")
+        return json.dumps(entry)
+
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+    path = tmp_path / "ds2.json"
+    path.write_text(
+        record(openai, GPTBOT, None, "1790848800")
+        + "\n"
+        + record("203.0.113.9", firefox, "https://chatgpt.com/", "1790848801.5")
+        + "\n"
+    )
+    [result] = ingest_paths(site, [str(path)], outlet="site", triage=triage)
+    assert (result.format, result.lines, result.parsed, result.ai_fetches, result.referrals) == (
+        "akamai_ds2",
+        2,
+        2,
+        1,
+        1,
+    )
+    assert site.rows("SELECT user_agent, client_ip, bot, verification FROM fetches") == [
+        {"user_agent": GPTBOT, "client_ip": openai, "bot": "GPTBot", "verification": "verified"}
+    ]
+    assert site.rows("SELECT product, ts FROM referrals") == [
+        {"product": "ChatGPT", "ts": datetime(2026, 10, 1, 10, 0, 1, 500000, tzinfo=UTC)}
+    ]
 
 
 def test_vhost_common_is_not_taken_for_a_neighbouring_layout() -> None:
@@ -643,6 +727,7 @@ def test_counting_the_lines_that_parse_agrees_with_parsing_them(fmt: str) -> Non
     made += [ELB_LINE, ELB_LINE.replace("T10:", " 10:"), S3_LINE, S3_LINE[:300], VHOST_COMMON_LINE]
     made += [GCP_LINE, GCP_LINE.replace("2026-10-01T", "now ")]
     made += [BUNNY_LINE, BUNNY_LINE.replace("|1790848800123|", "|179084880x|")]
+    made += [AKAMAI_LINE, AKAMAI_LINE.replace('"1790848800.123"', '"soon"')]
     made += [AZURE_LINE, AZURE_LINE.replace('"time":"2026', '"time":"x')]
     samples = {path.name: path.read_bytes().decode("utf-8", "replace").splitlines() for path in FIXTURES.iterdir()}
     matched = 0
